@@ -1,0 +1,1 @@
+"""civic core: the event store, plugin host, audit ledger and shared kits."""

@@ -1,0 +1,177 @@
+"""The ``civic`` command line. Plugins add their commands through ``civic_register_commands``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from core.engine import DEFAULT_DB, Engine
+from core.errors import CivicError
+from core.plugins import PluginError, describe, make_plugin_manager
+
+# Set by main() before the group runs, so commands share the manager their plugins came from.
+_plugin_manager: Any = None
+
+
+def plugin_manager() -> Any:
+    global _plugin_manager
+    if _plugin_manager is None:
+        _plugin_manager = make_plugin_manager()
+    return _plugin_manager
+
+
+def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        envvar="CIVIC_DB",
+        default=DEFAULT_DB,
+        show_default=True,
+        help="SQLite file, or a postgresql:// URL (env CIVIC_DB).",
+    )(f)
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+@contextmanager
+def open_engine(db: str) -> Iterator[Engine]:
+    """An engine for a command; domain errors become a clear message and exit code 1."""
+    engine = Engine(db, plugins=plugin_manager())
+    try:
+        yield engine
+    except CivicError as exc:
+        raise click.ClickException(f"{exc.title}: {exc.detail}") from None
+    finally:
+        engine.close()
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="civic")
+def cli() -> None:
+    """civic: participatory budget votes, apartment elections, committee reviews and field
+    complaints, on one auditable event log."""
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--tick-seconds", default=30.0, show_default=True, help="How often deadlines are enforced.")
+def serve(db: str, host: str, port: int, tick_seconds: float) -> None:
+    """Serve the HTTP API (OpenAPI at /schema) and run the deadline scheduler."""
+    import uvicorn
+
+    from core.http import create_app
+    from core.service import BackgroundJobs
+
+    engine = Engine(db, plugins=plugin_manager())
+    jobs = BackgroundJobs(engine, tick_seconds=tick_seconds)
+    jobs.start()
+    click.echo(f"civic: serving {engine.kind} store at http://{host}:{port} (OpenAPI: /schema)")
+    try:
+        uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+    finally:
+        jobs.stop()
+        engine.close()
+
+
+@cli.command()
+@db_option
+@click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds events.")
+def demo(db: str, if_empty: bool) -> None:
+    """Load the demo data set (every plugin's part) into an empty store."""
+    with open_engine(db) as engine:
+        if engine.position:
+            if if_empty:
+                click.echo(f"civic: {db} already holds {engine.position} events; demo not loaded.")
+                return
+            raise click.UsageError(f"{db} is not empty ({engine.position} events); use a new file.")
+        names = [p["name"] for p in describe(engine.pm) if p["distribution"]]
+        with click.progressbar(length=len(names) or 1, label="Loading demo", file=sys.stderr) as bar:
+
+            def progress(step: str) -> None:
+                bar.label = f"Loading demo: {step}"
+                bar.render_progress()
+
+            for name in names:
+                plugin = engine.pm.get_plugin(name)
+                impl = getattr(plugin, "civic_load_demo", None)
+                if impl is not None:
+                    impl(engine=engine, progress=progress)
+                bar.update(1)
+        engine.read_models.catch_up_all()
+        click.echo(f"civic: demo loaded into {db}: {engine.position} events.")
+
+
+@cli.command("plugins")
+@json_option
+def plugins_cmd(as_json: bool) -> None:
+    """List installed plugins and the hooks each implements."""
+    info = describe(plugin_manager())
+    if as_json:
+        echo_json(info)
+        return
+    for p in info:
+        click.echo(f"{p['name']:<16} {p['module']:<28} {', '.join(p['hooks'])}")
+
+
+@cli.command()
+@db_option
+@click.argument("names", nargs=-1)
+@json_option
+def rebuild(db: str, names: tuple[str, ...], as_json: bool) -> None:
+    """Drop read models (all, or NAMES) and rebuild them from the log."""
+    with open_engine(db) as engine:
+        targets = list(names) or list(engine.read_models.classes)
+        try:
+            with click.progressbar(length=len(targets) or 1, label="Rebuilding", file=sys.stderr) as bar:
+                states = engine.read_models.rebuild(targets, progress=lambda _: bar.update(1))
+        except KeyError as exc:
+            raise click.UsageError(str(exc.args[0])) from None
+        summary = {name: {"bytes": len(state.encode()), "position": engine.read_models.get(name).position}
+                   for name, state in states.items()}
+        if as_json:
+            echo_json(summary)
+        else:
+            for name, s in summary.items():
+                click.echo(f"{name}: rebuilt to position {s['position']} ({s['bytes']} bytes)")
+
+
+@cli.command()
+@db_option
+@json_option
+def tick(db: str, as_json: bool) -> None:
+    """Enforce deadlines now (for cron); harmless to run twice."""
+    with open_engine(db) as engine:
+        actions = engine.tick()
+        if as_json:
+            echo_json(actions)
+        else:
+            for line in actions:
+                click.echo(line)
+            if not actions:
+                click.echo("civic: nothing due")
+
+
+def main() -> None:
+    global _plugin_manager
+    try:
+        _plugin_manager = make_plugin_manager()
+    except PluginError as exc:
+        click.echo(f"civic: {exc}", err=True)
+        sys.exit(2)
+    _plugin_manager.hook.civic_register_commands(cli=cli)
+    cli()
+
+
+__all__ = ["cli", "db_option", "echo_json", "json_option", "main", "open_engine"]

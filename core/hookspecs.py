@@ -1,0 +1,88 @@
+"""The plugin contract.
+
+Markers plus documented hook specifications, nothing else. Every hook is named ``civic_...`` after
+what it gives. ``docs/plugins.md`` documents each one (a test fails when one is missing there).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # names for the signatures only; no import cycles at run time
+    from collections.abc import Callable, Iterable, Sequence
+
+    import click
+    from eventsourcing.persistence import JSONTranscoder
+
+    from core.engine import Engine
+    from core.notify import Notification
+    from core.readmodels import ReadModel
+    from core.records import LogRecord, RetallyReport
+
+PROJECT = "civic"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def civic_register_transcodings(transcoder: JSONTranscoder) -> None:
+    """Register ``eventsourcing`` transcodings for value types the plugin stores in events.
+
+    Called once per engine while its event store is being built.
+    """
+
+
+@hookspec
+def civic_register_aggregates() -> Sequence[type]:
+    """Return the aggregate classes the plugin keeps in the shared event store."""
+
+
+@hookspec
+def civic_register_routes(engine: Engine) -> Sequence[Any]:
+    """Return Litestar route handlers, controllers or routers, mounted under ``/api/<plugin>/``
+    by convention. Handlers receive the engine by declaring an ``engine`` parameter."""
+
+
+@hookspec
+def civic_register_commands(cli: click.Group) -> None:
+    """Add click commands or groups to the ``civic`` command line."""
+
+
+@hookspec
+def civic_register_read_models() -> Sequence[type[ReadModel]]:
+    """Return read-model classes (projections that follow the notification log)."""
+
+
+@hookspec
+def civic_register_permissions() -> dict[str, Iterable[str]]:
+    """Return the plugin's permissions, each mapped to the roles that hold it."""
+
+
+@hookspec
+def civic_audit_retally(records: Sequence[LogRecord]) -> RetallyReport | None:
+    """Replay the whole log through the plugin's pure rules and compare every result the plugin
+    recorded with the result recomputed; return a report (``None`` when nothing is the plugin's).
+
+    ``records`` is the full public log, in order, as an auditor reads it from an export.
+    """
+
+
+@hookspec(firstresult=True)
+def civic_send_notification(notification: Notification) -> str | None:
+    """Deliver a message to a person (text message, e-mail...). The first implementation that
+    returns a delivery reference wins; core's fallback writes to a local outbox file."""
+
+
+@hookspec
+def civic_load_demo(engine: Engine, progress: Callable[[str], None]) -> None:
+    """Load the plugin's part of the demo data set into an empty store."""
+
+
+@hookspec
+def civic_tick(engine: Engine) -> Sequence[str]:
+    """Enforce deadlines that have passed (close votes, close sessions, flag overdue items).
+
+    Called by the scheduler of ``civic serve`` and by ``civic tick``. Must be idempotent: closing
+    twice is harmless. Return a line per action taken."""

@@ -1,0 +1,94 @@
+"""The HTTP face: a Litestar app assembled from core's and the plugins' route handlers.
+
+Every error leaves as ``application/problem+json`` (RFC 9457) with a title and a detail. Domain
+commands raise before they save, so a rejected request changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+
+from core.engine import Engine
+from core.errors import CivicError
+from core.plugins import describe
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("civic.http")
+
+
+def problem_response(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM)
+
+
+def _civic_error(_: Request, exc: CivicError) -> Response[dict[str, Any]]:
+    return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+
+
+def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    fields = ", ".join(str(e.get("key") or e.get("source") or "") for e in errors if isinstance(e, dict))
+    detail = f"The request does not fit the form expected: {fields}." if fields else str(exc.detail)
+    return problem_response(400, "Invalid request", detail, errors=errors)
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    extra = {"errors": exc.extra} if exc.extra else {}
+    return problem_response(status, title, str(exc.detail or title), **extra)
+
+
+def _unexpected(_: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(500, "Internal error", "The server failed to handle this request; nothing was changed.")
+
+
+@get("/healthz", sync_to_thread=True, tags=["system"], summary="Store and ledger state")
+def healthz(engine: Engine) -> dict[str, Any]:
+    store = {"kind": engine.kind, "position": engine.position}
+    ledger = getattr(engine, "ledger", None)
+    return {
+        "status": "ok",
+        "store": store,
+        "ledger": ledger.health() if ledger is not None else None,
+        "plugins": [p["name"] for p in describe(engine.pm) if p["distribution"]],
+    }
+
+
+@get("/api/plugins", sync_to_thread=False, tags=["system"], summary="Installed plugins and their hooks")
+def plugins_list(engine: Engine) -> list[dict[str, Any]]:
+    return describe(engine.pm)
+
+
+CORE_ROUTES: list[Any] = [healthz, plugins_list]
+
+
+def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
+    handlers: list[Any] = list(CORE_ROUTES)
+    for group in engine.pm.hook.civic_register_routes(engine=engine):
+        handlers.extend(group or ())
+    return Litestar(
+        route_handlers=handlers,
+        dependencies={"engine": Provide(lambda: engine, use_cache=True, sync_to_thread=False)},
+        exception_handlers={
+            CivicError: _civic_error,
+            ValidationException: _validation_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        openapi_config=OpenAPIConfig(
+            title="civic",
+            version="0.1.0",
+            description="Participation engine: participatory budget, apartment elections, "
+            "advertisement review committee, field complaints; with an auditable ledger.",
+        ),
+        debug=debug,
+    )

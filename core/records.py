@@ -1,0 +1,54 @@
+"""The public shape of the log, as auditors and plugins' re-tallies read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class LogRecord:
+    """One notification of the global log, decoded to plain JSON values.
+
+    ``payload`` is the event's state exactly as the store's transcoder wrote it (custom values
+    keep their ``{"_type_": ..., "_data_": ...}`` envelopes; personal data stays encrypted).
+    """
+
+    position: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    payload: dict[str, Any]
+
+    @property
+    def event_name(self) -> str:
+        """``module:Aggregate.Event`` → ``Aggregate.Event``."""
+        return self.topic.rsplit(":", 1)[-1]
+
+    @property
+    def timestamp(self) -> str | None:
+        stamp = self.payload.get("timestamp")
+        if isinstance(stamp, dict):  # transcoded datetime envelope
+            return stamp.get("_data_")
+        return stamp
+
+
+@attrs.frozen
+class Discrepancy:
+    position: int
+    reason: str
+
+
+@attrs.frozen
+class RetallyReport:
+    """What a plugin's audit re-tally found: how many recorded results it recomputed and every
+    result that disagreed, with the log position that recorded it."""
+
+    plugin: str
+    checked: int
+    discrepancies: tuple[Discrepancy, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies

@@ -1,0 +1,65 @@
+"""Background work inside ``civic serve``: deadlines, read models, and any other periodic job."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from core.engine import Engine
+
+log = logging.getLogger("civic.service")
+
+
+class BackgroundJobs:
+    """Runs periodic jobs on one daemon thread. A failing job is logged and retried on its next
+    turn; it never stops the others."""
+
+    def __init__(self, engine: Engine, *, tick_seconds: float = 30.0) -> None:
+        self.engine = engine
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.jobs: list[tuple[str, float, Callable[[], object]]] = [
+            ("deadlines", tick_seconds, engine.tick),
+            ("read models", 1.0, self._read_models),
+        ]
+
+    def _read_models(self) -> None:
+        self.engine.read_models.catch_up_all()
+        self.engine.read_models.flush()
+
+    def add(self, name: str, every_seconds: float, job: Callable[[], object]) -> None:
+        self.jobs.append((name, every_seconds, job))
+
+    def run_once(self) -> None:
+        for name, _, job in self.jobs:
+            self._run(name, job)
+
+    def _run(self, name: str, job: Callable[[], object]) -> None:
+        try:
+            result = job()
+            if name == "deadlines" and result:
+                for line in result:  # type: ignore[union-attr]
+                    log.info("deadline: %s", line)
+        except Exception:
+            log.exception("background job %r failed; will retry", name)
+
+    def _loop(self) -> None:
+        due = {name: 0.0 for name, _, _ in self.jobs}
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for name, every, job in self.jobs:
+                if now >= due[name]:
+                    self._run(name, job)
+                    due[name] = time.monotonic() + every
+            self._stop.wait(0.2)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="civic-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

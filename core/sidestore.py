@@ -1,0 +1,60 @@
+"""Tables kept beside the event store in the same database: only derived state that can be
+dropped and rebuilt from the log (read models, ledger hashes).
+
+Works on the event store's own connection pool, SQLite or PostgreSQL. SQL is written with ``?``
+placeholders and translated for psycopg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+
+class Cursor:
+    def __init__(self, raw: Any, postgres: bool) -> None:
+        self._raw = raw
+        self._postgres = postgres
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        if self._postgres:
+            sql = sql.replace("?", "%s")
+        self._raw.execute(sql, tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._postgres:
+            sql = sql.replace("?", "%s")
+        self._raw.executemany(sql, [tuple(r) for r in rows])
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._raw.fetchall()]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self._raw.fetchone()
+        return None if row is None else dict(row)
+
+
+class SideStore:
+    def __init__(self, datastore: Any, *, postgres: bool) -> None:
+        self._datastore = datastore
+        self.postgres = postgres
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+        with self._datastore.transaction(commit=commit) as raw:
+            yield Cursor(raw, self.postgres)
+
+    @property
+    def blob(self) -> str:
+        return "BYTEA" if self.postgres else "BLOB"
+
+    def upsert_sql(self, table: str, key: str, columns: Sequence[str]) -> str:
+        cols = [key, *columns]
+        marks = ", ".join("?" for _ in cols)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+        return (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        )

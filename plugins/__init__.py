@@ -1,0 +1,1 @@
+"""Built-in civic plugins; each is registered through the `civic` entry-point group."""

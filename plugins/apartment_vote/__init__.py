@@ -1,0 +1,1 @@
+"""apartment_vote plugin."""

@@ -1,0 +1,1 @@
+"""budget_vote plugin."""

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from core import clock
+from core.clock import ManualClock
+from core.engine import Engine
+from tests.support.pgserver import PostgresServer, find_bindir
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+settings.register_profile("ci", max_examples=200, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    bindir = find_bindir()
+    if bindir is None:
+        if IN_CI:
+            pytest.fail("PostgreSQL binaries not found: under CI the PostgreSQL run must not be skipped")
+        pytest.skip("PostgreSQL binaries not found")
+    server = PostgresServer(bindir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A fresh, empty store: a SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "civic.db")
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return server.create_database(f"t_{worker}_{next(_db_numbers)}")
+
+
+@pytest.fixture
+def manual_clock() -> Iterator[ManualClock]:
+    manual = ManualClock()
+    previous = clock.use(manual)
+    try:
+        yield manual
+    finally:
+        clock.use(previous)
+
+
+@pytest.fixture
+def engine(db_url: str, manual_clock: ManualClock, tmp_path) -> Iterator[Engine]:
+    eng = Engine(db_url, outbox=tmp_path / "outbox.jsonl")
+    try:
+        yield eng
+    finally:
+        eng.close()
+
+
+@pytest.fixture
+def sqlite_engine(manual_clock: ManualClock, tmp_path) -> Iterator[Engine]:
+    """SQLite only, for tests whose subject is not the storage (property tests, HTTP details)."""
+    eng = Engine(str(tmp_path / "civic.db"), outbox=tmp_path / "outbox.jsonl")
+    try:
+        yield eng
+    finally:
+        eng.close()

@@ -1,0 +1,99 @@
+"""A small plugin used by core's tests: petitions that people sign."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import click
+from litestar import get, post
+
+from core.domain import CivicAggregate, event
+from core.errors import InvalidInput, RuleViolation
+from core.hookspecs import hookimpl
+from core.readmodels import ReadModel
+
+
+class Petition(CivicAggregate):
+    @event("Opened")
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.signers: list[str] = []
+        self.closed = False
+
+    def sign(self, who: str) -> None:
+        if not who.strip():
+            raise InvalidInput("A signature needs a name.")
+        if self.closed:
+            raise RuleViolation("The petition is closed.")
+        if who in self.signers:
+            raise RuleViolation(f"{who} has already signed.")
+        self._signed(who)
+
+    @event("Signed")
+    def _signed(self, who: str) -> None:
+        self.signers.append(who)
+
+    @event("Closed")
+    def close(self) -> None:
+        self.closed = True
+
+
+class SignatureCounts(ReadModel):
+    name = "petition.signatures"
+    event_types = (Petition.Opened, Petition.Signed)
+
+    def apply(self, event: Any, position: int) -> None:
+        key = str(event.originator_id)
+        if isinstance(event, Petition.Opened):
+            self.state[key] = {"title": event.title, "signatures": 0, "last": position}
+        else:
+            self.state[key]["signatures"] += 1
+            self.state[key]["last"] = position
+
+
+@get("/api/petition/{petition_id:uuid}", sync_to_thread=True)
+def show_petition(petition_id: UUID, engine: Any) -> dict[str, Any]:
+    return engine.read_models.get("petition.signatures").state.get(str(petition_id)) or {}
+
+
+@post("/api/petition", sync_to_thread=True)
+def open_petition(data: dict[str, str], engine: Any) -> dict[str, str]:
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise InvalidInput("A petition needs a title.", field="title")
+    petition = engine.create(Petition(title))
+    return {"id": str(petition.id)}
+
+
+@post("/api/petition/{petition_id:uuid}/sign", sync_to_thread=True)
+def sign_petition(petition_id: UUID, data: dict[str, str], engine: Any) -> dict[str, int]:
+    count = engine.update(petition_id, lambda p: (p.sign(data.get("name", "")), len(p.signers))[1],
+                          cls=Petition, what="petition")
+    return {"signatures": count}
+
+
+@click.command("petition-count")
+def petition_count() -> None:
+    """Say how many petitions there are."""
+    click.echo("petitions: 0")
+
+
+@hookimpl
+def civic_register_aggregates():
+    return [Petition]
+
+
+@hookimpl
+def civic_register_read_models():
+    return [SignatureCounts]
+
+
+@hookimpl
+def civic_register_routes(engine):
+    return [show_petition, open_petition, sign_petition]
+
+
+@hookimpl
+def civic_register_commands(cli):
+    cli.add_command(petition_count)
