@@ -19,6 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, Notification, RecordConfli
 
 from core import clock as clock_module
 from core.errors import NotFound, RuleViolation
+from core.instance import InstanceSecrets
 from core.notify import FallbackNotifierPlugin, Notification as Message, OutboxFileNotifier
 from core.records import LogRecord
 from core.sidestore import SideStore
@@ -106,6 +107,7 @@ class Engine(Application):
         self.side = SideStore(self.recorder.datastore, postgres=self.is_postgres)
         outbox_path = outbox or os.environ.get("CIVIC_OUTBOX") or sibling_path(db, "outbox.jsonl")
         self.outbox = OutboxFileNotifier(outbox_path)
+        self.secrets = InstanceSecrets(os.environ.get("CIVIC_SECRETS") or sibling_path(db, "secrets"))
         name = "core.outbox"
         if self.pm.has_plugin(name):
             self.pm.unregister(name=name)
