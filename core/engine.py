@@ -201,7 +201,7 @@ class Engine(Application):
                 return
             start = batch[-1].id + 1
 
-    def events(
+    def log_events(
         self, start: int = 1, stop: int | None = None, *, topics: tuple[str, ...] = ()
     ) -> Iterator[tuple[int, Any]]:
         """(position, domain event) pairs in log order."""

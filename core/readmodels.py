@@ -110,7 +110,7 @@ class ReadModelHost:
     # -- following the log ---------------------------------------------------------------
     def _catch_up(self, model: ReadModel) -> int:
         applied = 0
-        for position, event in self.engine.events(model.position + 1, topics=model.topics()):
+        for position, event in self.engine.log_events(model.position + 1, topics=model.topics()):
             model.apply(event, position)
             model.position = position
             applied += 1
