@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 
@@ -20,6 +20,8 @@ from core.errors import CivicError
 from core.plugins import describe
 
 PROBLEM = "application/problem+json"
+# Handlers declare ``engine: EngineDep`` to receive the engine.
+EngineDep = NamedDependency[Engine]
 log = logging.getLogger("civic.http")
 
 
@@ -52,7 +54,7 @@ def _unexpected(_: Request, exc: Exception) -> Response[dict[str, Any]]:
 
 
 @get("/healthz", sync_to_thread=True, tags=["system"], summary="Store and ledger state")
-def healthz(engine: Engine) -> dict[str, Any]:
+def healthz(engine: EngineDep) -> dict[str, Any]:
     store = {"kind": engine.kind, "position": engine.position}
     ledger = getattr(engine, "ledger", None)
     return {
@@ -64,7 +66,7 @@ def healthz(engine: Engine) -> dict[str, Any]:
 
 
 @get("/api/plugins", sync_to_thread=False, tags=["system"], summary="Installed plugins and their hooks")
-def plugins_list(engine: Engine) -> list[dict[str, Any]]:
+def plugins_list(engine: EngineDep) -> list[dict[str, Any]]:
     return describe(engine.pm)
 
 

@@ -7,8 +7,10 @@ from uuid import UUID
 
 import click
 from litestar import get, post
+from litestar.params import FromPath, JSONBody
 
 from core.domain import CivicAggregate, event
+from core.http import EngineDep
 from core.errors import InvalidInput, RuleViolation
 from core.hookspecs import hookimpl
 from core.readmodels import ReadModel
@@ -53,12 +55,12 @@ class SignatureCounts(ReadModel):
 
 
 @get("/api/petition/{petition_id:uuid}", sync_to_thread=True)
-def show_petition(petition_id: UUID, engine: Any) -> dict[str, Any]:
+def show_petition(petition_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
     return engine.read_models.get("petition.signatures").state.get(str(petition_id)) or {}
 
 
 @post("/api/petition", sync_to_thread=True)
-def open_petition(data: dict[str, str], engine: Any) -> dict[str, str]:
+def open_petition(data: JSONBody[dict[str, str]], engine: EngineDep) -> dict[str, str]:
     title = (data.get("title") or "").strip()
     if not title:
         raise InvalidInput("A petition needs a title.", field="title")
@@ -67,7 +69,7 @@ def open_petition(data: dict[str, str], engine: Any) -> dict[str, str]:
 
 
 @post("/api/petition/{petition_id:uuid}/sign", sync_to_thread=True)
-def sign_petition(petition_id: UUID, data: dict[str, str], engine: Any) -> dict[str, int]:
+def sign_petition(petition_id: FromPath[UUID], data: JSONBody[dict[str, str]], engine: EngineDep) -> dict[str, int]:
     count = engine.update(petition_id, lambda p: (p.sign(data.get("name", "")), len(p.signers))[1],
                           cls=Petition, what="petition")
     return {"signatures": count}

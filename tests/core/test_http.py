@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+from litestar.testing import TestClient
+
+from core.engine import Engine
+from core.http import create_app
+from core.plugins import make_plugin_manager
+from tests.support import petition
+
+
+@pytest.fixture
+def client(db_url, manual_clock, tmp_path):
+    engine = Engine(db_url, plugins=make_plugin_manager(extra=[petition]), outbox=tmp_path / "o.jsonl")
+    with TestClient(create_app(engine)) as c:
+        c.engine = engine
+        yield c
+    engine.close()
+
+
+def test_healthz_reports_the_store(client):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["store"]["kind"] in ("sqlite", "postgresql")
+    assert body["store"]["position"] == 0
+    assert "ledger" in body
+
+
+def test_openapi_lists_core_and_plugin_routes(client):
+    spec = client.get("/schema/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/healthz", "/api/petition", "/api/petition/{petition_id}/sign"} <= set(spec["paths"])
+
+
+def test_commands_through_http(client):
+    created = client.post("/api/petition", json={"title": "Trees on Toegye-ro"})
+    assert created.status_code == 201
+    pid = created.json()["id"]
+    assert client.post(f"/api/petition/{pid}/sign", json={"name": "kim"}).json() == {"signatures": 1}
+    assert client.get(f"/api/petition/{pid}").json()["signatures"] == 1
+
+
+def test_refused_requests_are_problem_json_and_change_nothing(client):
+    pid = client.post("/api/petition", json={"title": "Bus shelter"}).json()["id"]
+    client.post(f"/api/petition/{pid}/sign", json={"name": "kim"})
+    before = client.engine.position
+
+    again = client.post(f"/api/petition/{pid}/sign", json={"name": "kim"})
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["detail"] == "kim has already signed."
+
+    bad = client.post("/api/petition", json={"title": "   "})
+    assert bad.status_code == 422 and bad.json()["field"] == "title"
+
+    malformed = client.post(f"/api/petition/{pid}/sign", content=b"{not json", headers={"content-type": "application/json"})
+    assert malformed.status_code == 400
+    assert malformed.headers["content-type"].startswith("application/problem+json")
+
+    missing = client.post("/api/petition/00000000-0000-0000-0000-000000000000/sign", json={"name": "x"})
+    assert missing.status_code == 404 and missing.json()["title"] == "Not found"
+
+    unknown = client.get("/api/nothing-here")
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
+    assert client.engine.position == before
+
+
+def test_unexpected_errors_say_nothing_changed(sqlite_engine):
+    from litestar import get
+
+    @get("/boom", sync_to_thread=False)
+    def boom() -> None:
+        raise RuntimeError("secret detail 1234")
+
+    class Boom:
+        from core.hookspecs import hookimpl
+
+        @hookimpl
+        def civic_register_routes(self, engine):
+            return [boom]
+
+    sqlite_engine.pm.register(Boom())
+    with TestClient(create_app(sqlite_engine)) as c:
+        r = c.get("/boom")
+    assert r.status_code == 500
+    assert "secret detail" not in r.text and r.json()["title"] == "Internal error"
