@@ -1,0 +1,54 @@
+"""Shared pieces for benchmarks: temporary stores and a bare eventsourcing baseline."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+
+class BareItem(Aggregate):
+    """The baseline: a plain eventsourcing aggregate, no civic code involved."""
+
+    @event("Opened")
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.marks: list[str] = []
+
+    @event("Marked")
+    def mark(self, who: str) -> None:
+        self.marks.append(who)
+
+
+class BareApp(Application):
+    name = "bare"
+
+
+@contextmanager
+def temp_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="civic-bench-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def bare_app(path: Path) -> BareApp:
+    return BareApp(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
+
+
+def rate(count: int, work: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    work()
+    return count / (time.perf_counter() - started)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
