@@ -1,0 +1,6 @@
+import click
+
+
+@click.group("complaints")
+def complaints() -> None:
+    """Field complaints."""

@@ -1,0 +1,1 @@
+OPEN311_ROUTES: list = []
