@@ -14,7 +14,7 @@ import click
 
 from core.engine import DEFAULT_DB, Engine
 from core.errors import CivicError, Unauthorized
-from core.identity import Actor, authorize, local_operator
+from core.identity import ANONYMOUS, Actor, authorize, local_operator
 from core.plugins import PluginError, describe, make_plugin_manager
 
 # Set by main() before the group runs, so commands share the manager their plugins came from.
@@ -76,7 +76,7 @@ def command_actor(engine: Engine, token: str | None) -> Actor:
     if token:
         return engine.identity.authenticate(token)
     if os.environ.get(REQUIRE_TOKEN_ENV, "") not in ("", "0"):
-        raise Unauthorized(f"{REQUIRE_TOKEN_ENV} is set: give --token or set {TOKEN_ENV}.")
+        return ANONYMOUS  # public commands (such as signing in) still work
     try:
         _ = engine.secrets.master
     except OSError as exc:

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import argon2
 import attrs
+from litestar import Request
+from litestar.di import NamedDependency
 
 from core import clock
 from core.domain import CivicAggregate, event
@@ -644,7 +646,11 @@ class requires:  # noqa: N801 - reads as a phrase: guards=[requires("x.y")]
         return f"requires({self.permission!r})"
 
 
-async def provide_actor(request: Any) -> Actor:
+# Handlers declare ``actor: ActorDep`` (or ``actor: Actor``) to receive the authenticated actor.
+ActorDep = NamedDependency[Actor]
+
+
+async def provide_actor(request: Request) -> Actor:
     """Litestar dependency ``actor``: the authenticated actor (anonymous without a token)."""
     return await _actor_of(request)
 
@@ -659,6 +665,7 @@ __all__ = [
     "ANONYMOUS",
     "ANYONE",
     "ROLES",
+    "ActorDep",
     "SIGNED_IN",
     "Actor",
     "Identity",
