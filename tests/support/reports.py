@@ -8,11 +8,13 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from litestar import get, post
+from litestar.params import FromPath, JSONBody
 
 from core.domain import CivicAggregate, event
 from core.errors import InvalidInput
 from core.hookspecs import hookimpl
-from core.identity import ANYONE, Actor, requires
+from core.http import EngineDep
+from core.identity import ANYONE, Actor, ActorDep, requires
 from core.readmodels import ReadModel
 
 
@@ -53,13 +55,13 @@ class Reports(ReadModel):
 
 
 @post("/api/reports", guards=[requires("reports.file")], sync_to_thread=True)
-def post_report(data: dict[str, str], engine: Any, actor: Actor) -> dict[str, str]:
+def post_report(data: JSONBody[dict[str, str]], engine: EngineDep, actor: ActorDep) -> dict[str, str]:
     report = file_report(engine, actor, data.get("what", ""), data.get("name", ""), data.get("phone", ""))
     return {"id": str(report.id), "reporter": report.reporter}
 
 
 @get("/api/reports/{report_id:uuid}", guards=[requires("reports.read")], sync_to_thread=True)
-def get_report(report_id: UUID, engine: Any) -> dict[str, Any]:
+def get_report(report_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
     state = engine.read_models.get("reports.all").state.get(str(report_id)) or {}
     return engine.privacy.reveal(state)
 
