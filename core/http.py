@@ -116,4 +116,5 @@ def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
         debug=debug,
     )
     check_permissions(app, engine)
+    _ = engine.privacy  # opened before requests arrive, not by two of them at once
     return app

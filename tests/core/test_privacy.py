@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 
 from core import cli as cli_module
 from core.engine import Engine
-from core.errors import Forbidden, RuleViolation
+from core.errors import Forbidden, RuleViolation, Unauthorized
 from core.http import create_app
 from core.identity import Actor, Role, local_operator, use_password_hasher
 from core.plugins import make_plugin_manager
@@ -185,6 +185,8 @@ def test_forget_erases_a_reporter_everywhere(report_engine):
         wrapped = engine.privacy.keys._conn.execute(
             "SELECT wrapped FROM subject_keys WHERE subject = ?", (hong["reporter"],)).fetchone()[0]
         digest = engine.privacy.keyed_hash("phone", HONG_PHONE).encode()
+        keys_bytes = engine.privacy.keys.path.read_bytes()
+        assert wrapped in keys_bytes and digest in keys_bytes  # so their absence below means something
 
         runner = CliRunner()
         found = runner.invoke(cli_module.cli, ["privacy", "find", "phone", "+82 10 2345 6789", "--db", engine.db])
@@ -238,3 +240,16 @@ def test_ledger_still_verifies_after_forget(report_engine, tmp_path):
     assert runner.invoke(cli_module.cli, ["privacy", "forget", report.reporter, "--yes", "--db", engine.db]).exit_code == 0
     r = runner.invoke(cli_module.cli, ["audit", "verify", "--db", engine.db])
     assert r.exit_code == 0, r.output
+
+
+def test_forgetting_a_staff_member_erases_their_names_and_ends_their_access(sqlite_engine):
+    ident = sqlite_engine.identity
+    account = ident.add_staff(OPERATOR, "lee.agent", "Lee Seoyeon", "lee's long password", ["call_centre_agent"])
+    token = ident.sign_in("lee.agent", "lee's long password").token
+    sqlite_engine.privacy.forget(str(account.id), actor=OPERATOR)
+    with pytest.raises(Unauthorized):
+        ident.authenticate(token)
+    with pytest.raises(Unauthorized):
+        ident.sign_in("lee.agent", "lee's long password")
+    row = ident.describe(ident.get(account.id))
+    assert (row["username"], row["name"], row["roles"]) == ("[erased]", "[erased]", ["call_centre_agent"])
