@@ -287,11 +287,10 @@ class PersonalData:
         return self.keys.is_forgotten(str(subject))
 
     def forget(self, subject: str, *, actor: Actor) -> bool:
-        """Erase a subject: record ``SubjectForgotten`` and destroy the key. Returns ``False``
-        when it was already forgotten (running it again finishes an interrupted erasure)."""
-        from core.identity import authorize
-
-        authorize(self.engine, actor, "privacy.forget")
+        """Erase a subject: record ``SubjectForgotten`` (``by`` = ``actor.id``) and destroy the
+        key. Returns ``False`` when it was already forgotten (running it again finishes an
+        interrupted erasure). The calling command authorises: core's own use ``privacy.forget``;
+        a plugin may offer its own erasure command under its own permission."""
         subject = str(subject).strip()
         if not subject:
             raise InvalidInput("Which subject? Give its id.")
