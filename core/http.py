@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
 from core.engine import Engine
 from core.errors import CivicError
@@ -108,6 +109,10 @@ def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
             Exception: _unexpected,
         },
         openapi_config=OpenAPIConfig(
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer",
+                                         description="A token from POST /api/auth/token")}),
+            security=[{"bearer": []}, {}],  # which routes need it depends on their permission
             title="civic",
             version="0.1.0",
             description="Participation engine: participatory budget, apartment elections, "

@@ -31,6 +31,7 @@ import getpass
 import hashlib
 import hmac
 import json
+import logging
 import re
 import threading
 import time
@@ -53,6 +54,9 @@ from core.privacy import ERASED
 
 if TYPE_CHECKING:
     from core.engine import Engine
+
+
+log = logging.getLogger("civic.identity")
 
 
 # -- roles and actors ------------------------------------------------------------------------
@@ -211,6 +215,7 @@ def authorize(engine: Engine, actor: Actor, permission: str) -> Actor:
     rule = engine.identity.permissions.get(permission)
     if rule.allows(actor):
         return actor
+    log.info("refused %s to %s", permission, actor.id)
     if actor.anonymous:
         raise Unauthorized(f"Sign in to do this ({permission}).", permission=permission)
     raise Forbidden(f"Your roles do not allow {permission}.", permission=permission)

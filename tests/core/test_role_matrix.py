@@ -12,6 +12,8 @@ change of who may do what is a visible change to this file.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import uuid
 from typing import Any
 
@@ -85,7 +87,16 @@ def test_declared_permissions_match_the_written_policy(world):
 
 # -- HTTP -------------------------------------------------------------------------------------
 def sample_value(name: str, kind: Any) -> str:
-    return str(uuid.uuid4()) if kind is uuid.UUID else ("resident" if name == "role" else "x")
+    """A value that gets past routing for a path parameter of this type."""
+    if kind is uuid.UUID:
+        return str(uuid.uuid4())
+    if kind in (int, float, decimal.Decimal):
+        return "1"
+    if kind is datetime.date:
+        return "2016-03-02"
+    if kind is datetime.datetime:
+        return "2016-03-02T00:00:00Z"
+    return "resident" if name == "role" else "x"
 
 
 def guarded_routes(app) -> list[tuple[str, str, str]]:
@@ -153,7 +164,9 @@ def authorized_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> lis
     return out
 
 
-def sample_args(command: click.Command) -> list[str]:
+def sample_args(command: click.Command, existing_file: str) -> list[str]:
+    """Values for a command's required parameters that get past click's parsing, so that the
+    call reaches authorisation."""
     args: list[str] = []
     for param in command.params:
         if not param.required or param.name in ("db", "token"):
@@ -164,14 +177,20 @@ def sample_args(command: click.Command) -> list[str]:
         elif isinstance(ptype, click.types.UUIDParameterType):
             value = str(uuid.uuid4())
         elif isinstance(ptype, (click.types.IntParamType, click.types.FloatParamType)):
-            value = "1"
+            value = str(getattr(ptype, "min", None) or 1)
+        elif isinstance(ptype, click.DateTime):
+            value = "2016-03-02"
+        elif isinstance(ptype, (click.Path, click.File)):
+            value = existing_file
         else:
             value = "x"
-        args.extend([value] if isinstance(param, click.Argument) else [param.opts[0], value])
+        count = param.nargs if param.nargs > 0 else 1
+        values = [value] * count
+        args.extend(values if isinstance(param, click.Argument) else [param.opts[0], *values])
     return args
 
 
-def test_every_authorized_cli_command_for_every_caller(world, monkeypatch):
+def test_every_authorized_cli_command_for_every_caller(world, monkeypatch, tmp_path):
     engine, tokens, pm = world["engine"], world["tokens"], world["pm"]
     registry = engine.identity.permissions
     tree = click.Group("civic", commands=dict(cli_module.cli.commands))
@@ -181,6 +200,8 @@ def test_every_authorized_cli_command_for_every_caller(world, monkeypatch):
     names = {" ".join(path) for path, _ in commands}
     assert {"staff add", "staff list", "privacy forget", "privacy find", "petition-close"} <= names
     runner = CliRunner()
+    existing_file = tmp_path / "input.csv"
+    existing_file.write_text("x\n", encoding="utf-8")
     callers = [*CALLERS, "operator"]
     checked = 0
     for path, command in commands:
@@ -191,7 +212,7 @@ def test_every_authorized_cli_command_for_every_caller(world, monkeypatch):
         for caller in callers:
             env = {"CIVIC_TOKEN": tokens.get(caller) or "", "CIVIC_REQUIRE_TOKEN": "1" if caller == "anonymous" else ""}
             before = engine.position
-            r = runner.invoke(tree, [*path, *sample_args(command), "--db", world["db"]], env=env,
+            r = runner.invoke(tree, [*path, *sample_args(command, str(existing_file)), "--db", world["db"]], env=env,
                               input="not a real password\n" * 3)
             refusal = (f"Your roles do not allow {permission}." in r.output
                        or f"Sign in to do this ({permission})." in r.output)
