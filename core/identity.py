@@ -40,6 +40,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import argon2
@@ -406,8 +407,15 @@ class Identity:
         self.engine = engine
         self.permissions = PermissionRegistry.from_plugins(engine.pm)
         self.throttle = ClientThrottle()
-        self._token_key = engine.secrets.key("tokens")
-        self._account_key = engine.secrets.key("staff-account-id")
+
+    # keys from the instance secrets, read when first needed (the permission table needs none)
+    @cached_property
+    def _token_key(self) -> bytes:
+        return self.engine.secrets.key("tokens")
+
+    @cached_property
+    def _account_key(self) -> bytes:
+        return self.engine.secrets.key("staff-account-id")
 
     # -- accounts ------------------------------------------------------------------------
     def account_id(self, username: str) -> uuid.UUID:

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from core.engine import Engine
-from core.identity import ActorDep, requires
+from core.identity import ActorDep, Role, requires
 
 # the same as core.http.EngineDep (core.http imports this module, so it cannot be imported here)
 EngineDep = NamedDependency[Engine]
@@ -28,12 +28,12 @@ class NewStaff:
     username: str
     name: str
     password: str = attrs.field(repr=False)
-    roles: list[str] = attrs.field(factory=list)
+    roles: list[Role] = attrs.field(factory=list)
 
 
 @attrs.frozen
 class RoleGrant:
-    role: str
+    role: Role
 
 
 @attrs.frozen

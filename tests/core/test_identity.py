@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -361,3 +362,14 @@ def test_cli_without_token_needs_to_be_the_operator(run, tmp_path):
     secrets.chmod(0o644)  # a secrets file others could read is refused, and so is the operator
     r = run("staff", "whoami")
     assert r.exit_code == 1 and "Not the operator" in r.output
+
+
+def test_cli_prints_the_assembled_permission_table(monkeypatch):
+    from tests.support import petition
+
+    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager(extra=[petition]))
+    r = CliRunner().invoke(cli_module.cli, ["permissions", "--json"])
+    table = json.loads(r.output)
+    assert table["petition.close"] == ["process_admin"]
+    assert table["staff.manage"] == ["system_admin"]
+    assert table["auth.sign_in"] == ["anyone"]
