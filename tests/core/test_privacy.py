@@ -164,7 +164,15 @@ def store_files(engine: Engine) -> list[Path]:
     return sorted(set(found))
 
 
-def test_forget_erases_a_reporter_everywhere(report_engine):
+def postgres_files(request: pytest.FixtureRequest, engine: Engine) -> list[Path]:
+    """Every file of the test PostgreSQL server's data directory, after a checkpoint."""
+    with engine.side.transaction() as cur:
+        cur.execute("CHECKPOINT")
+    server = request.getfixturevalue("pg_server")
+    return [p for p in Path(server.data).rglob("*") if p.is_file()]
+
+
+def test_forget_erases_a_reporter_everywhere(report_engine, request):
     engine = report_engine
     engine.identity.add_staff(OPERATOR, "agent", "Agent Park", "agent's long password", ["call_centre_agent"])
     with TestClient(create_app(engine)) as client:
@@ -182,6 +190,8 @@ def test_forget_erases_a_reporter_everywhere(report_engine):
         wrapped = engine.privacy.keys._conn.execute(
             "SELECT wrapped FROM subject_keys WHERE subject = ?", (hong["reporter"],)).fetchone()[0]
         digest = engine.privacy.keyed_hash("phone", HONG_PHONE).encode()
+        kim_wrapped = engine.privacy.keys._conn.execute(
+            "SELECT wrapped FROM subject_keys WHERE subject = ?", (kim["reporter"],)).fetchone()[0]
         keys_bytes = engine.privacy.keys.path.read_bytes()
         assert wrapped in keys_bytes and digest in keys_bytes  # so their absence below means something
 
@@ -212,19 +222,30 @@ def test_forget_erases_a_reporter_everywhere(report_engine):
     assert HONG_PHONE not in json.dumps(opened) and KIM_PHONE in json.dumps(opened)
     assert any(p.get("subject") == hong["reporter"] for p in opened)  # the erasure itself is recorded
 
-    # the raw bytes of every file of the store: no phone, no name, no key, no lookup digest
-    engine.close()
-    files = store_files(engine)
-    assert any(f.name.endswith(".keys.db") for f in files)
+    # the raw bytes of every file of the store (database, -wal, -shm, key store, journal; for
+    # PostgreSQL the server's data directory), while open and after closing: no phone, no name,
+    # no wrapped key, no lookup digest
+    forbidden = [*spellings(HONG_PHONE), HONG_NAME.encode(), HONG_NAME.encode("utf-16-le"), wrapped, digest]
+
+    def scan(files: list[Path]) -> bytes:
+        seen = b""
+        for path in files:
+            data = path.read_bytes()
+            for needle in forbidden:
+                assert needle not in data, (path.name, needle)
+            seen += b"T" if b"streetlight" in data else b""
+            seen += b"K" if kim_wrapped in data else b""
+        return seen
+
+    open_files = store_files(engine) + (postgres_files(request, engine) if engine.is_postgres else [])
+    assert any(f.name.endswith(".keys.db") for f in open_files)
     if not engine.is_postgres:
-        assert any(f.name.endswith(".db-wal") for f in files) or any(f.name.endswith(".db") for f in files)
-    kim_wrapped_seen = False
-    for path in files:
-        data = path.read_bytes()
-        for needle in [*spellings(HONG_PHONE), HONG_NAME.encode(), HONG_NAME.encode("utf-16-le"), wrapped, digest]:
-            assert needle not in data, (path.name, needle)
-        kim_wrapped_seen |= path.name.endswith(".keys.db") and len(data) > 0
-    assert kim_wrapped_seen  # the key store still holds Kim's key: the search looked in the right file
+        assert any(f.name.endswith(".db-wal") for f in open_files)
+    seen = scan(open_files)
+    engine.close()
+    seen += scan(store_files(engine))
+    # controls: the scan looked where the data is (the events' public text, Kim's key)
+    assert b"T" in seen and b"K" in seen
 
 
 def test_ledger_still_verifies_after_forget(report_engine, tmp_path):
