@@ -134,7 +134,11 @@ class KeyStore:
             self._conn.close()
 
     def _unwrap(self, subject: str, wrapped: bytes) -> bytes:
-        return self._kek.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject.encode())
+        try:
+            return self._kek.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject.encode())
+        except InvalidTag:
+            raise PersonalDataUnavailable(
+                f"the key store {self.path} does not belong to this instance's secrets") from None
 
     def is_forgotten(self, subject: str) -> bool:
         with self._lock:

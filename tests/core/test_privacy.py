@@ -276,3 +276,16 @@ def test_forgetting_a_staff_member_erases_their_names_and_ends_their_access(sqli
         ident.sign_in("lee.agent", "lee's long password")
     row = ident.describe(ident.get(account.id))
     assert (row["username"], row["name"], row["roles"]) == ("[erased]", "[erased]", ["call_centre_agent"])
+
+
+def test_a_key_store_of_other_secrets_is_reported(sqlite_engine, tmp_path):
+    env = sqlite_engine.privacy.seal("hong", "name", "Hong Gildong", where=uuid4())
+    sqlite_engine.close()
+    secrets = Path(sqlite_engine.db + ".secrets")
+    secrets.unlink()  # a new instance secret: the wrapped keys no longer open
+    reopened = Engine(sqlite_engine.db, outbox=tmp_path / "o.jsonl")
+    try:
+        with pytest.raises(PersonalDataUnavailable, match="does not belong"):
+            reopened.privacy.open(env)
+    finally:
+        reopened.close()
