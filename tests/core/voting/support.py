@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from core.engine import Engine
 from core.voting import VotingKit
 
@@ -17,11 +19,15 @@ def make_engine(db: str, tmp_path) -> Engine:
         del os.environ["CIVIC_SECRETS"]
 
 
+_contacts = itertools.count(1)
+
+
 def roll_csv(entries: list[tuple[str, str]]) -> str:
-    """A roll with one line per (entry id, group); contacts are made up from the entry's number."""
+    """A roll with one line per (entry id, group); every contact made here is different."""
     lines = ["entry_id,contact,group,name"]
-    for n, (entry_id, group) in enumerate(entries):
-        lines.append(f"{entry_id},010-7{n:03d}-{n:04d},{group},Resident {n}")
+    for entry_id, group in entries:
+        n = next(_contacts)
+        lines.append(f"{entry_id},010-7{n % 1000:03d}-{n:04d},{group},Resident {n}")
     return "\n".join(lines) + "\n"
 
 
