@@ -7,8 +7,8 @@
   the box ever learning which entry a credential belongs to.
 - Pseudonym: a public hash of the credential's random part; ballots are recorded under it.
 - Sealing: HPKE (RFC 9180, X25519 / HKDF-SHA256 / AES-128-GCM) to the process's public key; the
-  ``info`` binds the process and the pseudonym, so a sealed ballot copied under another
-  pseudonym does not open.
+  ``info`` binds the process, the pseudonym and the group, so a sealed ballot copied under
+  another pseudonym or moved to another group does not open.
 - Deposits: a cast ballot waits in the log, AES-GCM-encrypted under a per-process instance key
   that is never released, until it is moved into a shuffled batch.
 - Tracking code: a hash of the sealed ballot.
@@ -126,23 +126,23 @@ def private_key_text(private_key: X25519PrivateKey) -> str:
     return b64(private_key.private_bytes_raw())
 
 
-def _seal_info(process_id: str, pseudonym_: str) -> bytes:
-    return canonical(["civic/sealed-ballot/v1", process_id, pseudonym_])
+def _seal_info(process_id: str, pseudonym_: str, group: str) -> bytes:
+    return canonical(["civic/sealed-ballot/v1", process_id, pseudonym_, group])
 
 
-def seal(public_key: str, process_id: str, pseudonym_: str, content: Any) -> str:
+def seal(public_key: str, process_id: str, pseudonym_: str, group: str, content: Any) -> str:
     key = X25519PublicKey.from_public_bytes(unb64(public_key))
-    return b64(SUITE.encrypt(canonical(content), key, info=_seal_info(process_id, pseudonym_)))
+    return b64(SUITE.encrypt(canonical(content), key, info=_seal_info(process_id, pseudonym_, group)))
 
 
 class UnopenableBallot(ValueError):
     """A sealed ballot that does not open with the released key (tampered, copied or corrupt)."""
 
 
-def open_sealed(private_key: str, process_id: str, pseudonym_: str, sealed: str) -> Any:
+def open_sealed(private_key: str, process_id: str, pseudonym_: str, group: str, sealed: str) -> Any:
     try:
         key = X25519PrivateKey.from_private_bytes(unb64(private_key))
-        plaintext = SUITE.decrypt(unb64(sealed), key, info=_seal_info(process_id, pseudonym_))
+        plaintext = SUITE.decrypt(unb64(sealed), key, info=_seal_info(process_id, pseudonym_, group))
         return json.loads(plaintext)
     except (InvalidTag, ValueError, TypeError) as exc:
         raise UnopenableBallot("The sealed ballot does not open with the process key.") from exc

@@ -285,6 +285,24 @@ class VotingKit:
             raise Unauthorized(WRONG_CODE)
         raise RuleViolation("The roll entry is busy; please try again.", title="Busy")
 
+    def issue_credential_in_person(self, process_id: str | UUID, entry_id: str, *, by: str) -> BallotCredential:
+        """A ballot credential for a voter an official has checked in person (a polling booth, a
+        paper ballot to be entered): no code is needed; the roll records who issued it. The
+        plugin marks such ballots in their content if its rules say so."""
+        pid = _pid(process_id)
+        if not str(by).strip():
+            raise InvalidInput("Name the official who checked the voter.")
+        if self.box(pid).status != OPEN:
+            raise RuleViolation("Voting is not open.")
+
+        def change(entry: RollEntry) -> None:
+            if entry.credential_issued:
+                raise RuleViolation("A ballot credential was already issued for this roll entry.")
+            entry.credential_given(method="in-person", by=str(by).strip())
+
+        self.engine.update(entry_aggregate_id(pid, str(entry_id)), change, cls=RollEntry, what="roll entry")
+        return crypto.new_credential(self._key("credential", pid), pid, self.entry(pid, entry_id).group)
+
     # -- casting -------------------------------------------------------------------------------
     def cast(self, process_id: str | UUID, credential: str | BallotCredential, content: Any,
              validate: Validator | None = None) -> CastReceipt:
@@ -309,7 +327,7 @@ class VotingKit:
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"A ballot's content must be plain JSON: {exc}") from None
         name = crypto.pseudonym(pid, nonce)
-        sealed = crypto.seal(box.public_key, pid, name, content)
+        sealed = crypto.seal(box.public_key, pid, name, group, content)
         pool_key = self._key("deposit-key", pid)
         blob = crypto.wrap_deposit(pool_key, pid, {"pseudonym": name, "group": group, "sealed": sealed})
         slot = stdlib_secrets.token_hex(16) if box.allow_revote else crypto.deposit_slot(pool_key, pid, name)
@@ -460,6 +478,18 @@ class VotingKit:
         return found
 
     # -- turnout and audit ---------------------------------------------------------------------
+    def summary(self, process_id: str | UUID) -> dict[str, Any]:
+        """The public facts of a process's box, as JSON (for a plugin's status endpoint)."""
+        box = self.box(process_id)
+        return {
+            "process_id": box.process_id, "status": box.status, "allow_revote": box.allow_revote,
+            "batch_size": box.batch_size, "suite": box.suite, "public_key": box.public_key,
+            "seed_commitment": box.seed_commitment, "seed": box.seed,
+            "batches": len(box.batches), "ballots_in_box": sum(b["size"] for b in box.batches),
+            "cutoff": box.cutoff, "private_key": box.private_key,
+            "entries": len(self.roll(box.process_id).entries),
+        }
+
     def turnout(self, process_id: str | UUID) -> Turnout:
         pid = _pid(process_id)
         roll = self.roll(pid)

@@ -7,6 +7,7 @@ released key) and ``audit_process`` (everything public about one process, checke
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -80,7 +81,8 @@ def open_box(process_id: str, private_key: str, batches: Sequence[Sequence[dict[
         for i, ballot in enumerate(ballots):
             state = states[(b, i)]
             try:
-                content = crypto.open_sealed(private_key, process_id, ballot["pseudonym"], ballot["sealed"])
+                content = crypto.open_sealed(private_key, process_id, ballot["pseudonym"],
+                                            ballot.get("group", ""), ballot["sealed"])
             except crypto.UnopenableBallot:
                 content, state = None, UNOPENABLE
             opened.append(OpenedBallot(
@@ -129,16 +131,16 @@ def audit_process(records: Iterable[LogRecord], process_id: str) -> ProcessAudit
     box: dict[str, Any] | None = None
     closing_at = closed = None
     seed_hex = None
-    entries: set[str] = set()
-    credentials = 0
+    entries: dict[str, str] = {}  # entry aggregate id -> group
+    credentials: Counter[str] = Counter()  # group -> credentials issued
     deposit_positions: list[int] = []
     batches: list[tuple[int, dict[str, Any]]] = []
     for r in records:
         p = r.payload
         if r.topic == TOPIC["registered"] and p.get("process_id") == process_id:
-            entries.add(r.originator_id)
+            entries[r.originator_id] = p.get("group", "")
         elif r.topic == TOPIC["credential"] and r.originator_id in entries:
-            credentials += 1
+            credentials[entries[r.originator_id]] += 1
         elif p.get("process_id") == process_id and r.topic == TOPIC["box_created"]:
             box = dict(p, id=r.originator_id)
         elif p.get("process_id") == process_id and r.topic == TOPIC["deposit"]:
@@ -153,7 +155,8 @@ def audit_process(records: Iterable[LogRecord], process_id: str) -> ProcessAudit
             elif r.topic == TOPIC["seed"]:
                 seed_hex = p["seed"]
     if box is None:
-        return ProcessAudit(process_id, ("no ballot box for this process in the log",), credentials, 0, 0, None, None)
+        return ProcessAudit(process_id, ("no ballot box for this process in the log",), sum(credentials.values()),
+                            0, 0, None, None)
     batches.sort(key=lambda item: item[1]["number"])
     if [b["number"] for _, b in batches] != list(range(1, len(batches) + 1)):
         problems.append("batch numbers are not 1, 2, 3, ...")
@@ -177,9 +180,16 @@ def audit_process(records: Iterable[LogRecord], process_id: str) -> ProcessAudit
         if covered != so_far:
             problems.append(f"{covered} deposits up to position {through} but {so_far} ballots batched")
     ballot_lists = [b["ballots"] for _, b in batches]
-    counted_pseudonyms = {x["pseudonym"] for ballots in ballot_lists for x in ballots}
-    if len(counted_pseudonyms) > credentials:
-        problems.append(f"{len(counted_pseudonyms)} pseudonyms in the box but {credentials} credentials issued")
+    # a credential names its group, so each group can hold no more pseudonyms than credentials
+    # were issued to its entries
+    pseudonyms: dict[str, set[str]] = {}
+    for ballots in ballot_lists:
+        for x in ballots:
+            pseudonyms.setdefault(x.get("group", ""), set()).add(x["pseudonym"])
+    for group, names in sorted(pseudonyms.items()):
+        if len(names) > credentials[group]:
+            problems.append(f"group {group!r}: {len(names)} pseudonyms in the box but "
+                            f"{credentials[group]} credentials issued")
     opened = None
     if closed is not None:
         if not crypto.keys_match(closed["private_key"], box["public_key"]):
@@ -194,5 +204,5 @@ def audit_process(records: Iterable[LogRecord], process_id: str) -> ProcessAudit
         seed = bytes.fromhex(seed_hex)
         if not lottery.verify_seed(seed, box["seed_commitment"]):
             problems.append("the revealed lottery seed does not match its commitment")
-    return ProcessAudit(process_id=process_id, problems=tuple(problems), credentials_issued=credentials,
+    return ProcessAudit(process_id=process_id, problems=tuple(problems), credentials_issued=sum(credentials.values()),
                         deposits=len(counted_deposits), batched=batched, opened=opened, seed=seed)

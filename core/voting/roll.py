@@ -212,7 +212,9 @@ class RollEntry(CivicAggregate):
         self.locked = True
 
     @event("CredentialIssued")
-    def credential_given(self) -> None:
+    def credential_given(self, method: str = "code", by: str = "") -> None:
+        """``method``: "code" (the voter's one-time code) or "in-person" (an official checked the
+        voter at a booth and issued it; ``by`` names the official)."""
         self.credential_issued = True
         self.code_hash = None  # a code opens the door once
 

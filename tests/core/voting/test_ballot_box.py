@@ -201,3 +201,33 @@ def test_turnout_counts_credentials_by_group(kit):
     assert (turnout.entries, turnout.credentials_issued) == (3, 1)
     assert turnout.by_group == {"101": {"entries": 2, "credentials_issued": 1},
                                 "102": {"entries": 1, "credentials_issued": 0}}
+
+
+def test_an_official_issues_a_credential_in_person_once(kit):
+    open_process(kit, [("a", "101"), ("b", "101")])
+    credential = kit.issue_credential_in_person(P, "a", by="officer-17")
+    assert credential.group == "101"
+    with pytest.raises(RuleViolation, match="already issued"):
+        kit.issue_credential_in_person(P, "a", by="officer-17")
+    with pytest.raises(InvalidInput):
+        kit.issue_credential_in_person(P, "b", by=" ")
+    kit.cast(P, credential, {"paper": True, "choice": "p1"})
+    issued = [r for r in kit.engine.records() if r.event_name == "RollEntry.CredentialIssued"]
+    assert [(r.payload["method"], r.payload["by"]) for r in issued] == [("in-person", "officer-17")]
+    summary = kit.summary(P)
+    assert (summary["status"], summary["entries"], summary["private_key"]) == ("open", 2, None)
+    kit.close(P)
+    assert kit.tally_input(P) == [("101", {"paper": True, "choice": "p1"})]
+    assert kit.summary(P)["private_key"] and kit.audit(P).ok
+
+
+def test_the_audit_finds_more_ballots_in_a_group_than_credentials_issued_to_it(kit):
+    open_process(kit, [("a", "101"), ("b", "102")])
+    kit.cast(P, sign_in(kit, P, "a"), 1)
+    kit.close(P)
+    records = list(kit.engine.records())
+    batch = next(r for r in records if r.event_name == "BallotBatch.Recorded")
+    batch.payload["ballots"][0]["group"] = "102"  # claimed for a group whose voter never signed in
+    problems = audit_process(records, P).problems
+    assert any("group '102'" in p for p in problems)
+    assert any("do not open" in p for p in problems)  # the group is sealed with the ballot
