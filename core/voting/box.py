@@ -1,7 +1,9 @@
 """The ballot box of a process, its pending deposits and its shuffled batches.
 
 - ``BallotBox``: the process's public key, lottery commitment, settings and life cycle
-  (prepared → open → closing → closed), the list of batches, the private key once released.
+  (prepared → open → closing → closed), the private key once released. It stays a handful of
+  events long, so that every cast can afford to read it.
+- ``BatchIndex``: the batches written so far and the log position each one covers.
 - ``BallotDeposit``: one cast ballot waiting for its batch, encrypted under an instance key
   that is never released. Its own aggregate and its own transaction, so that casting does not
   contend with other voters and an acknowledged ballot is durable at once.
@@ -25,6 +27,10 @@ def batch_id(process_id: str, number: int):
     return natural_id("voting.batch", process_id, number)
 
 
+def batch_index_id(process_id: str):
+    return natural_id("voting.batch-index", process_id)
+
+
 def deposit_id(deposit_key: str):
     return natural_id("voting.deposit", deposit_key)
 
@@ -44,8 +50,6 @@ class BallotBox(CivicAggregate):
         self.allow_revote = allow_revote
         self.batch_size = batch_size
         self.status = PREPARED
-        self.batches: list[dict[str, Any]] = []
-        self.through = 0
         self.cutoff: int | None = None
         self.private_key: str | None = None
         self.seed: str | None = None
@@ -53,11 +57,6 @@ class BallotBox(CivicAggregate):
     @event("Opened")
     def open(self) -> None:
         self.status = OPEN
-
-    @event("BatchRecorded")
-    def record_batch(self, number: int, through: int, size: int) -> None:
-        self.batches.append({"number": number, "through": through, "size": size})
-        self.through = through
 
     @event("Closing")
     def begin_closing(self) -> None:
@@ -75,6 +74,30 @@ class BallotBox(CivicAggregate):
     @event("SeedRevealed")
     def reveal_seed(self, seed: str) -> None:
         self.seed = seed
+
+
+class BatchIndex(CivicAggregate):
+    """The batches of a box in order; ``through``: every deposit logged at or before this
+    position is in one of them."""
+
+    @staticmethod
+    def create_id(process_id: str):
+        return batch_index_id(process_id)
+
+    @event("Created")
+    def __init__(self, process_id: str) -> None:
+        self.process_id = process_id
+        self.batches: list[dict[str, Any]] = []
+        self.through = 0
+
+    @event("BatchRecorded")
+    def record_batch(self, number: int, through: int, size: int) -> None:
+        self.batches.append({"number": number, "through": through, "size": size})
+        self.through = through
+
+    @property
+    def ballots(self) -> int:
+        return sum(b["size"] for b in self.batches)
 
 
 class BallotDeposit(CivicAggregate):

@@ -31,7 +31,8 @@ from core import clock
 from core.errors import InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized
 from core.notify import Notification
 from core.voting import crypto, lottery
-from core.voting.box import CLOSED, CLOSING, OPEN, PREPARED, BallotBatch, BallotBox, BallotDeposit, box_id
+from core.voting.box import (CLOSED, OPEN, PREPARED, BallotBatch, BallotBox, BallotDeposit, BatchIndex,
+                             batch_index_id, box_id)
 from core.voting.crypto import BallotCredential
 from core.voting.opening import OpenedBallot, OpenedBox, ProcessAudit, audit_process, open_box
 from core.voting.roll import (MAX_FAILURES, RollEntry, VoterRoll, VotingClient, client_aggregate_id,
@@ -108,28 +109,31 @@ class VotingKit:
 
     # -- process -------------------------------------------------------------------------------
     def prepare(self, process_id: str | UUID, *, allow_revote: bool = False,
-                batch_size: int = DEFAULT_BATCH_SIZE) -> tuple[BallotBox, VoterRoll]:
-        """The box and roll of a new process, unsaved: save them with the plugin's own process
-        aggregate in one transaction (``engine.save(process, *kit.prepare(process.id))``)."""
+                batch_size: int = DEFAULT_BATCH_SIZE) -> tuple[BallotBox, BatchIndex, VoterRoll]:
+        """The box, batch index and roll of a new process, unsaved: save them with the plugin's
+        own process aggregate in one transaction (``engine.save(process, *kit.prepare(process.id))``)."""
         pid = _pid(process_id)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 0:
             raise InvalidInput("batch_size must be a whole number ≥ 0 (0: one batch at close).")
         box = BallotBox(process_id=pid, public_key=crypto.public_key_text(self._private_key(pid)),
                         suite=crypto.SUITE_NAME, seed_commitment=lottery.commitment(self._seed(pid)),
                         allow_revote=bool(allow_revote), batch_size=batch_size)
-        return box, VoterRoll(process_id=pid)
+        return box, BatchIndex(process_id=pid), VoterRoll(process_id=pid)
 
     def create(self, process_id: str | UUID, *, allow_revote: bool = False,
                batch_size: int = DEFAULT_BATCH_SIZE) -> BallotBox:
-        box, roll = self.prepare(process_id, allow_revote=allow_revote, batch_size=batch_size)
+        aggregates = self.prepare(process_id, allow_revote=allow_revote, batch_size=batch_size)
         try:
-            self._save(box, roll)
+            self._save(*aggregates)
         except RecordConflictError:
             raise RuleViolation("This process already has a ballot box.") from None
-        return box
+        return aggregates[0]
 
     def box(self, process_id: str | UUID) -> BallotBox:
         return self.engine.get(box_id(_pid(process_id)), BallotBox, what="ballot box")
+
+    def batch_index(self, process_id: str | UUID) -> BatchIndex:
+        return self.engine.get(batch_index_id(_pid(process_id)), BatchIndex, what="ballot box")
 
     def roll(self, process_id: str | UUID) -> VoterRoll:
         return self.engine.get(roll_id(_pid(process_id)), VoterRoll, what="voter roll")
@@ -342,7 +346,9 @@ class VotingKit:
             closing = self._closing_position(box)
             if closing is not None and position > closing:
                 raise RuleViolation("Voting closed before this ballot was recorded; it is not counted.")
-        elif box.batch_size and position - box.through >= box.batch_size:
+        elif box.batch_size and _shuffler.randrange(box.batch_size) == 0:
+            # about one cast in batch_size tries to flush (it writes only when a batch is full):
+            # the pool stays bounded without a scheduler, and casting stays cheap
             self.flush(pid)
         return CastReceipt(tracking_code=crypto.tracking_code(sealed), pseudonym=name)
 
@@ -358,7 +364,7 @@ class VotingKit:
                 found.append((n.id, crypto.unwrap_deposit(key, pid, payload["blob"])))
         return found
 
-    def _batches(self, box: BallotBox, pending: list[tuple[int, dict[str, Any]]], through: int) -> list[BallotBatch]:
+    def _batches(self, index: BatchIndex, pending: list[tuple[int, dict[str, Any]]], through: int) -> list[BallotBatch]:
         last_position: dict[str, int] = {}
         for position, item in pending:
             last_position[item["pseudonym"]] = position
@@ -368,37 +374,63 @@ class VotingKit:
         made = []
         for start in range(0, len(ballots), MAX_BALLOTS_PER_BATCH):
             chunk = ballots[start:start + MAX_BALLOTS_PER_BATCH]
-            number = len(box.batches) + 1
-            made.append(BallotBatch(process_id=box.process_id, number=number, through=through, ballots=chunk))
-            box.record_batch(number=number, through=through, size=len(chunk))
+            number = len(index.batches) + 1
+            made.append(BallotBatch(process_id=index.process_id, number=number, through=through, ballots=chunk))
+            index.record_batch(number=number, through=through, size=len(chunk))
         return made
 
     def pending_count(self, process_id: str | UUID) -> int:
+        """Deposits not yet in a batch."""
         pid = _pid(process_id)
-        return len(self._pending(pid, self.box(pid).through, self.engine.position))
+        return len(self._pending(pid, self.batch_index(pid).through, self.engine.position))
 
     def flush(self, process_id: str | UUID, *, minimum: int | None = None) -> int:
         """Move pending deposits into the box as shuffled batches, if at least ``minimum`` (default:
-        the process's batch size) are waiting. Returns how many were moved. ``cast`` calls this
-        when a batch is full; ``close`` moves the rest."""
+        the process's batch size) are waiting. Returns how many were moved. ``tick`` calls this
+        for every open box, some casts do too, and ``close`` moves the rest."""
         pid = _pid(process_id)
         for attempt in range(RETRIES):
+            # the bound is read before the box: if the box is still open then, the Closing event
+            # (if any) comes after the bound, so no deposit refused at close gets into a batch
+            through = self.engine.position
             box = self.box(pid)
             if box.status != OPEN:
                 return 0
             need = max(1, box.batch_size if minimum is None else minimum)
-            through = self.engine.position
-            pending = self._pending(pid, box.through, through)
+            index = self.batch_index(pid)
+            pending = self._pending(pid, index.through, through)
             if len(pending) < need:
                 return 0
-            batches = self._batches(box, pending, through)
+            batches = self._batches(index, pending, through)
             try:
-                self._save(box, *batches)
+                self._save(index, *batches)
             except RecordConflictError:
                 _backoff(attempt)
                 continue
             return len(pending)
         return 0  # others are flushing: their batches hold these deposits
+
+    def open_processes(self) -> list[str]:
+        """Ids of the processes whose voting is open."""
+        status: dict[str, str] = {}
+        topics = tuple(get_topic(t) for t in (BallotBox.Created, BallotBox.Opened, BallotBox.Closing))
+        names: dict[Any, str] = {}
+        for n in self.engine.notifications(1, topics=topics):
+            if n.topic == topics[0]:
+                names[n.originator_id] = self.engine.decode_payload(n)["process_id"]
+            if n.originator_id in names:
+                status[names[n.originator_id]] = n.topic
+        return [pid for pid, topic in status.items() if topic == topics[1]]
+
+    def tick(self) -> list[str]:
+        """Flush every open box whose pending pool holds a full batch. Voting plugins call this
+        from their ``civic_tick`` hook (calling it twice is harmless)."""
+        lines = []
+        for pid in self.open_processes():
+            moved = self.flush(pid)
+            if moved:
+                lines.append(f"voting {pid}: {moved} ballots moved into the box")
+        return lines
 
     # -- close and open ------------------------------------------------------------------------
     def _closing_position(self, box: BallotBox) -> int | None:
@@ -420,29 +452,31 @@ class VotingKit:
                 except RecordConflictError:
                     _backoff(attempt)
                 continue
+            index = self.batch_index(pid)
             if box.status == CLOSED:
-                return CloseReport(cutoff=box.cutoff, batches=len(box.batches),
-                                   ballots=sum(b["size"] for b in box.batches))
+                return CloseReport(cutoff=box.cutoff, batches=len(index.batches), ballots=index.ballots)
             cutoff = self._closing_position(box)
-            pending = self._pending(pid, box.through, cutoff - 1)
-            batches = self._batches(box, pending, cutoff - 1) if pending else []
+            pending = self._pending(pid, index.through, cutoff - 1)
+            batches = self._batches(index, pending, cutoff - 1) if pending else []
             box.close(cutoff=cutoff, private_key=crypto.private_key_text(self._private_key(pid)))
             try:
-                self._save(box, *batches)
+                self._save(box, index, *batches)
             except RecordConflictError:
                 _backoff(attempt)
                 continue
-        box = self.box(pid)
+        box, index = self.box(pid), self.batch_index(pid)
         if box.status != CLOSED:
             raise RuleViolation("The ballot box is busy; please try closing again.", title="Busy")
-        return CloseReport(cutoff=box.cutoff, batches=len(box.batches), ballots=sum(b["size"] for b in box.batches))
+        return CloseReport(cutoff=box.cutoff, batches=len(index.batches), ballots=index.ballots)
 
-    def _batch_lists(self, box: BallotBox) -> tuple[list[list[dict[str, Any]]], list[int | None]]:
-        ids = [BallotBatch.create_id(box.process_id, b["number"]) for b in box.batches]
+    def _batch_lists(self, pid: str) -> tuple[list[list[dict[str, Any]]], list[int | None]]:
+        index = self.batch_index(pid)
+        ids = [BallotBatch.create_id(pid, b["number"]) for b in index.batches]
+        if not ids:
+            return [], []
         lists = [self.engine.get(i, BallotBatch).ballots for i in ids]
-        where = {i: None for i in ids}
-        for n in self.engine.notifications(box.batches[0]["through"] + 1 if ids else 1,
-                                           topics=(get_topic(BallotBatch.Recorded),)) if ids else ():
+        where: dict[Any, int | None] = dict.fromkeys(ids)
+        for n in self.engine.notifications(index.batches[0]["through"] + 1, topics=(get_topic(BallotBatch.Recorded),)):
             if n.originator_id in where:
                 where[n.originator_id] = n.id
         return lists, [where[i] for i in ids]
@@ -452,7 +486,7 @@ class VotingKit:
         box = self.box(process_id)
         if box.status != CLOSED:
             raise RuleViolation("The box opens only after voting has closed.")
-        lists, positions = self._batch_lists(box)
+        lists, positions = self._batch_lists(box.process_id)
         return open_box(box.process_id, box.private_key, lists, positions)
 
     def tally_input(self, process_id: str | UUID) -> list[tuple[str, Any]]:
@@ -466,7 +500,7 @@ class VotingKit:
         if box.status == CLOSED:
             found = self.opened(process_id).find(tracking_code)
         else:
-            lists, positions = self._batch_lists(box)
+            lists, positions = self._batch_lists(box.process_id)
             wanted = crypto.normalise_tracking_code(tracking_code)
             found = next((OpenedBallot(tracking_code=wanted, pseudonym=x["pseudonym"], group=x["group"],
                                        content=None, state="sealed", batch=b + 1, index=i, position=positions[b])
@@ -481,11 +515,12 @@ class VotingKit:
     def summary(self, process_id: str | UUID) -> dict[str, Any]:
         """The public facts of a process's box, as JSON (for a plugin's status endpoint)."""
         box = self.box(process_id)
+        index = self.batch_index(box.process_id)
         return {
             "process_id": box.process_id, "status": box.status, "allow_revote": box.allow_revote,
             "batch_size": box.batch_size, "suite": box.suite, "public_key": box.public_key,
             "seed_commitment": box.seed_commitment, "seed": box.seed,
-            "batches": len(box.batches), "ballots_in_box": sum(b["size"] for b in box.batches),
+            "batches": len(index.batches), "ballots_in_box": index.ballots,
             "cutoff": box.cutoff, "private_key": box.private_key,
             "entries": len(self.roll(box.process_id).entries),
         }

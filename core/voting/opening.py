@@ -169,6 +169,8 @@ def audit_process(records: Iterable[LogRecord], process_id: str) -> ProcessAudit
     cutoff = closed["cutoff"] if closed else None
     if closed is not None and cutoff != closing_at:
         problems.append(f"the box closed with cutoff {cutoff} but its Closing event is at {closing_at}")
+    if cutoff is not None and any(t >= cutoff for t in throughs):
+        problems.append("a batch takes in deposits logged after the box began closing")
     counted_deposits = [d for d in deposit_positions if cutoff is None or d < cutoff]
     batched = sum(len(b["ballots"]) for _, b in batches)
     if closed is not None and batched != len(counted_deposits):

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from core.errors import InvalidInput, RuleViolation, Unauthorized
+from core.errors import InvalidInput, NotFound, RuleViolation, Unauthorized
 from core.voting import COUNTED, REPLACED, UNOPENABLE, VotingKit, audit_process
 from core.voting.box import BallotBatch
 from tests.core.voting.support import make_engine, roll_csv, sign_in
@@ -35,7 +35,9 @@ def approval(content, group):
     return sorted(content)
 
 
-def test_cast_revote_close_open_and_track(kit, manual_clock):
+def test_cast_revote_close_open_and_track(kit, manual_clock, monkeypatch):
+    # casts try a flush at random (one in batch_size): here only the tick flushes
+    monkeypatch.setattr("core.voting.kit._shuffler.randrange", lambda n: 1)
     open_process(kit, [("a", "101"), ("b", "101"), ("c", "102")])
     ca, cb = sign_in(kit, P, "a"), sign_in(kit, P, "b")
     first = kit.cast(P, ca, ["p2", "p1"], validate=approval)
@@ -46,7 +48,12 @@ def test_cast_revote_close_open_and_track(kit, manual_clock):
     last = kit.cast(P, ca, ["p4"], validate=approval)  # a changes their mind: last vote counts
     with pytest.raises(RuleViolation, match="after voting has closed"):
         kit.opened(P)
-    # the first three deposits formed a batch: tracking shows the ballot sealed before close
+    with pytest.raises(NotFound, match="yet"):  # still in the pending pool
+        kit.track(P, first.tracking_code)
+    # a tick moves the full batch of three into the box: tracking shows the ballot, sealed
+    assert kit.open_processes() == [P]
+    assert kit.tick() == [f"voting {P}: 3 ballots moved into the box"]
+    assert kit.tick() == [] and kit.pending_count(P) == 0
     assert kit.track(P, first.tracking_code).state == "sealed"
     report = kit.close(P)
     assert (report.batches, report.ballots) == (1, 3)
