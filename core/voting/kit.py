@@ -347,7 +347,7 @@ class VotingKit:
             if closing is not None and position > closing:
                 raise RuleViolation("Voting closed before this ballot was recorded; it is not counted.")
         elif box.batch_size and _shuffler.randrange(box.batch_size) == 0:
-            # about one cast in batch_size tries to flush (it writes only when a batch is full):
+            # about one cast in batch_size tries to flush (it writes only when the pool is full):
             # the pool stays bounded without a scheduler, and casting stays cheap
             self.flush(pid)
         return CastReceipt(tracking_code=crypto.tracking_code(sealed), pseudonym=name)
@@ -385,21 +385,28 @@ class VotingKit:
         return len(self._pending(pid, self.batch_index(pid).through, self.engine.position))
 
     def flush(self, process_id: str | UUID, *, minimum: int | None = None) -> int:
-        """Move pending deposits into the box as shuffled batches, if at least ``minimum`` (default:
-        the process's batch size) are waiting. Returns how many were moved. ``tick`` calls this
-        for every open box, some casts do too, and ``close`` moves the rest."""
+        """Move pending deposits into the box as shuffled batches; returns how many moved.
+
+        By default (what ``tick`` and casts do) it waits for two batches' worth and moves all but
+        the newest ``batch_size`` deposits, so that the pool always keeps enough back for the
+        final batch at close: every batch then holds at least ``batch_size`` ballots. With
+        ``minimum`` it moves every pending deposit if at least that many wait."""
         pid = _pid(process_id)
         for attempt in range(RETRIES):
             # the bound is read before the box: if the box is still open then, the Closing event
             # (if any) comes after the bound, so no deposit refused at close gets into a batch
             through = self.engine.position
             box = self.box(pid)
-            if box.status != OPEN:
+            if box.status != OPEN or (minimum is None and not box.batch_size):
                 return 0
-            need = max(1, box.batch_size if minimum is None else minimum)
             index = self.batch_index(pid)
             pending = self._pending(pid, index.through, through)
-            if len(pending) < need:
+            if minimum is None:
+                if len(pending) < 2 * box.batch_size:
+                    return 0
+                pending = pending[:len(pending) - box.batch_size]
+                through = pending[-1][0]
+            elif not pending or len(pending) < minimum:
                 return 0
             batches = self._batches(index, pending, through)
             try:
@@ -423,8 +430,8 @@ class VotingKit:
         return [pid for pid, topic in status.items() if topic == topics[1]]
 
     def tick(self) -> list[str]:
-        """Flush every open box whose pending pool holds a full batch. Voting plugins call this
-        from their ``civic_tick`` hook (calling it twice is harmless)."""
+        """Flush every open box whose pending pool holds two batches' worth. Voting plugins call
+        this from their ``civic_tick`` hook (calling it twice is harmless)."""
         lines = []
         for pid in self.open_processes():
             moved = self.flush(pid)
