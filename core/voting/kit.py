@@ -41,6 +41,7 @@ from core.voting.roll import (MAX_FAILURES, RollEntry, VoterRoll, VotingClient, 
 DEFAULT_BATCH_SIZE = 50
 MAX_BALLOTS_PER_BATCH = 1000  # one flush may write several batches: bounded event size
 RETRIES = 20
+MAX_BALLOT_BYTES = 64 * 1024
 WRONG_CODE = "The voting code is not valid for this roll entry."
 CODE_PLACEHOLDER = "{code}"
 
@@ -327,9 +328,11 @@ class VotingKit:
         if validate is not None:
             content = validate(content, group)
         try:
-            crypto.canonical(content)
+            size = len(crypto.canonical(content))
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"A ballot's content must be plain JSON: {exc}") from None
+        if size > MAX_BALLOT_BYTES:
+            raise InvalidInput(f"A ballot may hold at most {MAX_BALLOT_BYTES} bytes of JSON.")
         name = crypto.pseudonym(pid, nonce)
         sealed = crypto.seal(box.public_key, pid, name, group, content)
         pool_key = self._key("deposit-key", pid)

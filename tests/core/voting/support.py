@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 from core.engine import Engine
 from core.voting import VotingKit
@@ -10,13 +11,15 @@ from core.voting import VotingKit
 
 def make_engine(db: str, tmp_path) -> Engine:
     """An engine whose secrets and outbox live in the test's directory (also for PostgreSQL)."""
-    import os
-
+    previous = os.environ.get("CIVIC_SECRETS")
     os.environ["CIVIC_SECRETS"] = str(tmp_path / "secrets")
     try:
         return Engine(db, outbox=tmp_path / "outbox.jsonl")
     finally:
-        del os.environ["CIVIC_SECRETS"]
+        if previous is None:
+            del os.environ["CIVIC_SECRETS"]
+        else:
+            os.environ["CIVIC_SECRETS"] = previous
 
 
 _contacts = itertools.count(1)

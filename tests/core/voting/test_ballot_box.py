@@ -85,6 +85,10 @@ def test_without_revote_a_second_ballot_is_refused(kit):
     before = kit.engine.position
     with pytest.raises(RuleViolation, match="already cast"):
         kit.cast(P, credential, {"yes": False})
+    with pytest.raises(InvalidInput, match="plain JSON"):
+        kit.cast(P, credential, {"yes": float("nan")})
+    with pytest.raises(InvalidInput, match="at most"):
+        kit.cast(P, credential, "x" * 70_000)
     assert kit.engine.position == before
     kit.close(P)
     assert kit.tally_input(P) == [("", {"yes": True})]
