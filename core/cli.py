@@ -163,6 +163,11 @@ def tick(db: str, as_json: bool) -> None:
                 click.echo("civic: nothing due")
 
 
+from core.ledger.cli import audit  # noqa: E402 - it uses the helpers above
+
+cli.add_command(audit)
+
+
 def main() -> None:
     global _plugin_manager
     try:

@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 
 from core.engine import Engine
 from core.errors import CivicError
+from core.ledger.api import LEDGER_ROUTES
 from core.plugins import describe
 
 PROBLEM = "application/problem+json"
@@ -68,7 +69,7 @@ def plugins_list(engine: Engine) -> list[dict[str, Any]]:
     return describe(engine.pm)
 
 
-CORE_ROUTES: list[Any] = [healthz, plugins_list]
+CORE_ROUTES: list[Any] = [healthz, plugins_list, *LEDGER_ROUTES]
 
 
 def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
