@@ -99,6 +99,14 @@ class Checkpoint:
 
 
 # -- signed notes -----------------------------------------------------------------------------
+def note_text(note: str) -> str:
+    """The text of a signed note (what precedes the blank line and the signatures), unchecked."""
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise NoteError("not a signed note: no blank line before signatures")
+    return note[: split + 1]
+
+
 @attrs.frozen
 class NoteSignature:
     name: str
@@ -156,7 +164,7 @@ class VerifierKey:
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # base64 may hold '+'; the name and id may not
         if len(parts) != 3:
             raise NoteError("a verifier key reads <name>+<hex key id>+<base64 key>")
         name, hex_id, encoded = parts
@@ -234,7 +242,7 @@ class SigningKey:
 
     @classmethod
     def parse(cls, text: str) -> SigningKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("a private key reads PRIVATE+KEY+<name>+<hex key id>+<base64 key>")
         _, _, name, hex_id, encoded = parts

@@ -37,6 +37,7 @@ from core.ledger.checkpoint import (
     VerifierKey,
     b64,
     default_origin,
+    note_text,
 )
 from core.ledger.leaves import public_record, record_leaf_hash
 from core.ledger.merkle import MerkleTree, ProofError
@@ -157,15 +158,22 @@ class Ledger:
         if self._tables_ready:
             return
         blob = self.engine.side.blob
-        with self.engine.side.transaction() as cur:
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {LEAVES} (leaf_index BIGINT PRIMARY KEY, position BIGINT"
-                f" NOT NULL UNIQUE, hash {blob} NOT NULL, is_checkpoint SMALLINT NOT NULL)"
-            )
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (leaf_index BIGINT PRIMARY KEY, position"
-                " BIGINT NOT NULL, size BIGINT NOT NULL, note TEXT NOT NULL)"
-            )
+        for attempt in range(3):
+            try:
+                with self.engine.side.transaction() as cur:
+                    cur.execute(
+                        f"CREATE TABLE IF NOT EXISTS {LEAVES} (leaf_index BIGINT PRIMARY KEY, position"
+                        f" BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL, is_checkpoint SMALLINT NOT NULL)"
+                    )
+                    cur.execute(
+                        f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (leaf_index BIGINT PRIMARY KEY,"
+                        " position BIGINT NOT NULL, size BIGINT NOT NULL, note TEXT NOT NULL)"
+                    )
+                break
+            except RecordConflictError:
+                # PostgreSQL: another process created the table at the same moment
+                if attempt == 2:
+                    raise
         self._tables_ready = True
 
     def stored_leaves(self) -> Iterator[StoredLeaf]:
@@ -220,7 +228,7 @@ class Ledger:
                 ).fetchone()
             if row is not None and (self._latest is None or int(row["size"]) > self._latest.size):
                 note = row["note"]
-                self._latest = SignedCheckpoint(Checkpoint.parse(_note_text(note)), note, int(row["position"]))
+                self._latest = SignedCheckpoint(Checkpoint.parse(note_text(note)), note, int(row["position"]))
 
     def _ready(self) -> MerkleTree:
         if self._tree is None:
@@ -280,7 +288,7 @@ class Ledger:
                         self._last_content_index = index
                 for index, position, size, note in checkpoints:
                     if self._latest is None or size >= self._latest.size:
-                        self._latest = SignedCheckpoint(Checkpoint.parse(_note_text(note)), note, position)
+                        self._latest = SignedCheckpoint(Checkpoint.parse(note_text(note)), note, position)
                 added += len(tree) - first
 
     def _forget(self) -> None:
@@ -361,7 +369,7 @@ class Ledger:
         current = self.outside_checkpoint()
         if current is not None:
             try:
-                kept = Checkpoint.parse(_note_text(current))
+                kept = Checkpoint.parse(note_text(current))
                 if kept.origin == signed.checkpoint.origin and kept.size > signed.size:
                     return
             except NoteError:
@@ -486,10 +494,3 @@ class Ledger:
             log.exception("ledger health failed")
             return {"status": "error", "detail": str(exc)}
 
-
-def _note_text(note: str) -> str:
-    """The text part of a signed note (before the blank line and signatures)."""
-    split = note.rfind("\n\n")
-    if split < 0:
-        raise NoteError("not a signed note")
-    return note[: split + 1]

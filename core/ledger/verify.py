@@ -165,13 +165,13 @@ class Verifier:
             self._seen_indexes.add(entry.index)
             if entry.index != k:
                 self._index_mismatches.append((k, entry.index, position, previous))
+        if record["topic"] == CHECKPOINT_TOPIC:  # first: its reason is the more telling one
+            self._check_recorded_checkpoint(record, k)
         if entry.leaf_hash is not None and entry.leaf_hash != digest:
             self.problem(position, f"the record at position {position} does not match the leaf hash "
                                    f"the ledger stated for leaf {k}: it was changed")
         if self.stored is not None and self._aligned and k < len(self.stored):
             self._compare_stored(self.stored[k], position, digest)
-        if record["topic"] == CHECKPOINT_TOPIC:
-            self._check_recorded_checkpoint(record, k)
         self.tree.append(digest)
         self.positions.append(position)
         if self.keep_records:
