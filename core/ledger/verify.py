@@ -366,6 +366,10 @@ def verify_export(
                 verifier.problem(None, f"the export names the key {stated}, not the trusted key {key}")
             else:
                 verifier = Verifier(key or stated, retally=retally)
+            if value.get("checkpoint_topic") != CHECKPOINT_TOPIC:
+                # checkpoint records are recognised by this verifier's own topic, never the file's
+                verifier.problem(None, f"the export names checkpoint records {value.get('checkpoint_topic')!r}, "
+                                       f"not {CHECKPOINT_TOPIC!r}")
         elif kind == "record":
             assert verifier is not None
             verifier.add(value)
