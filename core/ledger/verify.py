@@ -145,7 +145,7 @@ class Verifier:
             self.more_problems += 1
 
     @property
-    def _last_position(self) -> int | None:
+    def last_position(self) -> int | None:
         return self.positions[-1] if self.positions else None
 
     # -- records -------------------------------------------------------------------------
@@ -153,7 +153,7 @@ class Verifier:
         record = entry.record
         k = len(self.tree)
         position = record["position"]
-        previous = self._last_position
+        previous = self.last_position
         try:
             digest = record_leaf_hash(record)
         except LeafEncodingError as exc:
@@ -241,7 +241,7 @@ class Verifier:
             return
         n = len(self.tree)
         if checkpoint.size > n:
-            last = self._last_position
+            last = self.last_position
             missing = (last or 0) + 1
             self.problem(missing, f"{label} covers {checkpoint.size} leaves, but the log has only {n} "
                                   f"(up to position {last}): the log was truncated from position {missing} on")
@@ -260,13 +260,13 @@ class Verifier:
                                        f"records were reordered or inserted")
         if self.stored is not None and self._aligned and len(self.stored) > n:
             gone = self.stored[n]
-            self.problem(gone.position, f"the log ends at position {self._last_position}, but the ledger "
+            self.problem(gone.position, f"the log ends at position {self.last_position}, but the ledger "
                                         f"followed {len(self.stored)} leaves: position {gone.position} and "
                                         f"{len(self.stored) - n - 1} more were removed")
         if expected_records is not None and expected_records > n:
-            missing = (self._last_position or 0) + 1
+            missing = (self.last_position or 0) + 1
             self.problem(missing, f"the export announces {expected_records} records but holds {n}: "
-                                  f"cut short after position {self._last_position}")
+                                  f"cut short after position {self.last_position}")
         elif expected_records is not None and expected_records < n:
             extra = self.positions[expected_records]
             self.problem(extra, f"the export announces {expected_records} records but holds {n}: "
@@ -380,9 +380,9 @@ def verify_export(
             expected = value
     assert verifier is not None
     if expected is None:
-        verifier.problem((verifier._last_position or 0) + 1,
+        verifier.problem((verifier.last_position or 0) + 1,
                          "the export has no end line: it was cut short after position "
-                         f"{verifier._last_position}")
+                         f"{verifier.last_position}")
     for note, label in checkpoints:
         verifier.add_outside(note, label)
     return verifier.finish(expected_records=expected)

@@ -33,6 +33,15 @@ def pet_engine(db_url, manual_clock, tmp_path) -> Iterator[Engine]:
     eng.close()
 
 
+@pytest.fixture
+def sqlite_pet_engine(manual_clock, tmp_path) -> Iterator[Engine]:
+    """For what does not depend on the store: SQLite only."""
+    eng = Engine(str(tmp_path / "civic.db"), plugins=make_plugin_manager(extra=[petition]),
+                 outbox=tmp_path / "o.jsonl")
+    yield eng
+    eng.close()
+
+
 def add_petition(engine: Engine, title: str, signers: int) -> Petition:
     p = Petition(title)
     for i in range(signers):

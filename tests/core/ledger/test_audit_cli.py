@@ -171,3 +171,13 @@ def test_checkpoint_command_prints_a_signed_note(db):
     assert result.exit_code == 0
     lines = result.stdout.split("\n")
     assert lines[1] == "21" and lines[4].startswith("\u2014 ")
+
+
+def test_the_audit_group_loads_whichever_module_is_imported_first():
+    import subprocess
+    import sys
+
+    for first in ("core.ledger.cli", "core.cli"):
+        code = f"import {first}; from core.cli import cli; print('audit' in cli.commands)"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "True"

@@ -145,16 +145,16 @@ def _reference_root(leaves: list[bytes]) -> bytes:
     return hashlib.sha256(b"\x01" + _reference_root(leaves[:k]) + _reference_root(leaves[k:])).digest()
 
 
-def test_tick_signs_only_when_new_events_arrived(pet_engine):
-    ledger = pet_engine.ledger
+def test_tick_signs_only_when_new_events_arrived(sqlite_pet_engine):
+    ledger = sqlite_pet_engine.ledger
     assert ledger.tick() is None  # empty log
-    add_petition(pet_engine, "a", 1)
+    add_petition(sqlite_pet_engine, "a", 1)
     first = ledger.tick()
     assert first is not None and first.size == 2
     # its own record is not news: no checkpoint chasing checkpoints
     assert ledger.tick() is None and ledger.tick() is None
-    assert pet_engine.position == 3
-    add_petition(pet_engine, "b", 0)
+    assert sqlite_pet_engine.position == 3
+    add_petition(sqlite_pet_engine, "b", 0)
     second = ledger.tick()
     assert second is not None and second.size == 4
     proof = ledger.consistency_proof(first.size, second.size)
@@ -193,27 +193,27 @@ def test_a_readable_key_file_is_refused(sqlite_engine, tmp_path):
         again.close()
 
 
-def test_receipts_prove_inclusion_under_a_signed_checkpoint(pet_engine):
-    add_petition(pet_engine, "a", 3)
-    pet_engine.ledger.checkpoint()
-    add_petition(pet_engine, "b", 1)  # not yet covered: the receipt signs a fresh checkpoint
-    position = list(pet_engine.records())[-1].position
-    receipt = pet_engine.ledger.receipt(position)
+def test_receipts_prove_inclusion_under_a_signed_checkpoint(sqlite_pet_engine):
+    add_petition(sqlite_pet_engine, "a", 3)
+    sqlite_pet_engine.ledger.checkpoint()
+    add_petition(sqlite_pet_engine, "b", 1)  # not yet covered: the receipt signs a fresh checkpoint
+    position = list(sqlite_pet_engine.records())[-1].position
+    receipt = sqlite_pet_engine.ledger.receipt(position)
     assert receipt["checkpoint"]["size"] > receipt["leaf_index"]
-    assert check_receipt(receipt, pet_engine.ledger.verifier_key) is None
+    assert check_receipt(receipt, sqlite_pet_engine.ledger.verifier_key) is None
     leaf = base64.b64decode(receipt["leaf_hash"])
     proof = [base64.b64decode(p) for p in receipt["inclusion_proof"]]
     root = base64.b64decode(receipt["checkpoint"]["root_hash"])
     assert verify_inclusion(leaf, receipt["leaf_index"], receipt["checkpoint"]["size"], proof, root)
     bent = dict(receipt, record=dict(receipt["record"], payload={"who": "mallory"}))
-    assert check_receipt(bent, pet_engine.ledger.verifier_key) == "the record does not hash to the receipt's leaf hash"
+    assert check_receipt(bent, sqlite_pet_engine.ledger.verifier_key) == "the record does not hash to the receipt's leaf hash"
     with pytest.raises(NotFound):
-        pet_engine.ledger.receipt(10_000)
+        sqlite_pet_engine.ledger.receipt(10_000)
 
 
-def test_proof_requests_out_of_range_are_refused(pet_engine):
-    add_petition(pet_engine, "a", 2)
-    ledger = pet_engine.ledger
+def test_proof_requests_out_of_range_are_refused(sqlite_pet_engine):
+    add_petition(sqlite_pet_engine, "a", 2)
+    ledger = sqlite_pet_engine.ledger
     ledger.follow()
     for call in (lambda: ledger.inclusion_proof(3, 3), lambda: ledger.inclusion_proof(0, 9),
                  lambda: ledger.consistency_proof(2, 1), lambda: ledger.consistency_proof(1, 9),
@@ -222,12 +222,12 @@ def test_proof_requests_out_of_range_are_refused(pet_engine):
             call()
 
 
-def test_health_reports_size_checkpoint_and_state(pet_engine):
-    add_petition(pet_engine, "a", 1)
-    health = pet_engine.ledger.health()
+def test_health_reports_size_checkpoint_and_state(sqlite_pet_engine):
+    add_petition(sqlite_pet_engine, "a", 1)
+    health = sqlite_pet_engine.ledger.health()
     assert health["status"] == "following" and health["tree_size"] == 0
-    signed = pet_engine.ledger.checkpoint()
-    health = pet_engine.ledger.health()
+    signed = sqlite_pet_engine.ledger.checkpoint()
+    health = sqlite_pet_engine.ledger.health()
     assert health["status"] == "ok"
     assert health["tree_size"] == 3 and health["checkpoint"]["size"] == signed.size
-    assert health["key_id"] == pet_engine.ledger.verifier_key.key_id.hex()
+    assert health["key_id"] == sqlite_pet_engine.ledger.verifier_key.key_id.hex()

@@ -55,6 +55,13 @@ def logged(pet_engine):
     return pet_engine
 
 
+@pytest.fixture
+def sqlite_logged(sqlite_pet_engine):
+    """For the cover-ups below, which touch the derived table and files, not the store's kind."""
+    build_log(sqlite_pet_engine)
+    return sqlite_pet_engine
+
+
 def test_an_untouched_store_verifies(logged):
     report = verify_database(logged)
     assert report.ok, report.problems
@@ -109,46 +116,46 @@ def test_store_checkpoint_signed_with_another_key(logged):
     failed_at(verify_database(logged), 14, "not signed by the ledger key")
 
 
-def test_store_edit_that_also_rewrites_the_derived_hashes_is_caught_by_the_signed_roots(logged):
-    store = Store(logged)
+def test_store_edit_that_also_rewrites_the_derived_hashes_is_caught_by_the_signed_roots(sqlite_logged):
+    store = Store(sqlite_logged)
     state = store.state(10)
     state["who"] = "mallory"
     store.set_state(10, state)
-    record = next(r for r in logged.records() if r.position == 10)
+    record = next(r for r in sqlite_logged.records() if r.position == 10)
     new_hash = hashlib.sha256(b"\x00" + rfc8785.dumps({
         "position": 10, "originator_id": record.originator_id, "originator_version": record.originator_version,
         "topic": record.topic, "timestamp": record.timestamp, "payload": record.payload})).digest()
     store.run(f"UPDATE {LEAVES} SET hash = ? WHERE position = ?", (new_hash, 10))
-    report = verify_database(logged)
+    report = verify_database(sqlite_logged)
     assert not report.ok
     first = report.first
     # the checkpoint of 6 leaves still holds, the one of 13 does not: positions 7–13
     assert not first.precise and first.position == 7 and "7–13" in first.reason
 
 
-def test_store_truncated_with_its_derived_table_is_caught_by_the_checkpoint_kept_outside(logged):
-    store = Store(logged)
+def test_store_truncated_with_its_derived_table_is_caught_by_the_checkpoint_kept_outside(sqlite_logged):
+    store = Store(sqlite_logged)
     store.truncate_from(17)
     store.run(f"DELETE FROM {LEAVES} WHERE position >= ?", (17,))
-    failed_at(verify_database(logged), 17, "truncated", "outside the store")
+    failed_at(verify_database(sqlite_logged), 17, "truncated", "outside the store")
 
 
-def test_an_auditor_kept_checkpoint_catches_what_the_operator_covered_up(logged):
-    kept = logged.ledger.outside_checkpoint()  # an auditor saved it (checkpoint of 20 leaves)
-    store = Store(logged)
+def test_an_auditor_kept_checkpoint_catches_what_the_operator_covered_up(sqlite_logged):
+    kept = sqlite_logged.ledger.outside_checkpoint()  # an auditor saved it (checkpoint of 20 leaves)
+    store = Store(sqlite_logged)
     older = store.state(14)["note"]
     store.truncate_from(17)
     store.run(f"DELETE FROM {LEAVES} WHERE position >= ?", (17,))
-    logged.ledger.checkpoint_path.write_text(older)  # an older, genuinely signed checkpoint
-    assert verify_database(logged).ok  # the store alone cannot tell
-    report = verify_database(logged, checkpoints=[(kept, "the auditor's checkpoint")])
+    sqlite_logged.ledger.checkpoint_path.write_text(older)  # an older, genuinely signed checkpoint
+    assert verify_database(sqlite_logged).ok  # the store alone cannot tell
+    report = verify_database(sqlite_logged, checkpoints=[(kept, "the auditor's checkpoint")])
     failed_at(report, 17, "auditor")
 
 
-def test_an_altered_checkpoint_file_fails_outside_the_log(logged):
-    path = logged.ledger.checkpoint_path
+def test_an_altered_checkpoint_file_fails_outside_the_log(sqlite_logged):
+    path = sqlite_logged.ledger.checkpoint_path
     path.write_text(with_other_root(path.read_text()))
-    report = verify_database(logged)
+    report = verify_database(sqlite_logged)
     failed_at(report, None, "outside the store")
 
 
