@@ -39,7 +39,7 @@ from core.ledger.checkpoint import (
     default_origin,
     note_text,
 )
-from core.ledger.leaves import public_record, record_leaf_hash
+from core.ledger.leaves import LeafEncodingError, public_record, record_leaf_hash
 from core.ledger.merkle import MerkleTree, ProofError
 from core.records import LogRecord
 
@@ -250,32 +250,42 @@ class Ledger:
                 if not batch:
                     return added
                 first = len(tree)
+                prepared: list[tuple[int, dict[str, Any], bytes]] = []
+                stuck: LeafEncodingError | None = None
+                for n in batch:
+                    record = public_record(LogRecord(n.id, str(n.originator_id), n.originator_version,
+                                                     n.topic, self.engine.decode_payload(n)))
+                    try:
+                        prepared.append((n.id, record, record_leaf_hash(record)))
+                    except LeafEncodingError as exc:
+                        stuck = exc  # keep what precedes it, then stop here
+                        break
                 rows: list[tuple[int, int, bytes, int]] = []
                 checkpoints: list[tuple[int, int, int, str]] = []
                 try:
-                    for n in batch:
+                    for position, record, digest in prepared:
                         index = len(tree)
-                        record = public_record(LogRecord(n.id, str(n.originator_id), n.originator_version,
-                                                         n.topic, self.engine.decode_payload(n)))
-                        digest = record_leaf_hash(record)
-                        is_checkpoint = n.topic == CHECKPOINT_TOPIC
+                        is_checkpoint = record["topic"] == CHECKPOINT_TOPIC
                         if is_checkpoint:
                             found = self._accept_checkpoint(record, index)
                             if found is not None:
-                                checkpoints.append((index, n.id, found.size, found.note))
+                                checkpoints.append((index, position, found.size, found.note))
                         tree.append(digest)
-                        self._positions.append(n.id)
-                        rows.append((index, n.id, digest, int(is_checkpoint)))
-                    with self.engine.side.transaction() as cur:
-                        cur.executemany(
-                            f"INSERT INTO {LEAVES} (leaf_index, position, hash, is_checkpoint) VALUES (?, ?, ?, ?)",
-                            rows,
-                        )
-                        if checkpoints:
+                        self._positions.append(position)
+                        rows.append((index, position, digest, int(is_checkpoint)))
+                    if rows:
+                        with self.engine.side.transaction() as cur:
                             cur.executemany(
-                                f"INSERT INTO {CHECKPOINTS} (leaf_index, position, size, note) VALUES (?, ?, ?, ?)",
-                                checkpoints,
+                                f"INSERT INTO {LEAVES} (leaf_index, position, hash, is_checkpoint)"
+                                " VALUES (?, ?, ?, ?)",
+                                rows,
                             )
+                            if checkpoints:
+                                cur.executemany(
+                                    f"INSERT INTO {CHECKPOINTS} (leaf_index, position, size, note)"
+                                    " VALUES (?, ?, ?, ?)",
+                                    checkpoints,
+                                )
                 except RecordConflictError:
                     # another process appended these leaves first: take theirs
                     self._forget()
@@ -289,6 +299,8 @@ class Ledger:
                 for index, position, size, note in checkpoints:
                     if self._latest is None or size >= self._latest.size:
                         self._latest = SignedCheckpoint(Checkpoint.parse(note_text(note)), note, position)
+                if stuck is not None:
+                    raise stuck
                 added += len(tree) - first
 
     def _forget(self) -> None:

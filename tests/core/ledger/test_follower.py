@@ -231,3 +231,18 @@ def test_health_reports_size_checkpoint_and_state(sqlite_pet_engine):
     assert health["status"] == "ok"
     assert health["tree_size"] == 3 and health["checkpoint"]["size"] == signed.size
     assert health["key_id"] == sqlite_pet_engine.ledger.verifier_key.key_id.hex()
+
+
+def test_a_record_that_cannot_be_canonicalised_stops_the_follower_at_its_position(sqlite_pet_engine):
+    from core.ledger.leaves import LeafEncodingError
+
+    add_petition(sqlite_pet_engine, "a", 1)
+    p = Petition("big")
+    p._signed(2**60)  # beyond what RFC 8785 (IEEE doubles) can hold
+    sqlite_pet_engine.save(p)
+    with pytest.raises(LeafEncodingError, match="position 4"):
+        sqlite_pet_engine.ledger.follow()
+    assert sqlite_pet_engine.ledger.size == 3  # what precedes it is kept
+    with pytest.raises(LeafEncodingError):
+        sqlite_pet_engine.ledger.follow()
+    assert sqlite_pet_engine.ledger.health()["tree_size"] == 3
