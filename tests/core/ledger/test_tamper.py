@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import rfc8785
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from core.ledger.checkpoint import Checkpoint, SigningKey, VerifierKey, note_text
 from core.ledger.export import ExportFormatError, write_export
@@ -307,3 +309,54 @@ def test_a_record_line_of_the_wrong_shape_is_a_format_error(exported):
     del lines[at(lines, 5)]["record"]["topic"]
     with pytest.raises(ExportFormatError, match="line 6"):
         verify_export(write_lines(exported, lines))
+
+
+# -- any tampering, anywhere ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def export_lines(tmp_path_factory) -> list[dict]:
+    from core import clock
+    from core.clock import ManualClock
+    from core.engine import Engine
+
+    tmp = tmp_path_factory.mktemp("prop")
+    previous = clock.use(ManualClock())
+    engine = Engine(str(tmp / "civic.db"), plugins=make_plugin_manager(extra=[petition]), outbox=tmp / "o")
+    try:
+        build_log(engine)
+        write_export(engine, tmp / "log.jsonl")
+    finally:
+        engine.close()
+        clock.use(previous)
+    return read_lines(tmp / "log.jsonl")
+
+
+KINDS = ("edit", "delete", "swap", "insert", "truncate")
+
+
+@given(kind=st.sampled_from(KINDS), position=st.integers(1, 21), other=st.integers(1, 21))
+def test_any_tampering_of_an_export_is_named_at_its_position(export_lines, tmp_path_factory, kind, position, other):
+    lines = copy.deepcopy(export_lines)
+    i = at(lines, position)
+    if kind == "edit":
+        payload = lines[i]["record"]["payload"]
+        if "note" in payload:
+            payload["note"] = with_other_root(payload["note"])
+        else:
+            payload["who"] = "mallory"
+    elif kind == "delete":
+        del lines[i]
+    elif kind == "swap":
+        assume(other != position)
+        position, later = min(position, other), max(position, other)
+        i, j = at(lines, position), at(lines, later)
+        lines[i], lines[j] = lines[j], lines[i]
+    elif kind == "insert":
+        forged = copy.deepcopy(lines[i])
+        forged["record"]["originator_version"] += 100
+        forged["leaf_hash"] = base64.b64encode(
+            hashlib.sha256(b"\x00" + rfc8785.dumps(forged["record"])).digest()).decode()
+        lines.insert(i, forged)
+    elif kind == "truncate":
+        lines = [x for x in lines if x["type"] != "record" or x["record"]["position"] < position]
+    path = tmp_path_factory.mktemp("t") / "log.jsonl"
+    failed_at(verify_export(write_lines(path, lines)), position)
