@@ -135,6 +135,7 @@ class Verifier:
         self._aligned = True  # stored leaves still line up with the records
         self._index_mismatches: list[tuple[int, int, int, int | None]] = []
         self._seen_indexes: set[int] = set()
+        self._offset = 0  # stated index − actual index of the previous line
         self._outside: list[tuple[str, str]] = []
 
     # -- problems ------------------------------------------------------------------------
@@ -163,8 +164,11 @@ class Verifier:
             self.problem(position, f"position {position} comes after position {previous}: out of order")
         if entry.index is not None:
             self._seen_indexes.add(entry.index)
-            if entry.index != k:
+            offset = entry.index - k
+            # one line removed or added shifts every later index: report where the shift starts
+            if offset != 0 and offset != self._offset:
                 self._index_mismatches.append((k, entry.index, position, previous))
+            self._offset = offset
         if record["topic"] == CHECKPOINT_TOPIC:  # first: its reason is the more telling one
             self._check_recorded_checkpoint(record, k)
         if entry.leaf_hash is not None and entry.leaf_hash != digest:
@@ -263,7 +267,10 @@ class Verifier:
             self.problem(gone.position, f"the log ends at position {self.last_position}, but the ledger "
                                         f"followed {len(self.stored)} leaves: position {gone.position} and "
                                         f"{len(self.stored) - n - 1} more were removed")
-        if expected_records is not None and expected_records > n:
+        inner_gap = any(k < n and k not in self._seen_indexes for k, _, _, _ in self._index_mismatches)
+        if expected_records is not None and expected_records > n and inner_gap:
+            self.problem(None, f"the export announces {expected_records} records but holds {n}", precise=False)
+        elif expected_records is not None and expected_records > n:
             missing = (self.last_position or 0) + 1
             self.problem(missing, f"the export announces {expected_records} records but holds {n}: "
                                   f"cut short after position {self.last_position}")

@@ -360,3 +360,13 @@ def test_any_tampering_of_an_export_is_named_at_its_position(export_lines, tmp_p
         lines = [x for x in lines if x["type"] != "record" or x["record"]["position"] < position]
     path = tmp_path_factory.mktemp("t") / "log.jsonl"
     failed_at(verify_export(write_lines(path, lines)), position)
+
+
+def test_one_deleted_line_is_one_located_problem(exported):
+    lines = read_lines(exported)
+    del lines[at(lines, 3)]
+    report = verify_export(write_lines(exported, lines))
+    assert report.first.position == 3
+    # the shift of every later index is reported once, not once per line
+    assert sum("leaf" in p.reason and "missing" in p.reason for p in report.problems) == 1
+    assert len(report.problems) <= 6, report.problems
