@@ -95,3 +95,11 @@ def test_the_serve_job_checkpoints_new_events(engine):
     add_petition(engine, "b", 0)
     jobs.stop()  # a last checkpoint on the way out
     assert engine.ledger.latest_checkpoint().size == 4
+
+
+def test_the_ledger_routes_are_in_the_openapi_schema(client):
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    assert {"/ledger/key", "/ledger/checkpoint", "/ledger/proof/inclusion", "/ledger/proof/consistency",
+            "/ledger/receipt/{position}"} <= set(paths)
+    names = [p["name"] for p in paths["/ledger/proof/consistency"]["get"]["parameters"]]
+    assert names == ["from", "to"]
