@@ -37,13 +37,17 @@ def civic_register_commands(cli):
 
 @hookimpl
 def civic_register_permissions():
+    from core.identity import ANYONE
+
     return {
+        # the call centre takes reports in (120 다산콜); field officers also report what they find
         "complaints.intake": ["call_centre_agent", "field_officer", "system_admin"],
         "complaints.handle": ["field_officer", "system_admin"],
         "complaints.configure": ["process_admin", "system_admin"],
         "complaints.personal_data": ["call_centre_agent", "field_officer", "system_admin"],
-        "complaints.report": ["anyone"],
-        "complaints.open311": ["anyone"],
+        "complaints.erase": ["system_admin"],
+        # residents report through Open311 apps without an account
+        "complaints.open311": [ANYONE],
     }
 
 

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from core.errors import InvalidInput
 from core.http import EngineDep
+from core.identity import ActorDep, requires
 from plugins.complaints import reports, rules, service
 from plugins.complaints.media import MediaStore
 
@@ -70,18 +71,20 @@ def get_taxonomy(engine: EngineDep) -> dict[str, Any]:
     return service.taxonomy(engine)
 
 
-@post("/api/complaints/taxonomy/changes", sync_to_thread=True, tags=TAGS, summary="Change the taxonomy (an event)")
-def post_taxonomy_change(data: JSONBody[TaxonomyChangeBody], engine: EngineDep) -> dict[str, Any]:
-    return service.change_taxonomy(engine, data.change, **data.data)
+@post("/api/complaints/taxonomy/changes", guards=[requires("complaints.configure")], sync_to_thread=True,
+      tags=TAGS, summary="Change the taxonomy (an event)")
+def post_taxonomy_change(data: JSONBody[TaxonomyChangeBody], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    return service.change_taxonomy(engine, data.change, by=actor.id, **data.data)
 
 
-@post("/api/complaints", sync_to_thread=True, tags=TAGS, summary="Take in a complaint and route it")
-def post_complaint(data: JSONBody[IntakeBody], engine: EngineDep) -> dict[str, Any]:
+@post("/api/complaints", guards=[requires("complaints.intake")], sync_to_thread=True, tags=TAGS,
+      summary="Take in a complaint and route it")
+def post_complaint(data: JSONBody[IntakeBody], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     complaint = service.intake(
         engine, channel=data.channel, item=data.item, dong=data.dong, description=data.description,
         address=data.address, lat=data.lat, long=data.long, reporter_name=data.reporter_name,
         reporter_phone=data.reporter_phone, media_url=data.media_url,
-        photo_bytes=[_decode(p) for p in data.photos], photo_hashes=data.photo_hashes,
+        photo_bytes=[_decode(p) for p in data.photos], photo_hashes=data.photo_hashes, by=actor.id,
     )
     return service.describe(engine, complaint)
 
@@ -119,23 +122,30 @@ def get_complaint(complaint_id: FromPath[UUID], engine: EngineDep) -> dict[str, 
     return service.describe(engine, service.get_complaint(engine, complaint_id))
 
 
-@get("/api/complaints/{complaint_id:uuid}/reporter", sync_to_thread=True, tags=TAGS,
-     summary="The reporter's name and phone (personal data)")
+@get("/api/complaints/{complaint_id:uuid}/reporter", guards=[requires("complaints.personal_data")],
+     sync_to_thread=True, tags=TAGS, summary="The reporter's name and phone (personal data)")
 def get_reporter(complaint_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any] | None:
     complaint = service.get_complaint(engine, complaint_id)
     return service.describe(engine, complaint, reveal=True)["reporter"]
 
 
-@post("/api/complaints/{complaint_id:uuid}/actions/{action:str}", sync_to_thread=True, tags=TAGS,
-      summary="Accept, reassign, start, resolve, reject or mark as duplicate")
+@post("/api/complaints/{complaint_id:uuid}/reporter/erase", guards=[requires("complaints.erase")],
+      sync_to_thread=True, tags=TAGS, summary="Erase the reporter's name and phone (the complaint stays)")
+def erase_reporter(complaint_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, bool]:
+    return {"erased": service.erase_reporter(engine, complaint_id, actor)}
+
+
+@post("/api/complaints/{complaint_id:uuid}/actions/{action:str}", guards=[requires("complaints.handle")],
+      sync_to_thread=True, tags=TAGS, summary="Accept, reassign, start, resolve, reject or mark as duplicate")
 def post_action(complaint_id: FromPath[UUID], action: FromPath[Action], data: JSONBody[ActionBody],
-                engine: EngineDep) -> dict[str, Any]:
+                engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     complaint = service.act(engine, complaint_id, action, officer=data.officer, department=data.department,
-                            note=data.note, original=data.original)
+                            note=data.note, original=data.original, by=actor.id)
     return service.describe(engine, complaint)
 
 
-@post("/api/complaints/{complaint_id:uuid}/photos", sync_to_thread=True, tags=TAGS, summary="Attach a photo")
+@post("/api/complaints/{complaint_id:uuid}/photos", guards=[requires("complaints.intake")], sync_to_thread=True,
+      tags=TAGS, summary="Attach a photo")
 def post_photo(complaint_id: FromPath[UUID], data: JSONBody[PhotoBody], engine: EngineDep) -> dict[str, Any]:
     return service.add_photo(engine, complaint_id, _decode(data.content))
 
@@ -174,4 +184,4 @@ def get_monthly(engine: EngineDep, month: FromQuery[str],
 
 
 ROUTES = [get_taxonomy, post_taxonomy_change, post_complaint, list_complaints, get_complaint, get_reporter,
-          post_action, post_photo, get_media, get_yearly, get_yearly_chart, get_monthly]
+          erase_reporter, post_action, post_photo, get_media, get_yearly, get_yearly_chart, get_monthly]

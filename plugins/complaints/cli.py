@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from core.cli import db_option, echo_json, json_option, open_engine
+from core.cli import authorized, db_option, echo_json, json_option, open_engine
 from plugins.complaints import reports, rules, service
 
 
@@ -33,11 +33,11 @@ def show_taxonomy(db: str, as_json: bool) -> None:
 
 
 @complaints.command("change-taxonomy")
-@db_option
+@authorized("complaints.configure")
 @click.argument("change", type=click.Choice(["FieldDefined", "DepartmentDefined", "ItemDefined", "ItemChanged",
                                              "ItemRetired", "ItemRestored", "RouteSet", "RouteCleared"]))
 @click.argument("data")
-def change_taxonomy(db: str, change: str, data: str) -> None:
+def change_taxonomy(engine, actor, change: str, data: str) -> None:
     """Record a taxonomy change, e.g. ItemChanged '{"code": "pothole", "changes": {"sla_hours": 12}}'."""
     try:
         values = json.loads(data)
@@ -45,13 +45,12 @@ def change_taxonomy(db: str, change: str, data: str) -> None:
         raise click.BadParameter(f"DATA is not JSON: {exc}") from None
     if not isinstance(values, dict):
         raise click.BadParameter("DATA is a JSON object.")
-    with open_engine(db) as engine:
-        service.change_taxonomy(engine, change, **values)
-        click.echo(f"complaints: taxonomy {change} recorded")
+    service.change_taxonomy(engine, change, by=actor.id, **values)
+    click.echo(f"complaints: taxonomy {change} recorded")
 
 
 @complaints.command("intake")
-@db_option
+@authorized("complaints.intake")
 @click.option("--channel", type=click.Choice(rules.CHANNELS), default="call_centre", show_default=True)
 @click.option("--item", required=True, help="Item type code (see `civic complaints taxonomy`).")
 @click.option("--dong", required=True)
@@ -63,23 +62,22 @@ def change_taxonomy(db: str, change: str, data: str) -> None:
 @click.option("--phone", "reporter_phone", help="Reporter's phone, for the result text.")
 @click.option("--photo", "photos", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @json_option
-def intake(db, channel, item, dong, description, address, lat, long_, reporter_name, reporter_phone, photos,
-           as_json) -> None:
+def intake(engine, actor, channel, item, dong, description, address, lat, long_, reporter_name, reporter_phone,
+           photos, as_json) -> None:
     """Take in a complaint; it is routed to its field officer at once."""
-    with open_engine(db) as engine:
-        complaint = service.intake(
-            engine, channel=channel, item=item, dong=dong, description=description, address=address, lat=lat,
-            long=long_, reporter_name=reporter_name, reporter_phone=reporter_phone,
-            photo_bytes=[p.read_bytes() for p in photos],
-        )
-        if as_json:
-            echo_json(service.describe(engine, complaint))
-        else:
-            click.echo(f"{complaint.id} {complaint.status} → {complaint.officer} (deadline {complaint.deadline})")
+    complaint = service.intake(
+        engine, channel=channel, item=item, dong=dong, description=description, address=address, lat=lat,
+        long=long_, reporter_name=reporter_name, reporter_phone=reporter_phone,
+        photo_bytes=[p.read_bytes() for p in photos], by=actor.id,
+    )
+    if as_json:
+        echo_json(service.describe(engine, complaint))
+    else:
+        click.echo(f"{complaint.id} {complaint.status} → {complaint.officer} (deadline {complaint.deadline})")
 
 
 @complaints.command("act")
-@db_option
+@authorized("complaints.handle")
 @click.argument("complaint_id")
 @click.argument("action", type=click.Choice(["accept", "reassign", "start", "resolve", "reject", "duplicate"]))
 @click.option("--note")
@@ -87,25 +85,31 @@ def intake(db, channel, item, dong, description, address, lat, long_, reporter_n
 @click.option("--department")
 @click.option("--original", help="For duplicate: the complaint this one repeats.")
 @json_option
-def act(db, complaint_id, action, note, officer, department, original, as_json) -> None:
+def act(engine, actor, complaint_id, action, note, officer, department, original, as_json) -> None:
     """Accept, reassign, start, resolve, reject or mark a complaint as a duplicate."""
-    with open_engine(db) as engine:
-        complaint = service.act(engine, complaint_id, action, officer=officer, department=department, note=note,
-                                original=original)
-        if as_json:
-            echo_json(service.describe(engine, complaint))
-        else:
-            click.echo(f"{complaint.id} {complaint.status}")
+    complaint = service.act(engine, complaint_id, action, officer=officer, department=department, note=note,
+                            original=original, by=actor.id)
+    if as_json:
+        echo_json(service.describe(engine, complaint))
+    else:
+        click.echo(f"{complaint.id} {complaint.status}")
 
 
 @complaints.command("show")
 @db_option
 @click.argument("complaint_id")
-@click.option("--reveal", is_flag=True, help="Include the reporter's name and phone.")
-def show(db, complaint_id, reveal) -> None:
+def show(db, complaint_id) -> None:
     """One complaint with its history (JSON)."""
     with open_engine(db) as engine:
-        echo_json(service.describe(engine, service.get_complaint(engine, complaint_id), reveal=reveal))
+        echo_json(service.describe(engine, service.get_complaint(engine, complaint_id)))
+
+
+@complaints.command("reporter")
+@authorized("complaints.personal_data")
+@click.argument("complaint_id")
+def reporter(engine, actor, complaint_id) -> None:
+    """The reporter's name and phone (personal data)."""
+    echo_json(service.describe(engine, service.get_complaint(engine, complaint_id), reveal=True)["reporter"])
 
 
 @complaints.command("send-texts")
@@ -118,19 +122,12 @@ def send_texts(db) -> None:
 
 
 @complaints.command("erase-reporter")
-@db_option
+@authorized("complaints.erase")
 @click.argument("complaint_id")
-def erase_reporter(db, complaint_id) -> None:
+def erase_reporter(engine, actor, complaint_id) -> None:
     """Erase the reporter's name and phone for good (the complaint and the reports stay)."""
-    with open_engine(db) as engine:
-        try:
-            from core.identity import local_operator
-
-            actor = local_operator()
-        except ImportError:
-            actor = None
-        done = service.erase_reporter(engine, complaint_id, actor)
-        click.echo("complaints: reporter erased" if done else "complaints: nothing to erase")
+    done = service.erase_reporter(engine, complaint_id, actor)
+    click.echo("complaints: reporter erased" if done else "complaints: nothing to erase")
 
 
 @complaints.group("report")

@@ -27,7 +27,7 @@ class Taxonomy(CivicAggregate):
     def __init__(self, id: UUID, taxonomy: dict[str, Any]) -> None:  # noqa: A002 - eventsourcing name
         self.state = rules.apply_taxonomy_change(None, "Established", {"taxonomy": taxonomy})
 
-    def change(self, name: str, **data: Any) -> None:
+    def change(self, name: str, by: str = "system", **data: Any) -> None:
         """Check and record one change (``ItemDefined``, ``ItemChanged``, ``RouteSet``...)."""
         methods = {
             "FieldDefined": self._field_defined, "DepartmentDefined": self._department_defined,
@@ -39,7 +39,7 @@ class Taxonomy(CivicAggregate):
             raise InvalidInput(f"Unknown taxonomy change {name!r}; changes are: {', '.join(methods)}.")
         try:
             rules.check_taxonomy_change(self.state, name, data)
-            methods[name](**data)
+            methods[name](**data, by=by)
         except (KeyError, TypeError) as exc:
             raise InvalidInput(f"The change {name} is missing or has an unexpected value: {exc}.") from None
 
@@ -47,37 +47,37 @@ class Taxonomy(CivicAggregate):
         self.state = rules.apply_taxonomy_change(self.state, name, data)
 
     @event("FieldDefined")
-    def _field_defined(self, code: str, name_ko: str, name_en: str) -> None:
+    def _field_defined(self, code: str, name_ko: str, name_en: str, by: str) -> None:
         self._apply("FieldDefined", {"code": code, "name_ko": name_ko, "name_en": name_en})
 
     @event("DepartmentDefined")
-    def _department_defined(self, code: str, name_ko: str, name_en: str) -> None:
+    def _department_defined(self, code: str, name_ko: str, name_en: str, by: str) -> None:
         self._apply("DepartmentDefined", {"code": code, "name_ko": name_ko, "name_en": name_en})
 
     @event("ItemDefined")
     def _item_defined(self, code: str, field: str, name_ko: str, name_en: str, department: str,
-                      sla_hours: int) -> None:
+                      sla_hours: int, by: str) -> None:
         self._apply("ItemDefined", {"code": code, "field": field, "name_ko": name_ko, "name_en": name_en,
                                     "department": department, "sla_hours": sla_hours})
 
     @event("ItemChanged")
-    def _item_changed(self, code: str, changes: dict[str, Any]) -> None:
+    def _item_changed(self, code: str, changes: dict[str, Any], by: str) -> None:
         self._apply("ItemChanged", {"code": code, "changes": changes})
 
     @event("ItemRetired")
-    def _item_retired(self, code: str) -> None:
+    def _item_retired(self, code: str, by: str) -> None:
         self._apply("ItemRetired", {"code": code})
 
     @event("ItemRestored")
-    def _item_restored(self, code: str) -> None:
+    def _item_restored(self, code: str, by: str) -> None:
         self._apply("ItemRestored", {"code": code})
 
     @event("RouteSet")
-    def _route_set(self, scope: str, dong: str, officer: str) -> None:
+    def _route_set(self, scope: str, dong: str, officer: str, by: str) -> None:
         self._apply("RouteSet", {"scope": scope, "dong": dong, "officer": officer})
 
     @event("RouteCleared")
-    def _route_cleared(self, scope: str, dong: str) -> None:
+    def _route_cleared(self, scope: str, dong: str, by: str) -> None:
         self._apply("RouteCleared", {"scope": scope, "dong": dong})
 
 
@@ -104,6 +104,7 @@ class Complaint(CivicAggregate):
         reporter: dict[str, Any] | None,
         received_at: str,
         deadline: str,
+        by: str,
     ) -> None:
         self.token = token
         self.channel = channel
@@ -129,7 +130,8 @@ class Complaint(CivicAggregate):
 
     # -- commands ------------------------------------------------------------------------------
     def act(self, action: str, *, officer: str | None = None, department: str | None = None,
-            note: str | None = None, original: str | None = None, at: str | None = None) -> str:
+            note: str | None = None, original: str | None = None, at: str | None = None,
+            by: str = "system") -> str:
         """Move the complaint on; refused (naming the current status) when not allowed now."""
         rules.next_status(self.status, action)
         # ``at`` is given only when a complaint is taken in with its routing (same instant).
@@ -146,21 +148,21 @@ class Complaint(CivicAggregate):
             if action == "reassign" and officer == self.officer and department in (None, self.department):
                 raise RuleViolation(f"The complaint is already with {officer}.")
             target = department or self.department
-            (self._transferred if action == "transfer" else self._reassigned)(officer.strip(), target, note, at)
+            (self._transferred if action == "transfer" else self._reassigned)(officer.strip(), target, note, at, by)
         elif action == "accept":
-            self._accepted(note, at)
+            self._accepted(note, at, by)
         elif action == "start":
-            self._started(note, at)
+            self._started(note, at, by)
         elif action == "resolve":
-            self._resolved(note, at)
+            self._resolved(note, at, by)
         elif action == "reject":
-            self._rejected(note, at)
+            self._rejected(note, at, by)
         elif action == "duplicate":
             if not original:
                 raise InvalidInput("Name the complaint this one duplicates.", field="original")
             if original == str(self.id):
                 raise RuleViolation("A complaint cannot duplicate itself.")
-            self._marked_duplicate(original, note, at)
+            self._marked_duplicate(original, note, at, by)
         return self.status
 
     def add_photo(self, photo: dict[str, Any]) -> None:
@@ -180,42 +182,42 @@ class Complaint(CivicAggregate):
         return True
 
     # -- events --------------------------------------------------------------------------------
-    def _moved(self, status: str, note: str | None, at: str) -> None:
+    def _moved(self, status: str, note: str | None, at: str, by: str) -> None:
         self.status = status
         if status in rules.CLOSED:
             self.closed_at = at
-        self.history.append({"status": status, "at": at, "note": note, "officer": self.officer})
+        self.history.append({"status": status, "at": at, "note": note, "officer": self.officer, "by": by})
 
     @event("Transferred")
-    def _transferred(self, officer: str, department: str, note: str | None, at: str) -> None:
+    def _transferred(self, officer: str, department: str, note: str | None, at: str, by: str) -> None:
         self.officer, self.department = officer, department
-        self._moved(rules.TRANSFERRED, note, at)
+        self._moved(rules.TRANSFERRED, note, at, by)
 
     @event("Reassigned")
-    def _reassigned(self, officer: str, department: str, note: str | None, at: str) -> None:
+    def _reassigned(self, officer: str, department: str, note: str | None, at: str, by: str) -> None:
         self.officer, self.department = officer, department
-        self._moved(rules.TRANSFERRED, note, at)
+        self._moved(rules.TRANSFERRED, note, at, by)
 
     @event("Accepted")
-    def _accepted(self, note: str | None, at: str) -> None:
-        self._moved(rules.ACCEPTED, note, at)
+    def _accepted(self, note: str | None, at: str, by: str) -> None:
+        self._moved(rules.ACCEPTED, note, at, by)
 
     @event("Started")
-    def _started(self, note: str | None, at: str) -> None:
-        self._moved(rules.IN_PROGRESS, note, at)
+    def _started(self, note: str | None, at: str, by: str) -> None:
+        self._moved(rules.IN_PROGRESS, note, at, by)
 
     @event("Resolved")
-    def _resolved(self, note: str | None, at: str) -> None:
-        self._moved(rules.RESOLVED, note, at)
+    def _resolved(self, note: str | None, at: str, by: str) -> None:
+        self._moved(rules.RESOLVED, note, at, by)
 
     @event("Rejected")
-    def _rejected(self, note: str | None, at: str) -> None:
-        self._moved(rules.REJECTED, note, at)
+    def _rejected(self, note: str | None, at: str, by: str) -> None:
+        self._moved(rules.REJECTED, note, at, by)
 
     @event("MarkedDuplicate")
-    def _marked_duplicate(self, original: str, note: str | None, at: str) -> None:
+    def _marked_duplicate(self, original: str, note: str | None, at: str, by: str) -> None:
         self.duplicate_of = original
-        self._moved(rules.DUPLICATE, note, at)
+        self._moved(rules.DUPLICATE, note, at, by)
 
     @event("PhotoAdded")
     def _photo_added(self, photo: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from litestar.params import FromPath
 from core import clock
 from core.errors import CivicError, InvalidInput, NotFound
 from core.http import EngineDep
+from core.identity import ActorDep, requires
 from plugins.complaints import rules, service
 from plugins.complaints.taxonomy_data import DONGS, JURISDICTION_ID
 
@@ -367,7 +368,7 @@ def token(request: Request, engine: EngineDep, name: FromPath[str]) -> Response[
     return render(fmt, "service_requests", [{"service_request_id": request_id, "token": token_value}])
 
 
-def take_in(engine: Any, params: dict[str, str]) -> dict[str, Any]:
+def take_in(engine: Any, params: dict[str, str], by: str = "anonymous") -> dict[str, Any]:
     _check_jurisdiction(params.get("jurisdiction_id"))
     code = (params.get("service_code") or "").strip()
     if not code:
@@ -387,7 +388,7 @@ def take_in(engine: Any, params: dict[str, str]) -> dict[str, Any]:
             address=params.get("address_string") or params.get("address_id"),
             lat=params.get("lat") or None, long=params.get("long") or None,
             reporter_name=name, reporter_phone=params.get("phone") or None,
-            media_url=params.get("media_url") or None,
+            media_url=params.get("media_url") or None, by=by,
         )
     except InvalidInput as exc:
         raise Open311Error(400, exc.detail) from None
@@ -401,8 +402,9 @@ def take_in(engine: Any, params: dict[str, str]) -> dict[str, Any]:
     }
 
 
-@_both_formats("requests", post, tags=TAGS, summary="Open311 create a service request", status_code=201)
-async def create_request(request: Request, engine: EngineDep) -> Response[Any]:
+@_both_formats("requests", post, guards=[requires("complaints.open311")], tags=TAGS,
+               summary="Open311 create a service request", status_code=201)
+async def create_request(request: Request, engine: EngineDep, actor: ActorDep) -> Response[Any]:
     fmt = "xml" if request.url.path.endswith(".xml") else "json"
     content_type = request.headers.get("content-type", "")
     try:
@@ -418,7 +420,7 @@ async def create_request(request: Request, engine: EngineDep) -> Response[Any]:
 
     def work() -> Response[Any]:
         try:
-            return render(fmt, "service_requests", [take_in(engine, params)], status=201)
+            return render(fmt, "service_requests", [take_in(engine, params, by=actor.id)], status=201)
         except Open311Error as exc:
             return render(fmt, "errors", [{"code": exc.code, "description": exc.description}], exc.code)
         except CivicError as exc:

@@ -13,27 +13,9 @@ from typing import Any
 from uuid import UUID
 
 from core.errors import InvalidInput
+from core.privacy import ERASED
 
 FIELD = "reporter"
-
-
-def _privacy(engine: Any) -> Any:
-    """The core's personal-data API; a minimal stand-in with the same calls while a store runs
-    on a core without it."""
-    privacy = getattr(engine, "privacy", None)
-    if privacy is None:
-        from plugins.complaints._interim_privacy import interim_privacy
-
-        privacy = interim_privacy(engine)
-    return privacy
-
-
-def _erased_marker() -> Any:
-    try:
-        from core.privacy import ERASED
-    except ImportError:
-        from plugins.complaints._interim_privacy import ERASED
-    return ERASED
 PHONE = re.compile(r"^0\d{8,10}$")
 
 
@@ -57,7 +39,7 @@ def seal_reporter(engine: Any, complaint_id: UUID, name: str | None, phone: str 
         return None
     if name is not None and len(name) > 100:
         raise InvalidInput("A name has at most 100 characters.", field="name")
-    privacy = _privacy(engine)
+    privacy = engine.privacy
     subject = privacy.new_subject()
     return privacy.seal(subject, FIELD, {"name": name, "phone": phone}, where=complaint_id)
 
@@ -67,8 +49,7 @@ def open_reporter(engine: Any, complaint_id: UUID | str, envelope: dict[str, Any
     forgotten; None for an anonymous report."""
     if envelope is None:
         return None
-    ERASED = _erased_marker()  # noqa: N806
-    value = _privacy(engine).open(envelope, where=complaint_id)
+    value = engine.privacy.open(envelope, where=complaint_id)
     if value is ERASED:
         return {"name": ERASED, "phone": ERASED, "erased": True}
     return {"name": value.get("name"), "phone": value.get("phone"), "erased": False}
@@ -83,4 +64,4 @@ def forget_reporter(engine: Any, envelope: dict[str, Any] | None, actor: Any) ->
     subject = reporter_subject(envelope)
     if subject is None:
         return False
-    return _privacy(engine).forget(subject, actor=actor)
+    return engine.privacy.forget(subject, actor=actor)

@@ -41,11 +41,11 @@ def taxonomy(engine: Any) -> dict[str, Any]:
     return ensure_taxonomy(engine).state
 
 
-def change_taxonomy(engine: Any, name: str, **data: Any) -> dict[str, Any]:
+def change_taxonomy(engine: Any, name: str, by: str = "system", **data: Any) -> dict[str, Any]:
     ensure_taxonomy(engine)
 
     def change(t: Taxonomy) -> dict[str, Any]:
-        t.change(name, **data)
+        t.change(name, by=by, **data)
         return t.state
 
     return engine.update(taxonomy_id(JURISDICTION_ID), change, cls=Taxonomy, what="taxonomy")
@@ -91,6 +91,7 @@ def build_complaint(
     photos: Sequence[dict[str, Any]] = (),
     media_url: str | None = None,
     received_at: datetime | None = None,
+    by: str = "system",
 ) -> Complaint:
     """A new complaint with its routing (Received + Transferred), checked and not yet saved."""
     if channel not in rules.CHANNELS:
@@ -114,11 +115,11 @@ def build_complaint(
         id=cid, token=secrets.token_hex(8), channel=channel, item=item, field=terms["field"],
         department=terms["department"], dong=dong, address=address, lat=lat, long=long,
         description=description, photos=[dict(p) for p in photos], media_url=media_url,
-        reporter=reporter, received_at=received, deadline=terms["deadline"],
+        reporter=reporter, received_at=received, deadline=terms["deadline"], by=by,
     )
     # The call centre transfers each report to the responsible field officer at once.
     complaint.act("transfer", officer=terms["officer"], department=terms["department"],
-                  note="routed by item type and dong", at=received)
+                  note="routed by item type and dong", at=received, by="routing")
     return complaint
 
 
@@ -171,7 +172,8 @@ def get_complaint(engine: Any, complaint_id: UUID | str) -> Complaint:
 
 
 def act(engine: Any, complaint_id: UUID | str, action: str, *, officer: str | None = None,
-        department: str | None = None, note: str | None = None, original: str | None = None) -> Complaint:
+        department: str | None = None, note: str | None = None, original: str | None = None,
+        by: str = "system") -> Complaint:
     """Accept, reassign, start, resolve, reject or mark as duplicate. A resolution queues the
     result text message; it is sent here and, failing that, by the next tick."""
     cid = get_complaint(engine, complaint_id).id
@@ -181,7 +183,7 @@ def act(engine: Any, complaint_id: UUID | str, action: str, *, officer: str | No
         raise InvalidInput(f"Unknown department {department!r}.", field="department")
 
     def change(c: Complaint) -> Complaint:
-        c.act(action, officer=officer, department=department, note=note, original=original)
+        c.act(action, officer=officer, department=department, note=note, original=original, by=by)
         return c
 
     complaint = engine.update(cid, change, cls=Complaint, what="complaint")
@@ -236,6 +238,7 @@ def send_pending_texts(engine: Any) -> list[str]:
 
 
 def erase_reporter(engine: Any, complaint_id: UUID | str, actor: Any) -> bool:
+    """Crypto-shred the reporter's name and phone (the caller has authorised the actor)."""
     from plugins.complaints.personal import forget_reporter
 
     complaint = get_complaint(engine, complaint_id)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.identity import local_operator
 from core.errors import InvalidInput, NotFound, RuleViolation
 from plugins.complaints import rules, service
 from plugins.complaints.domain import Complaint
@@ -150,21 +151,20 @@ def test_tick_flags_overdue_once(engine, manual_clock):
 
 
 def test_erasing_the_reporter_keeps_reports_and_log(engine, manual_clock):
+    from core.ledger.verify import plugin_retally, verify_database
+
     c = report(engine)
+    engine.ledger.checkpoint()
     payloads = [r.payload for r in engine.records()]
     yearly = service.yearly_report(engine)
     assert service.describe(engine, c, reveal=True)["reporter"]["phone"] == "01012345678"
-    assert service.erase_reporter(engine, c.id, actor=_operator())
+    assert service.erase_reporter(engine, c.id, actor=local_operator())
     shown = service.describe(engine, service.get_complaint(engine, c.id), reveal=True)["reporter"]
     assert shown["erased"] and "010" not in str(shown)
     assert [r.payload for r in engine.records()][: len(payloads)] == payloads
     assert service.yearly_report(engine) == yearly
     service.act(engine, c.id, "resolve", note="처리")  # the flow goes on; no text can be sent
-
-
-def _operator():
-    try:
-        from core.identity import local_operator
-    except ImportError:
-        return None
-    return local_operator()
+    engine.ledger.checkpoint()
+    verified = verify_database(engine, retally=plugin_retally(engine.pm))
+    assert verified.ok, verified.first
+    assert any(r.plugin == "complaints" and r.ok and r.checked >= 4 for r in verified.retally)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from core.engine import Engine
+from core.identity import local_operator
 from core.hookspecs import hookimpl
 from core.plugins import make_plugin_manager
 from plugins.complaints import service
@@ -113,16 +114,8 @@ def test_crash_window_with_the_default_outbox_file(db_url, manual_clock, tmp_pat
 def test_no_text_for_anonymous_or_erased_reporters(engine, manual_clock, tmp_path):
     anonymous = service.intake(engine, channel="sns", item="pothole", dong="필동", description="도로 파임")
     erased = report(engine)
-    service.erase_reporter(engine, erased.id, actor=_operator())
+    service.erase_reporter(engine, erased.id, actor=local_operator())
     service.act(engine, anonymous.id, "resolve", note="완료")
     service.act(engine, erased.id, "resolve", note="완료")
     assert outbox_lines(tmp_path / "outbox.jsonl") == []
     assert ResolutionTexts(engine).pending() == 0
-
-
-def _operator():
-    try:
-        from core.identity import local_operator
-    except ImportError:
-        return None
-    return local_operator()
