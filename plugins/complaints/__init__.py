@@ -8,9 +8,9 @@ from core.hookspecs import hookimpl
 
 @hookimpl
 def civic_register_aggregates():
-    from plugins.complaints.domain import Complaint, Taxonomy
+    from plugins.complaints.domain import Complaint, Inspection, Taxonomy
 
-    return [Taxonomy, Complaint]
+    return [Taxonomy, Complaint, Inspection]
 
 
 @hookimpl
@@ -46,6 +46,8 @@ def civic_register_permissions():
         "complaints.configure": ["process_admin", "system_admin"],
         "complaints.personal_data": ["call_centre_agent", "field_officer", "system_admin"],
         "complaints.erase": ["system_admin"],
+        # the audit office (감사담당관) publishes the monthly inspection
+        "complaints.inspect": ["process_admin", "auditor", "system_admin"],
         # residents report through Open311 apps without an account
         "complaints.open311": [ANYONE],
     }

@@ -183,5 +183,29 @@ def get_monthly(engine: EngineDep, month: FromQuery[str],
     return Response(rows)
 
 
-ROUTES = [get_taxonomy, post_taxonomy_change, post_complaint, list_complaints, get_complaint, get_reporter,
+@attrs.define
+class InspectionBody:
+    kind: Literal["monthly", "yearly"]
+    period: str  # YYYY-MM or YYYY
+
+
+@post("/api/complaints/inspections", guards=[requires("complaints.inspect")], sync_to_thread=True, tags=TAGS,
+      summary="Publish a finished month's inspection or a year's figures (recorded, re-tallied by the auditor)")
+def post_inspection(data: JSONBody[InspectionBody], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    inspection = service.publish_inspection(engine, data.kind, data.period, by=actor.id)
+    return {"kind": inspection.kind, "period": inspection.period, "as_of": inspection.as_of, "rows": inspection.rows}
+
+
+@get("/api/complaints/inspections/{kind:str}/{period:str}", sync_to_thread=True, tags=TAGS,
+     summary="A published inspection")
+def get_inspection(kind: FromPath[Literal["monthly", "yearly"]], period: FromPath[str],
+                   engine: EngineDep) -> dict[str, Any]:
+    from plugins.complaints.domain import Inspection, inspection_id
+
+    inspection = engine.get(inspection_id(kind, period), Inspection, what=f"{kind} inspection for {period}")
+    return {"kind": inspection.kind, "period": inspection.period, "as_of": inspection.as_of,
+            "rows": inspection.rows, "by": inspection.by}
+
+
+ROUTES = [post_inspection, get_inspection, get_taxonomy, post_taxonomy_change, post_complaint, list_complaints, get_complaint, get_reporter,
           erase_reporter, post_action, post_photo, get_media, get_yearly, get_yearly_chart, get_monthly]

@@ -52,6 +52,12 @@ def retally(records: Iterable[LogRecord]) -> RetallyReport | None:
                 problems.append(Discrepancy(record.position, f"taxonomy change {name} breaks the rules: {exc.detail}"))
             tax = rules.apply_taxonomy_change(tax, name, data)
             continue
+        if cls == "Inspection":
+            checked += 1
+            reason = check_inspection(index, tax, data)
+            if reason:
+                problems.append(Discrepancy(record.position, reason))
+            continue
         if cls != "Complaint":
             continue
         checked += 1
@@ -85,3 +91,20 @@ def retally(records: Iterable[LogRecord]) -> RetallyReport | None:
     if not mine:
         return None
     return RetallyReport(plugin="complaints", checked=checked, discrepancies=tuple(problems))
+
+
+def check_inspection(index: dict[str, dict[str, Any]], tax: dict[str, Any] | None, data: dict[str, Any]) -> str | None:
+    """Recompute a published inspection from the complaints recorded before it."""
+    try:
+        if data["kind"] == "monthly":
+            year, month = (int(p) for p in data["period"].split("-"))
+            expected = rules.monthly_by_department(index.values(), year, month, rules.parse_time(data["as_of"]))
+        else:
+            expected = rules.yearly_by_field(index.values(), [int(data["period"])], (tax or {}).get("fields", ()))
+    except (KeyError, ValueError, CivicError) as exc:
+        return f"{data.get('kind')} inspection {data.get('period')} cannot be recomputed: {exc}"
+    if expected != data["rows"]:
+        differing = [e for e, r in zip(expected, data["rows"]) if e != r] or expected or data["rows"]
+        return (f"{data['kind']} inspection {data['period']} differs from the recount "
+                f"(first differing row: recount {differing[0]})")
+    return None

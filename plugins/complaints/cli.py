@@ -130,6 +130,24 @@ def erase_reporter(engine, actor, complaint_id) -> None:
     click.echo("complaints: reporter erased" if done else "complaints: nothing to erase")
 
 
+@complaints.command("inspect")
+@authorized("complaints.inspect")
+@click.option("--month", help="Publish the monthly inspection of YYYY-MM.")
+@click.option("--year", help="Publish the figures by field of YYYY.")
+@json_option
+def inspect(engine, actor, month, year, as_json) -> None:
+    """Publish (record) a finished month's inspection or a finished year's figures; the auditor's
+    re-tally recomputes it from the log."""
+    if bool(month) == bool(year):
+        raise click.UsageError("Give --month or --year.")
+    kind, period = ("monthly", month) if month else ("yearly", year)
+    inspection = service.publish_inspection(engine, kind, period, by=actor.id)
+    if as_json:
+        echo_json(inspection.rows)
+    else:
+        click.echo(f"complaints: {kind} inspection {inspection.period} published ({len(inspection.rows)} rows)")
+
+
 @complaints.group("report")
 def report() -> None:
     """Yearly and monthly reports."""

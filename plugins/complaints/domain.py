@@ -226,3 +226,22 @@ class Complaint(CivicAggregate):
     @event("OverdueFlagged")
     def _overdue_flagged(self, deadline: str, at: str) -> None:
         self.overdue_flagged_at = at
+
+
+def inspection_id(kind: str, period: str) -> UUID:
+    return natural_id("complaints.inspection", kind, period)
+
+
+class Inspection(CivicAggregate):
+    """A published inspection (the monthly 처리실태 점검, or a year's figures by field): the rows
+    as ``rules`` computed them from the log at that moment. The auditor recomputes them from the
+    records before it and names any difference."""
+
+    @event("Published")
+    def __init__(self, id: UUID, kind: str, period: str, as_of: str, rows: list[dict[str, Any]],  # noqa: A002
+                 by: str) -> None:
+        self.kind = kind
+        self.period = period
+        self.as_of = as_of
+        self.rows = rows
+        self.by = by

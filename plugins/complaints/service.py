@@ -15,7 +15,7 @@ from uuid import UUID
 from core import clock
 from core.errors import InvalidInput, NotFound, RuleViolation
 from plugins.complaints import rules
-from plugins.complaints.domain import Complaint, Taxonomy, taxonomy_id
+from plugins.complaints.domain import Complaint, Inspection, Taxonomy, inspection_id, taxonomy_id
 from plugins.complaints.media import MediaStore, check_hash
 from plugins.complaints.personal import open_reporter, seal_reporter
 from plugins.complaints.taxonomy_data import JURISDICTION_ID, default_taxonomy
@@ -289,3 +289,34 @@ def parse_month(value: str) -> tuple[int, int]:
         raise InvalidInput(f"A month is written YYYY-MM; got {value!r}.", field="month") from None
     rules.month_bounds(year, month)
     return year, month
+
+
+def publish_inspection(engine: Any, kind: str, period: str, by: str) -> Inspection:
+    """Record the monthly inspection (``kind`` "monthly", period YYYY-MM, once the month is over)
+    or a year's figures by field ("yearly", YYYY, once the year is over), as computed now from the
+    log. Publishing a period twice is refused. The ledger signs a checkpoint right after."""
+    now = clock.now()
+    entries = index(engine)["complaints"].values()
+    if kind == "monthly":
+        year, month = parse_month(period)
+        if rules.month_bounds(year, month)[1] > now:
+            raise RuleViolation(f"The month {period} is not over yet; inspect it when it is.")
+        rows: list[dict[str, Any]] = rules.monthly_by_department(entries, year, month, now)
+    elif kind == "yearly":
+        try:
+            year = int(period)
+        except ValueError:
+            raise InvalidInput(f"A year is written YYYY; got {period!r}.", field="period") from None
+        if rules.month_bounds(year, 12)[1] > now:
+            raise RuleViolation(f"The year {period} is not over yet.")
+        rows = rules.yearly_by_field(entries, [year], taxonomy(engine)["fields"])
+        period = str(year)
+    else:
+        raise InvalidInput("An inspection is monthly or yearly.", field="kind")
+    inspection = Inspection(id=inspection_id(kind, period), kind=kind, period=period, as_of=rules.iso(now),
+                            rows=rows, by=by)
+    engine.create(inspection, what=f"{kind} inspection for {period}")
+    ledger = getattr(engine, "ledger", None)
+    if ledger is not None:
+        ledger.checkpoint()
+    return inspection

@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 
 from core.cli import cli
 from core.http import create_app
+from core.errors import RuleViolation
 from core.records import LogRecord
 from plugins.complaints import rules, service
 from plugins.complaints.audit import index_from_records, retally
@@ -163,3 +164,39 @@ def test_report_endpoints_validate_input(sqlite_engine):
         assert ok.status_code == 200 and ok.json() == []
 
 
+
+
+def test_published_inspection_is_recomputed_by_the_auditor(engine, manual_clock):
+    from core.ledger.verify import plugin_retally, verify_database
+
+    manual_clock.set(datetime(2016, 3, 10, tzinfo=SEOUL))
+    c = service.intake(engine, channel="call_centre", item="noise", dong="다산동", description="소음")
+    service.intake(engine, channel="call_centre", item="bulky_waste", dong="다산동", description="폐가구")
+    manual_clock.advance(hours=30)
+    service.act(engine, c.id, "resolve", note="계도")
+    with pytest.raises(RuleViolation, match="not over"):
+        service.publish_inspection(engine, "monthly", "2016-03", by="auditor")
+    manual_clock.set(datetime(2016, 4, 1, 9, tzinfo=SEOUL))
+    published = service.publish_inspection(engine, "monthly", "2016-03", by="auditor")
+    assert published.rows == rules.monthly_by_department(
+        service.index(engine)["complaints"].values(), 2016, 3, manual_clock.now())
+    assert {r["department"] for r in published.rows} == {"environment", "sanitation"}
+    with pytest.raises(RuleViolation):
+        service.publish_inspection(engine, "monthly", "2016-03", by="auditor")
+    # complaints handled after publication do not change the recorded inspection's recount
+    manual_clock.advance(hours=1)
+    service.intake(engine, channel="sns", item="noise", dong="다산동", description="소음")
+    report = verify_database(engine, retally=plugin_retally(engine.pm))
+    assert report.ok, report.first
+    records = list(engine.records())
+    assert retally(records).ok
+    tampered = []
+    for r in records:
+        payload = r.payload
+        if r.event_name == "Inspection.Published":
+            payload = {**payload, "rows": [{**row, "overdue": row["overdue"] + 1} for row in payload["rows"]]}
+        tampered.append(LogRecord(r.position, r.originator_id, r.originator_version, r.topic, payload))
+    found = retally(tampered)
+    published_at = next(r.position for r in records if r.event_name == "Inspection.Published")
+    assert [d.position for d in found.discrepancies] == [published_at]
+    assert "differs from the recount" in found.discrepancies[0].reason
