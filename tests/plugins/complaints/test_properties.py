@@ -21,7 +21,7 @@ from core.errors import CivicError
 from plugins.complaints import rules, service
 from plugins.complaints.audit import index_from_records, retally
 from plugins.complaints.taxonomy_data import DEPARTMENTS, DONGS, ITEMS
-from plugins.complaints.texts import text_key
+from plugins.complaints.texts import ResolutionTexts, text_key
 
 SEOUL = ZoneInfo("Asia/Seoul")
 # Two hours before the new year in Seoul, when it is still 13:00 on 31 December in UTC.
@@ -46,6 +46,8 @@ operation = st.one_of(
               st.sampled_from(["accept", "start", "reassign", "resolve", "reject", "duplicate"]),
               st.integers(0, 40), minutes),
     st.tuples(st.just("tick"), minutes),
+    # a crash that lost the text follower's saved position: it goes back and sends again
+    st.tuples(st.just("lose_position"), st.integers(0, 100), minutes),
 )
 
 
@@ -161,6 +163,10 @@ def run_stream(engine: Engine, manual: ManualClock, ops, home: Path) -> None:
                 c["closed"] = now
             if action == "resolve":
                 c["resolved_version"] = done.version
+        elif op[0] == "lose_position":
+            texts = ResolutionTexts(engine)
+            texts.save_position(texts.position() * op[1] // 100)
+            texts.drain()
         else:
             engine.tick()
             model.ticks.append(now)
