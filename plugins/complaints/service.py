@@ -7,6 +7,7 @@ import logging
 import math
 import secrets
 import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,16 +30,32 @@ MAX_DESCRIPTION = 2000
 def ensure_taxonomy(engine: Any) -> Taxonomy:
     """The jurisdiction's taxonomy; established with the shipped defaults on first use."""
     tid = taxonomy_id(JURISDICTION_ID)
-    if not engine.exists(tid):
-        try:
-            engine.create(Taxonomy(id=tid, taxonomy=default_taxonomy()), what="taxonomy")
-        except RuleViolation:
-            pass  # established concurrently
+    try:
+        return engine.get(tid, Taxonomy, what="taxonomy")
+    except NotFound:
+        pass
+    try:
+        engine.create(Taxonomy(id=tid, taxonomy=default_taxonomy()), what="taxonomy")
+    except RuleViolation:
+        pass  # established concurrently
     return engine.get(tid, Taxonomy, what="taxonomy")
 
 
+# engine → (taxonomy version, state): every intake reads the taxonomy; replaying it each time
+# would cost more than the intake itself. The latest version is one indexed query.
+_taxonomies: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
 def taxonomy(engine: Any) -> dict[str, Any]:
-    return ensure_taxonomy(engine).state
+    """The current taxonomy (read-only: callers must not modify it)."""
+    tid = taxonomy_id(JURISDICTION_ID)
+    latest = engine.recorder.select_events(tid, desc=True, limit=1)
+    cached = _taxonomies.get(engine)
+    if latest and cached is not None and cached[0] == latest[0].originator_version:
+        return cached[1]
+    current = ensure_taxonomy(engine)
+    _taxonomies[engine] = (current.version, current.state)
+    return current.state
 
 
 def change_taxonomy(engine: Any, name: str, by: str = "system", **data: Any) -> dict[str, Any]:
