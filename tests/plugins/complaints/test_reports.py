@@ -67,10 +67,6 @@ def test_yearly_report_reproduces_2014_exactly(year_2014):
     rows = list(csv.reader(io.StringIO(out.output)))
     assert rows == [["년도", "전체", "교통", "도로", "청소", "치수방재", "가로정비", "보건환경", "기타"],
                     ["2014", "28743", "16720", "1885", "1161", "519", "4054", "2128", "2276"]]
-    as_json = runner.invoke(complaints_group, ["report", "yearly", "--db", db, "--json", "--year", "2014"])
-    assert json.loads(as_json.output) == [ROW_2014]
-    text = runner.invoke(complaints_group, ["report", "yearly", "--db", db])
-    assert "28,743" in text.output and "16,720" in text.output
     with TestClient(create_app(year_2014)) as client:
         assert client.get("/api/complaints/reports/yearly", params={"year": 2014}).json() == [ROW_2014]
         got = client.get("/api/complaints/reports/yearly", params={"format": "csv"})
@@ -200,3 +196,15 @@ def test_published_inspection_is_recomputed_by_the_auditor(engine, manual_clock)
     published_at = next(r.position for r in records if r.event_name == "Inspection.Published")
     assert [d.position for d in found.discrepancies] == [published_at]
     assert "differs from the recount" in found.discrepancies[0].reason
+
+
+def test_yearly_report_as_text_and_json_on_the_cli(sqlite_engine, manual_clock):
+    service.bulk_intake(sqlite_engine, year_of_complaints({"traffic": 1200, "other": 3}, 2015))
+    runner = CliRunner()
+    text = runner.invoke(complaints_group, ["report", "yearly", "--db", sqlite_engine.db])
+    assert text.exit_code == 0 and "1,203" in text.output and "1,200" in text.output
+    as_json = runner.invoke(complaints_group, ["report", "yearly", "--db", sqlite_engine.db, "--json"])
+    assert json.loads(as_json.output) == [{"year": 2015, "total": 1203, "traffic": 1200, "roads": 0, "cleaning": 0,
+                                           "flood_control": 0, "street_order": 0, "health_env": 0, "other": 3}]
+    both = runner.invoke(complaints_group, ["report", "yearly", "--db", sqlite_engine.db, "--json", "--csv"])
+    assert both.exit_code == 2
