@@ -14,7 +14,7 @@ COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
 def weekly_svg(report: dict[str, Any]) -> str:
     weeks = report["weekly"]
     bands = [rules.band_label(*b) for b in rules.BANDS]
-    width, height = max(480, 90 + 70 * len(weeks)), 360
+    width, height = max(760, 90 + 70 * len(weeks)), 360
     left, top, bottom = 60, 70, 60
     plot_h = height - top - bottom
     peak = max((w["count"] for w in weeks), default=0) or 1
