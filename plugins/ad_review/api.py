@@ -5,14 +5,14 @@ members (queue, comment, recuse, decide — each signed with the member's key), 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import attrs
 from anyio import to_thread
 from litestar import Request, Response, Router, get, post, put
-from litestar.di import Provide
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.clock import SEOUL
 from core.errors import InvalidInput
@@ -22,6 +22,9 @@ from plugins.ad_review.access import Actor, provide_actor, requires
 from plugins.ad_review.attachments import AttachmentStore
 from plugins.ad_review.chart import weekly_svg
 
+ActorDep = NamedDependency[Actor]
+FromDate = Annotated[date | None, QueryParameter(name="from", description="first day (Seoul), YYYY-MM-DD")]
+ToDate = Annotated[date | None, QueryParameter(name="to", description="last day (Seoul), YYYY-MM-DD")]
 Decision = Literal["approve", "approve_with_conditions", "re_review", "reject"]
 TAGS = ["ad_review"]
 
@@ -106,7 +109,7 @@ def download_attachment(sha256: FromPath[str], engine: EngineDep) -> Response[by
 
 @post("/applications", sync_to_thread=True, guards=[requires("ad_review.apply")], tags=TAGS,
       summary="Submit an application (incomplete or invalid ones are refused with the fields named)")
-def submit_application(data: JSONBody[dict[str, Any]], engine: EngineDep, actor: Actor) -> dict[str, Any]:
+def submit_application(data: JSONBody[dict[str, Any]], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     app = service.submit(engine, actor.id, data)
     return service.application_view(engine, app.id)
 
@@ -122,24 +125,21 @@ def application_status(application_id: FromPath[UUID], engine: EngineDep) -> dic
 
 @get("/decisions", sync_to_thread=True, guards=[requires("ad_review.read")], tags=TAGS,
      summary="Decisions with their reasons and conditions (no personal data)")
-def public_decisions(engine: EngineDep, start: FromQuery[date | None] = Parameter(query="from", default=None),
-                     end: FromQuery[date | None] = Parameter(query="to", default=None)) -> list[dict[str, Any]]:
+def public_decisions(engine: EngineDep, start: FromDate = None, end: ToDate = None) -> list[dict[str, Any]]:
     start, end = _period(start, end)
     return service.public_decisions(engine, start, end)
 
 
 @get("/report", sync_to_thread=True, guards=[requires("ad_review.read")], tags=TAGS,
      summary="Service level: days from submission to decision notice (median, p90, share within 5 days)")
-def sla_report(engine: EngineDep, start: FromQuery[date | None] = Parameter(query="from", default=None),
-               end: FromQuery[date | None] = Parameter(query="to", default=None)) -> dict[str, Any]:
+def sla_report(engine: EngineDep, start: FromDate = None, end: ToDate = None) -> dict[str, Any]:
     start, end = _period(start, end)
     return service.report(engine, start, end)
 
 
 @get("/report.svg", sync_to_thread=True, guards=[requires("ad_review.read")], tags=TAGS,
      summary="The weekly distribution of days to decision notice, as SVG")
-def sla_chart(engine: EngineDep, start: FromQuery[date | None] = Parameter(query="from", default=None),
-              end: FromQuery[date | None] = Parameter(query="to", default=None)) -> Response[str]:
+def sla_chart(engine: EngineDep, start: FromDate = None, end: ToDate = None) -> Response[str]:
     start, end = _period(start, end)
     return Response(weekly_svg(service.report(engine, start, end)), media_type="image/svg+xml")
 
@@ -203,49 +203,49 @@ def post_decision(session_id: FromPath[UUID], application_id: FromPath[UUID], da
 
 @post("/members", sync_to_thread=True, guards=[requires("ad_review.secretary")], tags=TAGS,
       summary="Register a member and their Ed25519 public key")
-def add_member(data: JSONBody[MemberIn], engine: EngineDep, actor: Actor) -> dict[str, Any]:
+def add_member(data: JSONBody[MemberIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.add_member(engine, actor.id, data.member_id, data.name, data.public_key)
     return service.describe_committee(engine)
 
 
 @post("/members/{member:str}/leave", sync_to_thread=True, guards=[requires("ad_review.secretary")], tags=TAGS,
       summary="A member leaves the committee")
-def remove_member(member: FromPath[str], data: JSONBody[LeaveIn], engine: EngineDep, actor: Actor) -> dict[str, Any]:
+def remove_member(member: FromPath[str], data: JSONBody[LeaveIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.remove_member(engine, actor.id, member, data.reason)
     return service.describe_committee(engine)
 
 
 @put("/routing", sync_to_thread=True, guards=[requires("ad_review.secretary")], tags=TAGS,
      summary="Replace the routing rules (first match wins; no match goes to the full committee)")
-def put_routing(data: JSONBody[list[dict[str, Any]]], engine: EngineDep, actor: Actor) -> dict[str, Any]:
+def put_routing(data: JSONBody[list[dict[str, Any]]], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.set_routing(engine, actor.id, data)
     return service.describe_committee(engine)
 
 
 @put("/quorum", sync_to_thread=True, guards=[requires("ad_review.secretary")], tags=TAGS,
      summary="Set the quorum rule (fractions as text, e.g. '1/2')")
-def put_quorum(data: JSONBody[dict[str, Any]], engine: EngineDep, actor: Actor) -> dict[str, Any]:
+def put_quorum(data: JSONBody[dict[str, Any]], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.set_quorum(engine, actor.id, data)
     return service.describe_committee(engine)
 
 
 @put("/schedule", sync_to_thread=True, guards=[requires("ad_review.secretary")], tags=TAGS,
      summary="Set the weekly schedule (weekday and time of opening, end of intake and close)")
-def put_schedule(data: JSONBody[dict[str, Any]], engine: EngineDep, actor: Actor) -> dict[str, Any]:
+def put_schedule(data: JSONBody[dict[str, Any]], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.set_schedule(engine, actor.id, data)
     return service.describe_committee(engine)
 
 
 @post("/sessions", sync_to_thread=True, guards=[requires("ad_review.secretary")], tags=TAGS,
       summary="Open a weekly session (default: this week)")
-def open_session(data: JSONBody[OpenSessionIn], engine: EngineDep, actor: Actor) -> dict[str, Any]:
+def open_session(data: JSONBody[OpenSessionIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     session = service.open_session(engine, actor.id, data.week)
     return {"id": str(session.id), **engine.read_models.get("ad_review.sessions").state[str(session.id)]}
 
 
 @post("/sessions/{session_id:uuid}/close", sync_to_thread=True, guards=[requires("ad_review.secretary")],
       tags=TAGS, summary="Close a session now (harmless when already closed)")
-def close_session(session_id: FromPath[UUID], engine: EngineDep, actor: Actor) -> dict[str, Any]:
+def close_session(session_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     return service.close_session(engine, actor.id, session_id)
 
 
@@ -253,7 +253,7 @@ def close_session(session_id: FromPath[UUID], engine: EngineDep, actor: Actor) -
       guards=[requires("ad_review.secretary")], tags=TAGS,
       summary="Record the full committee's decision on an application referred to it")
 def full_committee_decision(application_id: FromPath[UUID], data: JSONBody[FullCommitteeDecisionIn],
-                            engine: EngineDep, actor: Actor) -> dict[str, Any]:
+                            engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.record_full_committee_decision(engine, actor.id, application_id, data.decision, data.reasons,
                                            list(data.conditions), data.meeting)
     return service.application_view(engine, application_id)
