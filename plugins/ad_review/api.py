@@ -11,18 +11,16 @@ from uuid import UUID
 import attrs
 from anyio import to_thread
 from litestar import Request, Response, Router, get, post, put
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.clock import SEOUL
 from core.errors import InvalidInput
 from core.http import EngineDep
 from plugins.ad_review import rules, service
-from plugins.ad_review.access import Actor, provide_actor, requires
+from core.identity import ActorDep, requires
 from plugins.ad_review.attachments import AttachmentStore
 from plugins.ad_review.chart import weekly_svg
 
-ActorDep = NamedDependency[Actor]
 FromDate = Annotated[date | None, QueryParameter(name="from", description="first day (Seoul), YYYY-MM-DD")]
 ToDate = Annotated[date | None, QueryParameter(name="to", description="last day (Seoul), YYYY-MM-DD")]
 Decision = Literal["approve", "approve_with_conditions", "re_review", "reject"]
@@ -262,7 +260,6 @@ def full_committee_decision(application_id: FromPath[UUID], data: JSONBody[FullC
 ROUTES = [
     Router(
         path="/api/ad_review",
-        dependencies={"actor": Provide(provide_actor)},
         route_handlers=[
             upload_attachment, download_attachment, submit_application, application_status, public_decisions,
             sla_report, sla_chart, show_committee, list_sessions, comment_thread, member_queue, post_comment,

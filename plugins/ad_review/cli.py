@@ -13,21 +13,11 @@ from uuid import UUID
 
 import click
 
-from core.cli import db_option, echo_json, json_option, open_engine
+from core.cli import authorized, db_option, echo_json, json_option, open_engine
 from core.clock import SEOUL
 from core.engine import Engine
 from plugins.ad_review import rules, service, signing
-from plugins.ad_review.access import authorize, cli_actor
 from plugins.ad_review.chart import weekly_svg
-
-
-def token_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--token", envvar="CIVIC_TOKEN", default=None,
-                        help="Bearer token of a staff account (env CIVIC_TOKEN); default: the local operator.")(f)
-
-
-def _as(engine: Engine, token: str | None, permission: str) -> str:
-    return authorize(engine, cli_actor(engine, token), permission).id
 
 
 def _show(value: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
@@ -96,26 +86,24 @@ def member() -> None:
 
 
 @member.command("add")
-@db_option
-@token_option
+@authorized("ad_review.secretary")
 @click.argument("member_id")
 @click.option("--name", required=True)
 @click.option("--public-key", required=True, help="From 'civic adreview keygen'.")
-def member_add(db: str, token: str | None, member_id: str, name: str, public_key: str) -> None:
-    with open_engine(db) as engine:
-        service.add_member(engine, _as(engine, token, "ad_review.secretary"), member_id, name, public_key)
-        click.echo(f"{member_id} joined the committee")
+def member_add(engine: Engine, actor: Any, member_id: str, name: str, public_key: str) -> None:
+    """Register a member and their public key."""
+    service.add_member(engine, actor.id, member_id, name, public_key)
+    click.echo(f"{member_id} joined the committee")
 
 
 @member.command("remove")
-@db_option
-@token_option
+@authorized("ad_review.secretary")
 @click.argument("member_id")
 @click.option("--reason", required=True)
-def member_remove(db: str, token: str | None, member_id: str, reason: str) -> None:
-    with open_engine(db) as engine:
-        service.remove_member(engine, _as(engine, token, "ad_review.secretary"), member_id, reason)
-        click.echo(f"{member_id} left the committee")
+def member_remove(engine: Engine, actor: Any, member_id: str, reason: str) -> None:
+    """A member leaves the committee."""
+    service.remove_member(engine, actor.id, member_id, reason)
+    click.echo(f"{member_id} left the committee")
 
 
 @adreview.command("committee")
@@ -132,32 +120,31 @@ def committee_cmd(db: str, as_json: bool) -> None:
 
 
 @adreview.command("routing")
-@db_option
-@token_option
+@authorized("ad_review.secretary")
 @click.argument("rules_file", type=click.File("r", encoding="utf-8"))
-def routing_cmd(db: str, token: str | None, rules_file: Any) -> None:
+def routing_cmd(engine: Engine, actor: Any, rules_file: Any) -> None:
     """Replace the routing rules with those of a JSON file (a list of rules)."""
-    raw = json.load(rules_file)
-    with open_engine(db) as engine:
-        service.set_routing(engine, _as(engine, token, "ad_review.secretary"), raw)
-        click.echo(f"{len(raw)} routing rules in force")
+    try:
+        raw = json.load(rules_file)
+    except ValueError as exc:
+        raise click.UsageError(f"{rules_file.name} is not JSON: {exc}") from None
+    service.set_routing(engine, actor.id, raw)
+    click.echo(f"{len(raw)} routing rules in force")
 
 
 @adreview.command("quorum")
-@db_option
-@token_option
+@authorized("ad_review.secretary")
 @click.option("--participation", default="1/2", show_default=True, help="More than this share must take part.")
 @click.option("--inclusive", is_flag=True, help="'At least' instead of 'more than' for participation.")
 @click.option("--decision", default="1/2", show_default=True, help="More than this share of those taking part.")
 @click.option("--recused-count", is_flag=True, help="Count recused members in the quorum base.")
-def quorum_cmd(db: str, token: str | None, participation: str, inclusive: bool, decision: str,
+def quorum_cmd(engine: Engine, actor: Any, participation: str, inclusive: bool, decision: str,
                recused_count: bool) -> None:
     """Set the quorum rule (applies to sessions opened from now on)."""
-    with open_engine(db) as engine:
-        service.set_quorum(engine, _as(engine, token, "ad_review.secretary"), {
-            "participation": participation, "participation_inclusive": inclusive, "decision": decision,
-            "recused_count_in_quorum": recused_count})
-        click.echo("quorum rule set")
+    service.set_quorum(engine, actor.id, {
+        "participation": participation, "participation_inclusive": inclusive, "decision": decision,
+        "recused_count_in_quorum": recused_count})
+    click.echo("quorum rule set")
 
 
 @adreview.group("session")
@@ -166,24 +153,22 @@ def session() -> None:
 
 
 @session.command("open")
-@db_option
-@token_option
+@authorized("ad_review.secretary")
 @click.option("--week", default=None, help="ISO week, e.g. 2016-W10 (default: this week).")
-def session_open(db: str, token: str | None, week: str | None) -> None:
-    with open_engine(db) as engine:
-        s = service.open_session(engine, _as(engine, token, "ad_review.secretary"), week)
-        click.echo(f"session {s.week} opened: {s.id} ({len(s.items)} applications)")
+def session_open(engine: Engine, actor: Any, week: str | None) -> None:
+    """Open a weekly session now, with the applications waiting for it."""
+    s = service.open_session(engine, actor.id, week)
+    click.echo(f"session {s.week} opened: {s.id} ({len(s.items)} applications)")
 
 
 @session.command("close")
-@db_option
-@token_option
+@authorized("ad_review.secretary")
 @click.argument("session_id", type=click.UUID)
-def session_close(db: str, token: str | None, session_id: UUID) -> None:
-    with open_engine(db) as engine:
-        results = service.close_session(engine, _as(engine, token, "ad_review.secretary"), session_id)
-        for application, result in results.items():
-            click.echo(f"{application}  {result['outcome']}")
+def session_close(engine: Engine, actor: Any, session_id: UUID) -> None:
+    """Close a session now (harmless when already closed)."""
+    results = service.close_session(engine, actor.id, session_id)
+    for application, result in results.items():
+        click.echo(f"{application}  {result['outcome']}")
 
 
 @session.command("list")
@@ -199,28 +184,25 @@ def session_list(db: str, as_json: bool) -> None:
 
 
 @adreview.command("full-decision")
-@db_option
-@token_option
+@authorized("ad_review.secretary")
 @click.argument("application_id", type=click.UUID)
 @click.option("--decision", type=click.Choice(["approve", "approve_with_conditions", "reject"]), required=True)
 @click.option("--reasons", required=True)
 @click.option("--condition", "conditions", multiple=True)
 @click.option("--meeting", required=True, help="The full committee meeting (date or minutes reference).")
-def full_decision(db: str, token: str | None, application_id: UUID, decision: str, reasons: str,
+def full_decision(engine: Engine, actor: Any, application_id: UUID, decision: str, reasons: str,
                   conditions: tuple[str, ...], meeting: str) -> None:
     """Record the full committee's decision on an application referred to it."""
-    with open_engine(db) as engine:
-        service.record_full_committee_decision(engine, _as(engine, token, "ad_review.secretary"), application_id,
-                                               decision, reasons, list(conditions), meeting)
-        click.echo(f"{application_id}: {decision}")
+    service.record_full_committee_decision(engine, actor.id, application_id, decision, reasons, list(conditions),
+                                           meeting)
+    click.echo(f"{application_id}: {decision}")
 
 
 # -- applicants -------------------------------------------------------------------------------
 
 
 @adreview.command("submit")
-@db_option
-@token_option
+@authorized("ad_review.apply")
 @json_option
 @click.option("--applicant", required=True, help="The applicant's name.")
 @click.option("--phone", required=True, help="Where the decision notice goes (SMS).")
@@ -233,21 +215,19 @@ def full_decision(db: str, token: str | None, application_id: UUID, decision: st
 @click.option("--illumination", type=click.Choice(list(rules.ILLUMINATION)), required=True)
 @click.option("--attach", "attachments", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A photo or drawing (JPEG, PNG, PDF); repeat for several.")
-def submit(db: str, token: str | None, as_json: bool, applicant: str, phone: str, business: str | None,
+def submit(engine: Engine, actor: Any, as_json: bool, applicant: str, phone: str, business: str | None,
            sign_type: str, address: str, dong: str, width: float, height: float, illumination: str,
            attachments: tuple[Path, ...]) -> None:
     """Submit an application (an official may do so on the applicant's behalf)."""
-    with open_engine(db) as engine:
-        by = _as(engine, token, "ad_review.apply")
-        stored = [service.store_attachment(engine, p.read_bytes()) for p in attachments]
-        data = {"applicant": {"name": applicant, "phone": phone, **({"business": business} if business else {})},
-                "sign_type": sign_type, "location": {"address": address, "dong": dong},
-                "size": {"width_m": width, "height_m": height}, "illumination": illumination,
-                "attachments": [{"sha256": s["sha256"]} for s in stored]}
-        app = service.submit(engine, by, data)
-        view = service.application_view(engine, app.id)
-        _show(view, as_json, lambda v: f"{v['id']}  {v['status']}  routed by {v['rule_id']} to the "
-                                       f"{v['committee']} committee")
+    stored = [service.store_attachment(engine, p.read_bytes()) for p in attachments]
+    data = {"applicant": {"name": applicant, "phone": phone, **({"business": business} if business else {})},
+            "sign_type": sign_type, "location": {"address": address, "dong": dong},
+            "size": {"width_m": width, "height_m": height}, "illumination": illumination,
+            "attachments": [{"sha256": s["sha256"]} for s in stored]}
+    app = service.submit(engine, actor.id, data)
+    view = service.application_view(engine, app.id)
+    _show(view, as_json, lambda v: f"{v['id']}  {v['status']}  routed by {v['rule_id']} to the "
+                                   f"{v['committee']} committee")
 
 
 @adreview.command("status")
