@@ -56,12 +56,17 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
             quorum = p["quorum"]
         elif name == "Application.Submitted":
             checked += 1
+            recorded = p["application"]
+            # the applicant's name and phone are sealed: the auditor checks everything else
+            stand_in = {"name": "-", "phone": "000-000-0000"}
+            if recorded.get("applicant", {}).get("business"):
+                stand_in["business"] = recorded["applicant"]["business"]
             try:
-                normal = rules.validate_application(p["application"])
+                normal = rules.validate_application({**recorded, "applicant": stand_in})
             except rules.ApplicationInvalid as exc:
                 bad(r, f"the recorded application is not valid ({exc})")
                 continue
-            if normal != p["application"]:
+            if {**normal, "applicant": None} != {**recorded, "applicant": None}:
                 bad(r, "the recorded application is not in its validated form")
             rule = rules.route(normal, rules.parse_routing_rules(routing))
             if (rule.id, rule.committee) != (p["route"]["rule_id"], p["route"]["committee"]):

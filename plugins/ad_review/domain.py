@@ -125,7 +125,8 @@ class Application(CivicAggregate):
     committee's next session), in_session, referred (to the full committee), decided."""
 
     @event("Submitted")
-    def __init__(self, application: dict[str, Any], route: dict[str, Any], by: str) -> None:
+    def __init__(self, id: UUID, application: dict[str, Any], route: dict[str, Any], by: str) -> None:  # noqa: A002
+        # the id is chosen first: the applicant's personal data is sealed to it
         self.application = application
         self.route = route
         self.committee = route["committee"]

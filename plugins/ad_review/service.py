@@ -11,7 +11,7 @@ import random
 import time
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import RecordConflictError
 
@@ -20,6 +20,7 @@ from core.clock import SEOUL
 from core.engine import Engine
 from core.errors import InvalidInput, NotFound, RuleViolation
 from core.notify import Notification
+from core.privacy import ERASED
 from plugins.ad_review import rules
 from plugins.ad_review.attachments import AttachmentStore
 from plugins.ad_review.domain import COMMITTEE_ID, Application, Committee, Session, session_id
@@ -132,7 +133,10 @@ def submit(engine: Engine, by: str, data: dict[str, Any]) -> Application:
     c = ensure_committee(engine, by)
     rule = rules.route(application, c.routing_rules())
     routed = {"committee": rule.committee, "rule_id": rule.id, "rule": rule.description}
-    app = engine.create(Application(application=application, route=routed, by=by), what="application")
+    application_id = uuid4()
+    application["applicant"] = seal_applicant(engine, application_id, application["applicant"])
+    app = engine.create(Application(id=application_id, application=application, route=routed, by=by),
+                        what="application")
     if rule.committee == "small":
         current = session_taking_in(engine)
         if current is not None:
@@ -141,6 +145,20 @@ def submit(engine: Engine, by: str, data: dict[str, Any]) -> Application:
             except RuleViolation:
                 pass  # the session closed meanwhile; the application waits for the next one
     return engine.get(app.id, Application, what="application")
+
+
+def seal_applicant(engine: Engine, application_id: UUID, applicant: dict[str, Any]) -> dict[str, Any]:
+    """The applicant's name and phone sealed for a new data subject (erasable with ``civic
+    privacy forget``); the business name stays readable: it is what the sign shows."""
+    privacy = engine.privacy
+    subject = privacy.new_subject()
+    sealed = {"subject": subject,
+              "name": privacy.seal(subject, "applicant.name", applicant["name"], where=application_id),
+              "phone": privacy.seal(subject, "applicant.phone", applicant["phone"], where=application_id)}
+    if applicant.get("business"):
+        sealed["business"] = applicant["business"]
+    privacy.remember(subject, "phone", applicant["phone"])
+    return sealed
 
 
 def application_view(engine: Engine, application_id: UUID) -> dict[str, Any]:
@@ -349,9 +367,13 @@ def send_notices(engine: Engine, application_ids: list[UUID], session: str | Non
             text += " 조건: " + "; ".join(app.conditions)
         if outcome in ("reject", "re_review") and app.status == "decided":
             text += " 사유: " + " / ".join(app.reasons)
-        reference = engine.send_notification(Notification(
-            key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms",
-            to=app.application["applicant"]["phone"], text=text, plugin=PLUGIN))
+        phone = engine.privacy.open(app.application["applicant"]["phone"], where=app.id)
+        if phone is ERASED:
+            reference = "not sent: the applicant's personal data was erased"
+        else:
+            reference = engine.send_notification(Notification(
+                key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms", to=phone, text=text,
+                plugin=PLUGIN))
         if outcome != "re_review":
             engine.update(application_id, lambda a, r=reference: a.record_notice(str(r)), cls=Application,
                           what="application")

@@ -277,3 +277,26 @@ def test_audit_names_a_tampered_result_and_a_forged_vote(in_session, sunday):
 
     assert [d.position for d in retally(tamper(records, decided.position, soften)).discrepancies] == [
         decided.position]
+
+
+def test_applicant_data_is_sealed_and_erasable(in_session, sunday):
+    from core.identity import local_operator
+
+    engine, sid, app, other = in_session
+    payloads = json.dumps([r.payload for r in engine.records()], ensure_ascii=False)
+    assert "010-1234-5678" not in payloads and "홍길동" not in payloads
+    assert "을지로 커피" in payloads  # the business name is what the sign shows
+    applicant = engine.get(other, Application).application["applicant"]
+    assert engine.privacy.open(applicant["phone"], where=other) == "010-1234-5678"
+    assert applicant["subject"] in engine.privacy.subjects("phone", "010-1234-5678")
+
+    engine.privacy.forget(applicant["subject"], actor=local_operator())
+    for m in ("kim", "lee", "park"):
+        decide(engine, m, sid, app, "approve")
+        decide(engine, m, sid, other, "approve")
+    sunday.advance(days=5)
+    engine.tick()
+    assert engine.get(other, Application).outcome == "approve" and engine.get(other, Application).notice_sent
+    notified = [m["key"].split(":")[1] for m in engine.outbox.sent()]
+    assert notified == [str(app)]  # the erased applicant cannot be texted
+    assert retally(list(engine.records())).ok
