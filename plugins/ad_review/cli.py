@@ -14,6 +14,7 @@ from uuid import UUID
 import click
 
 from core.cli import authorized, db_option, echo_json, json_option, open_engine
+from core import clock
 from core.clock import SEOUL
 from core.engine import Engine
 from plugins.ad_review import rules, service, signing
@@ -316,7 +317,7 @@ def comment(db: str, session_id: UUID, application_id: UUID, member_id: str, key
 
 
 def _dates(start: datetime | None, end: datetime | None) -> tuple[date, date]:
-    end_day = end.date() if end else service.clock.now().astimezone(SEOUL).date()
+    end_day = end.date() if end else clock.now().astimezone(SEOUL).date()
     start_day = start.date() if start else date(end_day.year, 1, 1)
     return start_day, end_day
 
@@ -352,16 +353,13 @@ def format_report(r: dict[str, Any]) -> str:
         f"({b['days_saved_at_median']} days sooner; {b['share_within_baseline']:.0%} decided within the baseline)"
         if b["median_days"] is not None else f"baseline {b['baseline_days']} days: nothing decided yet",
         "",
-        f"{'week':<10}{'decided':>8}{'median':>8}  " + "".join(f"{k:>10}" for k in rules_bands(r)) + "  within 5 d",
+        f"{'week':<10}{'decided':>8}{'median':>8}  " + "".join(f"{rules.band_label(*b):>10}" for b in rules.BANDS)
+        + f"  within {r['target_days']} d",
     ]
     for w in r["weekly"]:
         out.append(f"{w['week']:<10}{w['count']:>8}{w['median_days']:>8}  "
                    + "".join(f"{v:>10}" for v in w["bands"].values()) + f"  {w['within_target']:>6}")
     return "\n".join(out)
-
-
-def rules_bands(r: dict[str, Any]) -> list[str]:
-    return [rules.band_label(*b) for b in rules.BANDS]
 
 
 @adreview.command("report")

@@ -136,7 +136,7 @@ def _run(engine: Engine, rng: random.Random, manual: ManualClock, progress: Call
         while arrivals and arrivals[0] <= now:
             arrivals.pop(0)
             count += 1
-            service.submit(engine, f"demo:clerk", _application(engine, rng, count))
+            service.submit(engine, "demo:clerk", _application(engine, rng, count))
         for line in engine.tick():
             if "opened" in line:
                 progress(line)

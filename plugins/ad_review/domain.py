@@ -219,10 +219,6 @@ class Session(CivicAggregate):
     def create_id(week: str, **_: Any) -> UUID:
         return session_id(week)  # one session per week: opening it twice is refused
 
-    @property
-    def taking_in(self) -> bool:
-        return not self.closed and clock.now() < self.intake_until
-
     def add(self, application: str) -> None:
         if self.closed:
             raise RuleViolation("The session is closed.")

@@ -11,12 +11,11 @@ from click.testing import CliRunner
 
 from core.cli import cli
 from core.clock import SEOUL
-from core.engine import Engine
 from plugins.ad_review import demo, rules, service
 from plugins.ad_review.audit import retally, sla_rows_from_records
 from plugins.ad_review.cli import adreview
 from plugins.ad_review.domain import session_id
-from tests.plugins.ad_review.helpers import ad_engine, application, join
+from tests.plugins.ad_review.helpers import ad_engine
 
 if "adreview" not in cli.commands:
     cli.add_command(adreview)
