@@ -120,3 +120,34 @@ def test_openapi_lists_the_routes(client):
     paths = client.get("/schema/openapi.json").json()["paths"]
     assert "/api/ad_review/sessions/{session_id}/applications/{application_id}/decisions" in paths
     assert "/api/ad_review/report" in paths and "/api/ad_review/applications" in paths
+
+
+def test_a_signed_in_secretary_manages_the_committee(client, sqlite_engine):
+    import argon2
+
+    from core.identity import Role, local_operator, use_password_hasher
+
+    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
+    try:
+        sqlite_engine.identity.add_staff(local_operator(), "secretary.kim", "도시디자인과 김주무관",
+                                         "correct horse battery", [Role.PROCESS_ADMIN])
+        sqlite_engine.identity.add_staff(local_operator(), "member.lee", "이위원", "correct horse battery",
+                                         [Role.COMMITTEE_MEMBER])
+        secretary = sqlite_engine.identity.sign_in("secretary.kim", "correct horse battery").token
+        member = sqlite_engine.identity.sign_in("member.lee", "correct horse battery").token
+    finally:
+        use_password_hasher(previous)
+    new_key = signing.public_key_b64(signing.generate())
+    body = {"member_id": "yoon", "name": "윤위원", "public_key": new_key}
+    as_member = client.post("/api/ad_review/members", json=body, headers={"Authorization": f"Bearer {member}"})
+    assert as_member.status_code == 403
+    r = client.post("/api/ad_review/members", json=body, headers={"Authorization": f"Bearer {secretary}"})
+    assert r.status_code == 201 and "yoon" in [m["member_id"] for m in r.json()["members"]]
+    r = client.put("/api/ad_review/quorum", json={"participation": "2/3", "participation_inclusive": True},
+                   headers={"Authorization": f"Bearer {secretary}"})
+    assert r.status_code == 200 and r.json()["quorum"]["participation"] == "2/3"
+    r = client.put("/api/ad_review/routing", json=[{"id": "ALL", "committee": "sideways"}],
+                   headers={"Authorization": f"Bearer {secretary}"})
+    assert r.status_code == 422 and "rules[0]" in r.json()["fields"]
+    joined = [r for r in sqlite_engine.records() if r.event_name == "Committee.MemberJoined"]
+    assert joined[-1].payload["by"] == str(sqlite_engine.identity.account_id("secretary.kim"))
