@@ -7,6 +7,7 @@ next tick (the notification key makes a repeat harmless)."""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from datetime import date, datetime
@@ -26,6 +27,7 @@ from plugins.ad_review.attachments import AttachmentStore
 from plugins.ad_review.domain import COMMITTEE_ID, Application, Committee, Session, session_id
 
 PLUGIN = "ad_review"
+log = logging.getLogger("civic.ad_review")
 SCHEDULER = "schedule"
 RETRIES = 20
 
@@ -371,9 +373,13 @@ def send_notices(engine: Engine, application_ids: list[UUID], session: str | Non
         if phone is ERASED:
             reference = "not sent: the applicant's personal data was erased"
         else:
-            reference = engine.send_notification(Notification(
-                key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms", to=phone, text=text,
-                plugin=PLUGIN))
+            try:
+                reference = engine.send_notification(Notification(
+                    key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms", to=phone, text=text,
+                    plugin=PLUGIN))
+            except Exception:  # a gateway failure: the decision stands; the next tick sends again
+                log.exception("ad_review: notice for %s not sent", application_id)
+                continue
         if outcome != "re_review":
             engine.update(application_id, lambda a, r=reference: a.record_notice(str(r)), cls=Application,
                           what="application")

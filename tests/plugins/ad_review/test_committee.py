@@ -300,3 +300,29 @@ def test_applicant_data_is_sealed_and_erasable(in_session, sunday):
     notified = [m["key"].split(":")[1] for m in engine.outbox.sent()]
     assert notified == [str(app)]  # the erased applicant cannot be texted
     assert retally(list(engine.records())).ok
+
+
+def test_a_failed_text_is_sent_again_by_the_next_tick(in_session, sunday):
+    from core.hookspecs import hookimpl
+
+    engine, sid, app, _ = in_session
+
+    class FlakyGateway:
+        down = True
+
+        @hookimpl(tryfirst=True)
+        def civic_send_notification(self, notification):
+            if FlakyGateway.down:
+                raise ConnectionError("gateway down")
+            return None  # let the outbox deliver it
+
+    engine.pm.register(FlakyGateway())
+    for m in ("kim", "lee", "park"):
+        decide(engine, m, sid, app, "approve")
+    sunday.advance(days=5)
+    engine.tick()
+    assert engine.get(app, Application).status == "decided" and not engine.get(app, Application).notice_sent
+    assert engine.outbox.sent() == []
+    FlakyGateway.down = False
+    assert any("notices sent" in line for line in engine.tick())
+    assert engine.get(app, Application).notice_sent and len(engine.outbox.sent()) == 1
