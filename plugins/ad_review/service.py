@@ -423,8 +423,9 @@ def tick(engine: Engine) -> list[str]:
             done.append(f"ad_review: {added} waiting applications put on the agenda")
     unsent = [UUID(a) for a, v in engine.read_models.get("ad_review.applications").state.items()
               if v["status"] == "decided" and not v["notice_sent"]]
-    if unsent:
-        done.append(f"ad_review: {send_notices(engine, unsent)} decision notices sent")
+    sent = send_notices(engine, unsent) if unsent else 0
+    if sent:
+        done.append(f"ad_review: {sent} decision notices sent")
     return done
 
 
