@@ -434,8 +434,8 @@ class Schedule:
     """The small committee's week (*configurable*), in local time: the session opens on
     ``open_weekday`` at ``open_time``, takes in applications until ``intake_weekday`` at
     ``intake_time``, and closes (deadline) on ``close_weekday`` at ``close_time``.
-    Weekdays: Monday = 0. Default: open Monday 09:00, intake until Wednesday 18:00, close
-    Friday 18:00 (Asia/Seoul)."""
+    Weekdays: Monday = 0. Times are the district's (Asia/Seoul, given to ``times``). Default: open
+    Monday 09:00, intake until Wednesday 18:00, close Friday 18:00."""
 
     open_weekday: int = 0
     open_time: str = "09:00"
@@ -443,7 +443,6 @@ class Schedule:
     intake_time: str = "18:00"
     close_weekday: int = 4
     close_time: str = "18:00"
-    timezone: str = "Asia/Seoul"
 
     def __attrs_post_init__(self) -> None:
         marks = [(self.open_weekday, self.open_time), (self.intake_weekday, self.intake_time),

@@ -29,6 +29,7 @@ from plugins.ad_review.domain import COMMITTEE_ID, Application, Committee, Sessi
 PLUGIN = "ad_review"
 log = logging.getLogger("civic.ad_review")
 SCHEDULER = "schedule"
+DEFAULTS = "defaults"  # who constitutes the committee when the first application arrives
 RETRIES = 20
 
 
@@ -132,7 +133,7 @@ def submit(engine: Engine, by: str, data: dict[str, Any]) -> Application:
         raise InvalidInput("The application is incomplete or invalid: "
                            + "; ".join(f"{k}: {v}" for k, v in sorted(problems.items())) + ".",
                            fields=problems)
-    c = ensure_committee(engine, by)
+    c = ensure_committee(engine, DEFAULTS)
     rule = rules.route(application, c.routing_rules())
     routed = {"committee": rule.committee, "rule_id": rule.id, "rule": rule.description}
     application_id = uuid4()
