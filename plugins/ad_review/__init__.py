@@ -12,9 +12,9 @@ from core.hookspecs import hookimpl
 
 @hookimpl
 def civic_register_aggregates():
-    from plugins.ad_review.domain import Application, Committee, Session
+    from plugins.ad_review.domain import Application, Committee, Deliberation, Session
 
-    return [Committee, Application, Session]
+    return [Committee, Application, Session, Deliberation]
 
 
 @hookimpl

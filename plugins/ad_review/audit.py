@@ -37,6 +37,8 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
     routing: list[dict[str, Any]] = []
     quorum: dict[str, Any] = {}
     sessions: dict[str, dict[str, Any]] = {}
+    threads: dict[str, dict[str, Any]] = {}  # deliberation id → its replayed state
+    by_item: dict[tuple[str, str], dict[str, Any]] = {}  # (session, application) → thread
     results: dict[tuple[str, str], dict[str, Any]] = {}  # (session, application) → recomputed result
 
     def bad(record: LogRecord, reason: str) -> None:
@@ -78,39 +80,65 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
             if p["quorum"] != quorum:
                 bad(r, "the session's quorum rule differs from the committee's rule in force")
             sessions[r.originator_id] = {"members": p["members"], "quorum": p["quorum"], "items": [],
-                                         "recusals": {}, "votes": {}, "closed": False,
-                                         "closes_at": _when(p["closes_at"])}
-        elif name.startswith("Session."):
+                                         "closed": False, "closes_at": _when(p["closes_at"])}
+        elif name == "Session.ApplicationAdded":
             s = sessions.get(r.originator_id)
             if s is None:
-                bad(r, "an act on a session that was never opened")
+                bad(r, "an application added to a session that was never opened")
                 continue
-            if name == "Session.ApplicationAdded":
-                s["items"].append(p["application"])
-            elif name in ("Session.Commented", "Session.Recused", "Session.DecisionCast"):
+            s["items"].append(p["application"])
+        elif name == "Deliberation.Opened":
+            s = sessions.get(p["session"])
+            if s is None or p["application"] not in s["items"]:
+                bad(r, "a thread for an application that is not on the session's agenda")
+                continue
+            if p["members"] != s["members"] or _when(p["closes_at"]) != s["closes_at"]:
+                bad(r, "the thread's roster or deadline differ from its session's")
+            threads[r.originator_id] = {"session": p["session"], "application": p["application"],
+                                        "members": p["members"], "closes_at": s["closes_at"], "recusals": [],
+                                        "votes": {}, "closed": False}
+            by_item[(p["session"], p["application"])] = threads[r.originator_id]
+        elif name in ("Deliberation.Commented", "Deliberation.Recused", "Deliberation.DecisionCast"):
+            checked += 1
+            t = threads.get(r.originator_id)
+            if t is None:
+                bad(r, "an act in a thread that was never opened")
+                continue
+            reason = _act_problem(r, t, sessions[t["session"]]["closed"])
+            if reason:
+                bad(r, reason)
+                continue
+            if name == "Deliberation.Recused":
+                t["recusals"].append(p["member"])
+            elif name == "Deliberation.DecisionCast":
+                t["votes"][p["member"]] = {"decision": p["decision"], "reasons": p["reasons"],
+                                           "conditions": p["conditions"]}
+        elif name == "Deliberation.Closed":
+            if r.originator_id in threads:
+                threads[r.originator_id]["closed"] = True
+        elif name == "Session.Closed":
+            s = sessions.get(r.originator_id)
+            if s is None:
+                bad(r, "a session closed that was never opened")
+                continue
+            s["closed"] = True
+            missing = [a for a in s["items"] if (r.originator_id, a) not in by_item]
+            if missing:
+                bad(r, f"applications on the agenda without a thread: {missing}")
+                continue
+            threads_of = {a: by_item[(r.originator_id, a)] for a in s["items"]}
+            expected = rules.close_results(s["members"], s["items"], {a: t["recusals"] for a, t in threads_of.items()},
+                                           {a: t["votes"] for a, t in threads_of.items()},
+                                           rules.QuorumRule.from_json(s["quorum"]))
+            for application, result in expected.items():
                 checked += 1
-                reason = _act_problem(r, s)
-                if reason:
-                    bad(r, reason)
-                    continue
-                if name == "Session.Recused":
-                    s["recusals"].setdefault(p["application"], []).append(p["member"])
-                elif name == "Session.DecisionCast":
-                    s["votes"].setdefault(p["application"], {})[p["member"]] = {
-                        "decision": p["decision"], "reasons": p["reasons"], "conditions": p["conditions"]}
-            elif name == "Session.Closed":
-                s["closed"] = True
-                expected = rules.close_results(s["members"], s["items"], s["recusals"], s["votes"],
-                                               rules.QuorumRule.from_json(s["quorum"]))
-                for application, result in expected.items():
-                    checked += 1
-                    results[(r.originator_id, application)] = result
-                    if p["results"].get(application) != result:
-                        recorded = (p["results"].get(application) or {}).get("outcome")
-                        bad(r, f"application {application}: recorded {recorded}, "
-                               f"the quorum rule gives {result['outcome']}")
-                if set(p["results"]) != set(expected):
-                    bad(r, "the results name applications that were not on the agenda")
+                results[(r.originator_id, application)] = result
+                if p["results"].get(application) != result:
+                    recorded = (p["results"].get(application) or {}).get("outcome")
+                    bad(r, f"application {application}: recorded {recorded}, "
+                           f"the quorum rule gives {result['outcome']}")
+            if set(p["results"]) != set(expected):
+                bad(r, "the results name applications that were not on the agenda")
         elif name in ("Application.Decided", "Application.RolledOver"):
             if name == "Application.Decided" and p["committee"] == "full":
                 continue  # recorded from the full committee's minutes, not computed here
@@ -129,22 +157,22 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
     return RetallyReport(plugin="ad_review", checked=checked, discrepancies=tuple(problems))
 
 
-def _act_problem(r: LogRecord, s: dict[str, Any]) -> str | None:
+def _act_problem(r: LogRecord, t: dict[str, Any], session_closed: bool) -> str | None:
     p, name = r.payload, r.event_name
-    application, member = p["application"], p["member"]
-    if s["closed"]:
+    member = p["member"]
+    if (p["session"], p["application"]) != (t["session"], t["application"]):
+        return "the act names another session or application than its thread"
+    session, application = t["session"], t["application"]
+    if t["closed"] or session_closed:
         return "an act after the session closed"
-    if r.timestamp is not None and _when(r.timestamp) >= s["closes_at"]:
+    if r.timestamp is not None and _when(r.timestamp) >= t["closes_at"]:
         return "an act after the session's deadline"
-    if application not in s["items"]:
-        return "an act on an application not on the agenda"
-    if member not in s["members"]:
+    if member not in t["members"]:
         return f"{member} is not a member of the session"
-    recused = member in s["recusals"].get(application, [])
-    voted = member in s["votes"].get(application, {})
-    if name == "Session.DecisionCast":
-        message = rules.decision_bytes(r.originator_id, application, member, p["decision"], p["reasons"],
-                                       p["conditions"])
+    recused = member in t["recusals"]
+    voted = member in t["votes"]
+    if name == "Deliberation.DecisionCast":
+        message = rules.decision_bytes(session, application, member, p["decision"], p["reasons"], p["conditions"])
         if recused:
             return f"{member} decided after recusing"
         if voted:
@@ -152,13 +180,13 @@ def _act_problem(r: LogRecord, s: dict[str, Any]) -> str | None:
         fields = rules.check_decision_fields(p["decision"], p["reasons"], p["conditions"])
         if fields:
             return f"the decision is incomplete: {fields}"
-    elif name == "Session.Recused":
-        message = rules.recusal_bytes(r.originator_id, application, member, p["reason"])
+    elif name == "Deliberation.Recused":
+        message = rules.recusal_bytes(session, application, member, p["reason"])
         if recused or voted:
             return f"{member} recused after recusing or deciding"
     else:
-        message = rules.comment_bytes(r.originator_id, application, member, p["text"])
-    if not signing.verify(s["members"][member], message, p["signature"]):
+        message = rules.comment_bytes(session, application, member, p["text"])
+    if not signing.verify(t["members"][member], message, p["signature"]):
         return f"{member}'s signature does not verify"
     return None
 

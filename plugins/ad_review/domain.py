@@ -23,6 +23,10 @@ def session_id(week: str) -> UUID:
     return natural_id("ad_review.session", DISTRICT, week)
 
 
+def deliberation_id(session: str | UUID, application: str | UUID) -> UUID:
+    return natural_id("ad_review.deliberation", session, application)
+
+
 class Committee(CivicAggregate):
     """The small committee (소심위원회) of the district and the process's settings."""
 
@@ -196,8 +200,8 @@ class Application(CivicAggregate):
 
 
 class Session(CivicAggregate):
-    """One weekly online session of the small committee. The roster (members and their public
-    keys) and the quorum rule are fixed when it opens."""
+    """One weekly online session of the small committee: its agenda and, at close, its results.
+    The roster (members and their public keys) and the quorum rule are fixed when it opens."""
 
     @event("Opened")
     def __init__(self, week: str, opens_at: datetime, intake_until: datetime, closes_at: datetime,
@@ -209,9 +213,6 @@ class Session(CivicAggregate):
         self.members = members
         self.quorum = quorum
         self.items: list[str] = []
-        self.comments: dict[str, list[dict[str, Any]]] = {}
-        self.recusals: dict[str, dict[str, str]] = {}
-        self.votes: dict[str, dict[str, dict[str, Any]]] = {}
         self.closed = False
         self.results: dict[str, dict[str, Any]] = {}
 
@@ -219,25 +220,64 @@ class Session(CivicAggregate):
     def create_id(week: str, **_: Any) -> UUID:
         return session_id(week)  # one session per week: opening it twice is refused
 
-    def add(self, application: str) -> None:
+    def add(self, application: str) -> Deliberation:
+        """Put an application on the agenda; returns its new deliberation (its thread)."""
         if self.closed:
             raise RuleViolation("The session is closed.")
         if application in self.items:
             raise RuleViolation("The application is already in this session.")
         self._added(application)
+        return Deliberation(session=str(self.id), application=application, members=dict(self.members),
+                            closes_at=self.closes_at)
 
     @event("ApplicationAdded")
     def _added(self, application: str) -> None:
         self.items.append(application)
 
-    # -- members' acts -----------------------------------------------------------------------
-    def _check_act(self, application: str, member: str) -> None:
+    def close(self, deliberations: dict[str, Deliberation], by: str) -> dict[str, dict[str, Any]]:
+        """Decide every application on the agenda by the quorum rule fixed at opening."""
+        if self.closed:
+            raise RuleViolation("The session is already closed.")
+        if set(deliberations) != set(self.items):
+            raise RuleViolation("Every application on the agenda must be closed with the session.")
+        results = rules.close_results(
+            self.members, self.items, {a: list(d.recusals) for a, d in deliberations.items()},
+            {a: d.votes for a, d in deliberations.items()}, rules.QuorumRule.from_json(self.quorum))
+        self._closed(results, by)
+        for deliberation in deliberations.values():
+            deliberation.close()
+        return results
+
+    @event("Closed")
+    def _closed(self, results: dict[str, dict[str, Any]], by: str) -> None:
+        self.closed = True
+        self.results = results
+
+
+class Deliberation(CivicAggregate):
+    """One application's thread in one session: members' signed comments, recusals and
+    decisions. Each act event carries every field its member signed."""
+
+    @event("Opened")
+    def __init__(self, session: str, application: str, members: dict[str, str], closes_at: datetime) -> None:
+        self.session = session
+        self.application = application
+        self.members = members
+        self.closes_at = closes_at
+        self.comments: list[dict[str, Any]] = []
+        self.recusals: dict[str, str] = {}
+        self.votes: dict[str, dict[str, Any]] = {}
+        self.closed = False
+
+    @staticmethod
+    def create_id(session: str, application: str, **_: Any) -> UUID:
+        return deliberation_id(session, application)
+
+    def _check_act(self, member: str) -> None:
         if self.closed:
             raise RuleViolation("The session is closed.")
         if clock.now() >= self.closes_at:
             raise RuleViolation("The session's deadline has passed.")
-        if application not in self.items:
-            raise NotFound("The application is not on this session's agenda.")
         if member not in self.members:
             raise Forbidden(f"{member} is not a member of this session's committee.")
 
@@ -245,67 +285,52 @@ class Session(CivicAggregate):
         if not isinstance(signature, str) or not signing.verify(self.members[member], message, signature):
             raise Forbidden(f"The signature does not verify with {member}'s registered key.", field="signature")
 
-    def comment(self, application: str, member: str, text: str, signature: str) -> None:
-        self._check_act(application, member)
+    def comment(self, member: str, text: str, signature: str) -> None:
+        self._check_act(member)
         if not isinstance(text, str) or not text.strip() or len(text) > 2000:
             raise InvalidInput("A comment is 1–2000 characters of text.", field="text")
-        self._check_signature(member, rules.comment_bytes(str(self.id), application, member, text), signature)
-        self._commented(application, member, text, signature)
+        self._check_signature(member, rules.comment_bytes(self.session, self.application, member, text), signature)
+        self._commented(self.session, self.application, member, text, signature)
 
     @event("Commented")
-    def _commented(self, application: str, member: str, text: str, signature: str) -> None:
-        self.comments.setdefault(application, []).append({"member": member, "text": text})
+    def _commented(self, session: str, application: str, member: str, text: str, signature: str) -> None:
+        self.comments.append({"member": member, "text": text})
 
-    def recuse(self, application: str, member: str, reason: str, signature: str) -> None:
-        self._check_act(application, member)
-        if member in self.recusals.get(application, {}):
+    def recuse(self, member: str, reason: str, signature: str) -> None:
+        self._check_act(member)
+        if member in self.recusals:
             raise RuleViolation(f"{member} has already recused from this application.")
-        if member in self.votes.get(application, {}):
+        if member in self.votes:
             raise RuleViolation(f"{member} has already decided on this application in this session.")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
             raise InvalidInput("A recusal states its reason (1–2000 characters).", field="reason")
-        self._check_signature(member, rules.recusal_bytes(str(self.id), application, member, reason), signature)
-        self._recused(application, member, reason, signature)
+        self._check_signature(member, rules.recusal_bytes(self.session, self.application, member, reason),
+                              signature)
+        self._recused(self.session, self.application, member, reason, signature)
 
     @event("Recused")
-    def _recused(self, application: str, member: str, reason: str, signature: str) -> None:
-        self.recusals.setdefault(application, {})[member] = reason
+    def _recused(self, session: str, application: str, member: str, reason: str, signature: str) -> None:
+        self.recusals[member] = reason
 
-    def decide(self, application: str, member: str, decision: str, reasons: str, conditions: list[str],
-               signature: str) -> None:
-        self._check_act(application, member)
-        if member in self.recusals.get(application, {}):
+    def decide(self, member: str, decision: str, reasons: str, conditions: list[str], signature: str) -> None:
+        self._check_act(member)
+        if member in self.recusals:
             raise RuleViolation(f"{member} has recused from this application and cannot decide on it.")
-        if member in self.votes.get(application, {}):
+        if member in self.votes:
             raise RuleViolation(f"{member} has already decided on this application in this session.")
         problems = rules.check_decision_fields(decision, reasons, conditions)
         if problems:
             raise InvalidInput("The decision is incomplete: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
                                fields=problems)
-        message = rules.decision_bytes(str(self.id), application, member, decision, reasons, conditions)
+        message = rules.decision_bytes(self.session, self.application, member, decision, reasons, conditions)
         self._check_signature(member, message, signature)
-        self._decision_cast(application, member, decision, reasons, list(conditions), signature)
+        self._decision_cast(self.session, self.application, member, decision, reasons, list(conditions), signature)
 
     @event("DecisionCast")
-    def _decision_cast(self, application: str, member: str, decision: str, reasons: str,
+    def _decision_cast(self, session: str, application: str, member: str, decision: str, reasons: str,
                        conditions: list[str], signature: str) -> None:
-        self.votes.setdefault(application, {})[member] = {
-            "decision": decision, "reasons": reasons, "conditions": conditions}
-
-    # -- close -------------------------------------------------------------------------------
-    def compute_results(self) -> dict[str, dict[str, Any]]:
-        return rules.close_results(
-            self.members, self.items, {a: list(r) for a, r in self.recusals.items()}, self.votes,
-            rules.QuorumRule.from_json(self.quorum))
-
-    def close(self, by: str) -> dict[str, dict[str, Any]]:
-        if self.closed:
-            raise RuleViolation("The session is already closed.")
-        results = self.compute_results()
-        self._closed(results, by)
-        return results
+        self.votes[member] = {"decision": decision, "reasons": reasons, "conditions": conditions}
 
     @event("Closed")
-    def _closed(self, results: dict[str, dict[str, Any]], by: str) -> None:
+    def close(self) -> None:
         self.closed = True
-        self.results = results

@@ -24,7 +24,15 @@ from core.notify import Notification
 from core.privacy import ERASED
 from plugins.ad_review import rules
 from plugins.ad_review.attachments import AttachmentStore
-from plugins.ad_review.domain import COMMITTEE_ID, Application, Committee, Session, session_id
+from plugins.ad_review.domain import (
+    COMMITTEE_ID,
+    Application,
+    Committee,
+    Deliberation,
+    Session,
+    deliberation_id,
+    session_id,
+)
 
 PLUGIN = "ad_review"
 log = logging.getLogger("civic.ad_review")
@@ -237,9 +245,9 @@ def collect(engine: Engine, sid: UUID, application_ids: list[UUID]) -> int:
                 return [], False
             if session.closed:
                 raise RuleViolation("The session is closed.")
-            session.add(str(application_id))
+            deliberation = session.add(str(application_id))
             app.schedule(str(sid), session.week)
-            return [session, app], True
+            return [session, app, deliberation], True
 
         added += bool(_save_with_retry(engine, change))
     return added
@@ -254,31 +262,44 @@ def close_session(engine: Engine, by: str, sid: UUID) -> dict[str, dict[str, Any
         session = engine.get(sid, Session, what="session")
         if session.closed:
             return [], session.results
-        results = session.close(by)
+        deliberations = {a: deliberation(engine, sid, UUID(a)) for a in session.items}
+        results = session.close(deliberations, by)
         apps = []
         for application_id, result in results.items():
             app = engine.get(UUID(application_id), Application, what="application")
             app.settle(str(sid), result)
             apps.append(app)
-        return [session, *apps], results
+        return [session, *deliberations.values(), *apps], results
 
     results = _save_with_retry(engine, change)
     send_notices(engine, [UUID(a) for a in results], session=str(sid))
     return results
 
 
+def deliberation(engine: Engine, sid: UUID, application: UUID) -> Deliberation:
+    """An application's thread in a session; NotFound when it is not on that session's agenda."""
+    try:
+        return engine.get(deliberation_id(sid, application), Deliberation)
+    except NotFound:
+        raise NotFound("The application is not on this session's agenda.") from None
+
+
+def _act(engine: Engine, sid: UUID, application: UUID, change: Any) -> None:
+    deliberation(engine, sid, application)  # a clear NotFound first
+    engine.update(deliberation_id(sid, application), change, cls=Deliberation, what="agenda item")
+
+
 def comment(engine: Engine, sid: UUID, application: UUID, member: str, text: str, signature: str) -> None:
-    engine.update(sid, lambda s: s.comment(str(application), member, text, signature), cls=Session, what="session")
+    _act(engine, sid, application, lambda d: d.comment(member, text, signature))
 
 
 def recuse(engine: Engine, sid: UUID, application: UUID, member: str, reason: str, signature: str) -> None:
-    engine.update(sid, lambda s: s.recuse(str(application), member, reason, signature), cls=Session, what="session")
+    _act(engine, sid, application, lambda d: d.recuse(member, reason, signature))
 
 
 def decide(engine: Engine, sid: UUID, application: UUID, member: str, decision: str, reasons: str,
            conditions: list[str], signature: str) -> None:
-    engine.update(sid, lambda s: s.decide(str(application), member, decision, reasons, list(conditions), signature),
-                  cls=Session, what="session")
+    _act(engine, sid, application, lambda d: d.decide(member, decision, reasons, list(conditions), signature))
 
 
 def record_full_committee_decision(engine: Engine, by: str, application: UUID, decision: str, reasons: str,
@@ -309,19 +330,14 @@ def member_queue(engine: Engine, member: str) -> list[dict[str, Any]]:
 def thread(engine: Engine, sid: UUID, application: UUID) -> dict[str, Any]:
     """An application's thread in a session: comments, who recused, who decided; the votes
     themselves and the result once the session is closed."""
-    session = engine.get(sid, Session, what="session")
-    key = str(application)
-    if key not in session.items:
-        raise NotFound("The application is not on this session's agenda.")
+    d = deliberation(engine, sid, application)
     out: dict[str, Any] = {
-        "session": str(sid), "week": session.week, "application": key, "closed": session.closed,
-        "comments": session.comments.get(key, []),
-        "recused": sorted(session.recusals.get(key, {})),
-        "decided": sorted(session.votes.get(key, {})),
+        "session": str(sid), "application": str(application), "closed": d.closed, "comments": d.comments,
+        "recused": sorted(d.recusals), "decided": sorted(d.votes),
     }
-    if session.closed:
-        out["votes"] = session.votes.get(key, {})
-        out["result"] = session.results.get(key)
+    if d.closed:
+        out["votes"] = d.votes
+        out["result"] = engine.get(sid, Session, what="session").results.get(str(application))
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.readmodels import ReadModel
-from plugins.ad_review.domain import Application, Session
+from plugins.ad_review.domain import Application, Deliberation, Session
 
 
 class ApplicationsView(ReadModel):
@@ -47,8 +47,9 @@ class ApplicationsView(ReadModel):
 
 class SessionsView(ReadModel):
     name = "ad_review.sessions"
-    event_types = (Session.Opened, Session.ApplicationAdded, Session.Commented, Session.Recused,
-                   Session.DecisionCast, Session.Closed)
+    version = 2
+    event_types = (Session.Opened, Session.ApplicationAdded, Session.Closed, Deliberation.Commented,
+                   Deliberation.Recused, Deliberation.DecisionCast)
 
     def apply(self, event: Any, position: int) -> None:
         key = str(event.originator_id)
@@ -60,15 +61,18 @@ class SessionsView(ReadModel):
                 "opened_by": event.by,
             }
             return
+        if isinstance(event, (Deliberation.Commented, Deliberation.Recused, Deliberation.DecisionCast)):
+            item = self.state[event.session]["items"][event.application]
+            if isinstance(event, Deliberation.Commented):
+                item["comments"] += 1
+            elif isinstance(event, Deliberation.Recused):
+                item["recused"].append(event.member)
+            else:
+                item["decided"].append(event.member)
+            return
         s = self.state[key]
         if isinstance(event, Session.ApplicationAdded):
             s["items"][event.application] = {"decided": [], "recused": [], "comments": 0}
-        elif isinstance(event, Session.Commented):
-            s["items"][event.application]["comments"] += 1
-        elif isinstance(event, Session.Recused):
-            s["items"][event.application]["recused"].append(event.member)
-        elif isinstance(event, Session.DecisionCast):
-            s["items"][event.application]["decided"].append(event.member)
         elif isinstance(event, Session.Closed):
             s["status"] = "closed"
             s["results"] = event.results

@@ -101,8 +101,8 @@ def test_demo_holds_eight_weeks_and_the_audit_re_derives_every_decision(demo_sto
     report = retally(records)
     assert report.ok, report.discrepancies[:3]
     results = sum(len(s["results"]) for s in sessions.values())
-    signed = sum(1 for r in records if r.event_name in ("Session.DecisionCast", "Session.Recused",
-                                                         "Session.Commented"))
+    signed = sum(1 for r in records if r.event_name in ("Deliberation.DecisionCast", "Deliberation.Recused",
+                                                         "Deliberation.Commented"))
     assert results > 100 and signed > 400
     assert report.checked >= results + signed
 

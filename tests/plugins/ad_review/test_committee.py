@@ -162,8 +162,9 @@ def test_refusals_change_nothing(in_session):
     refused(engine, lambda: service.decide(engine, sid, other, "choi", "approve", "적합", [], for_app), Forbidden)
     refused(engine, lambda: decide(engine, "choi", sid, app, "approve", reasons=" "), InvalidInput)
     refused(engine, lambda: decide(engine, "choi", sid, UUID(int=7), "approve"), NotFound)
-    session = engine.get(sid, Session)
-    assert session.votes == {str(app): {"kim": {"decision": "approve", "reasons": "적합", "conditions": []}}}
+    assert service.deliberation(engine, sid, app).votes == {
+        "kim": {"decision": "approve", "reasons": "적합", "conditions": []}}
+    assert service.deliberation(engine, sid, other).votes == {}
 
 
 def test_acts_after_the_deadline_are_refused(in_session, sunday):
@@ -259,7 +260,7 @@ def test_audit_names_a_tampered_result_and_a_forged_vote(in_session, sunday):
     report = retally(tamper(records, closed.position, flip))
     assert [d.position for d in report.discrepancies] == [closed.position]
 
-    vote = next(r for r in records if r.event_name == "Session.DecisionCast")
+    vote = next(r for r in records if r.event_name == "Deliberation.DecisionCast")
 
     def forge(payload):
         payload["decision"] = "reject"

@@ -25,7 +25,7 @@ from tests.plugins.ad_review.helpers import application, decide, join, member_ke
 OPTIONS = ["approve", "approve_with_conditions", "re_review", "reject"]
 PM = make_plugin_manager(allow={"ad_review"})
 # engine-backed properties build a store per example: fewer examples than the pure ones
-FEWER = settings(max_examples=max(10, settings().max_examples // 3), deadline=None,
+FEWER = settings(max_examples=max(12, settings().max_examples // 5), deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -145,14 +145,14 @@ def test_engine_decides_like_the_reference_and_refusals_change_nothing(session):
                 message = rules.decision_bytes(str(sid), str(app), m, "reject", "r", [])
                 attempt = lambda: service.decide(  # noqa: E731
                     engine, sid, app, m, "approve", "r", [], signing.sign(member_key(m), message))
-            before, votes_before = engine.position, engine.get(sid, Session).votes
+            before, votes_before = engine.position, service.deliberation(engine, sid, app).votes
             try:
                 attempt()
             except CivicError:
                 pass
             else:
                 raise AssertionError(f"{kind} by {m} was accepted")
-            assert engine.position == before and engine.get(sid, Session).votes == votes_before
+            assert engine.position == before and service.deliberation(engine, sid, app).votes == votes_before
         manual.advance(days=5)
         engine.tick()
         for app, plan in zip(apps, acts, strict=True):
