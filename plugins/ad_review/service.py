@@ -285,8 +285,10 @@ def deliberation(engine: Engine, sid: UUID, application: UUID) -> Deliberation:
 
 
 def _act(engine: Engine, sid: UUID, application: UUID, change: Any) -> None:
-    deliberation(engine, sid, application)  # a clear NotFound first
-    engine.update(deliberation_id(sid, application), change, cls=Deliberation, what="agenda item")
+    try:
+        engine.update(deliberation_id(sid, application), change, cls=Deliberation, what="agenda item")
+    except NotFound:
+        raise NotFound("The application is not on this session's agenda.") from None
 
 
 def comment(engine: Engine, sid: UUID, application: UUID, member: str, text: str, signature: str) -> None:
