@@ -272,6 +272,7 @@ def close_session(engine: Engine, by: str, sid: UUID) -> dict[str, dict[str, Any
         return [session, *deliberations.values(), *apps], results
 
     results = _save_with_retry(engine, change)
+    engine.ledger.checkpoint()  # the session's results rest on a signed checkpoint of the log
     send_notices(engine, [UUID(a) for a in results], session=str(sid))
     return results
 

@@ -122,3 +122,42 @@ def test_demo_state_rebuilds_identically(demo_store):
     engine.read_models.flush()
     before = {n: engine.read_models.stored_state(n) for n in ("ad_review.applications", "ad_review.sessions")}
     assert engine.read_models.rebuild(list(before)) == before
+
+
+def test_export_verifies_and_its_records_give_the_same_report(demo_store, tmp_path):
+    from core.ledger.checkpoint import CHECKPOINT_TOPIC
+    from core.ledger.leaves import log_record
+
+    engine = demo_store
+    engine.read_models.flush()
+    db = engine.db
+    out = tmp_path / "audit.jsonl"
+    run("audit", "export", "--db", db, "--out", str(out))
+    verified = run("audit", "verify", "--log", str(out))
+    assert "OK" in verified and "re-tally ad_review:" in verified and ", 0 differ" in verified
+    records = [log_record(json.loads(line)["record"]) for line in out.read_text(encoding="utf-8").splitlines()
+               if json.loads(line).get("type") == "record"]
+    start, end = date(2016, 3, 1), date(2016, 4, 30)
+    exported = rules.sla_report(sla_rows_from_records(records), start, end, SEOUL)
+    assert exported == service.report(engine, start, end)
+    closed = [r for r in records if r.event_name == "Session.Closed"]
+    checkpoints = [r for r in records if r.topic == CHECKPOINT_TOPIC]
+    assert len(closed) == 8 and len(checkpoints) >= 8  # every session's results rest on a checkpoint
+
+
+def test_verify_fails_on_a_tampered_export(demo_store, tmp_path):
+    engine = demo_store
+    out = tmp_path / "audit.jsonl"
+    run("audit", "export", "--db", engine.db, "--out", str(out))
+    lines = out.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        obj = json.loads(line)
+        if obj.get("type") == "record" and obj["record"]["topic"].endswith("Session.Closed"):
+            results = obj["record"]["payload"]["results"]
+            first = next(iter(results))
+            results[first]["outcome"] = "reject" if results[first]["outcome"] != "reject" else "approve"
+            lines[i] = json.dumps(obj, ensure_ascii=False)
+            break
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    failed = CliRunner().invoke(cli, ["audit", "verify", "--log", str(out)])
+    assert failed.exit_code == 1 and "FAILED" in failed.output
