@@ -327,3 +327,17 @@ def test_a_failed_text_is_sent_again_by_the_next_tick(in_session, sunday):
     FlakyGateway.down = False
     assert any("notices sent" in line for line in engine.tick())
     assert engine.get(app, Application).notice_sent and len(engine.outbox.sent()) == 1
+
+
+def test_members_deciding_at_once_are_all_recorded(engine, sunday):
+    from concurrent.futures import ThreadPoolExecutor
+
+    join(engine, *MEMBERS)
+    apps = [service.submit(engine, "clerk", application(engine, salt=bytes([i]))).id for i in range(2)]
+    sid = open_week(engine, sunday)
+    acts = [(m, app) for app in apps for m in MEMBERS]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda act: decide(engine, act[0], sid, act[1], "approve"), acts))
+    for app in apps:
+        assert sorted(service.deliberation(engine, sid, app).votes) == sorted(MEMBERS)
+    assert len([r for r in engine.records() if r.event_name == "Deliberation.DecisionCast"]) == len(acts)
