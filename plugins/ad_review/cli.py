@@ -259,6 +259,21 @@ def queue(db: str, as_json: bool, member_id: str) -> None:
             f"{x['area_m2']} m² {x['dong']}" for x in xs) or "nothing to decide")
 
 
+@adreview.command("thread")
+@db_option
+@json_option
+@click.option("--session", "session_id", type=click.UUID, required=True)
+@click.option("--application", "application_id", type=click.UUID, required=True)
+def thread(db: str, as_json: bool, session_id: UUID, application_id: UUID) -> None:
+    """An application's thread in a session: comments, recusals, who decided (votes once closed)."""
+    with open_engine(db) as engine:
+        t = service.thread(engine, session_id, application_id)
+        _show(t, as_json, lambda t: "\n".join(
+            [f"{c['member']}: {c['text']}" for c in t["comments"]]
+            + [f"recused: {', '.join(t['recused']) or '-'}", f"decided: {', '.join(t['decided']) or '-'}"]
+            + ([f"result: {t['result']['outcome']}"] if t.get("result") else [])))
+
+
 def _member_act(f: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
         db_option,

@@ -61,6 +61,10 @@ def test_member_makes_a_key_signs_offline_and_decides(tmp_path, sunday, monkeypa
     assert refused.exit_code == 1 and "signature" in refused.output
     run("adreview", "recuse", "--db", db, "--session", sid, "--application", app, "--member", "park",
         "--reason", "가족 업소", "--key", str(keys["park"]))
+    run("adreview", "comment", "--db", db, "--session", sid, "--application", app, "--member", "kim",
+        "--key", str(keys["kim"]), "야간 조명 확인 바랍니다")
+    shown = run("adreview", "thread", "--db", db, "--session", sid, "--application", app)
+    assert "kim: 야간 조명 확인 바랍니다" in shown and "recused: park" in shown and "decided: kim, lee" in shown
     sunday.advance(days=4, hours=9)
     assert "2016-W10 closed: 1 decided" in run("tick", "--db", db)
     assert "approve" in run("adreview", "status", app, "--db", db)
