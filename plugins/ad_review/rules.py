@@ -508,7 +508,9 @@ BANDS = ((0, 2), (2, 5), (5, 10), (10, 28), (28, None))
 
 
 def band_label(low: float, high: float | None) -> str:
-    return f"{low}–{high} d" if high is not None else f"> {low} d"
+    if high is None:
+        return f"> {low} d"
+    return f"≤ {high} d" if low == 0 else f"{low}–{high} d"
 
 
 def sla_report(
@@ -543,8 +545,8 @@ def sla_report(
                                               "bands": {band_label(*b): 0 for b in BANDS}, "days": []})
             bucket["count"] += 1
             bucket["days"].append(days)
-            for low, high in BANDS:
-                if days >= low and (high is None or days < high):
+            for low, high in BANDS:  # (low, high]: the target's own day counts as within it
+                if (days > low or low == 0) and (high is None or days <= high):
                     bucket["bands"][band_label(low, high)] += 1
                     break
 

@@ -178,3 +178,17 @@ def test_sla_report_on_a_known_case():
     assert r["baseline_comparison"]["days_saved_at_median"] == 23.5
     assert sum(w["count"] for w in r["weekly"]) == 6
     assert [w["week"] for w in r["weekly"]] == ["2016-W10", "2016-W11"]
+
+
+def test_weekly_bands_agree_with_the_target():
+    t0 = datetime(2016, 3, 7, 1, 0, tzinfo=timezone.utc)
+    days = [0.5, 2, 2.01, 5, 5.01, 10, 28, 28.5]
+    rows = [{"application": str(i), "committee": "small", "submitted_at": t0,
+             "noticed_at": t0 + timedelta(days=d)} for i, d in enumerate(days)]
+    r = rules.sla_report(rows, date(2016, 3, 1), date(2016, 5, 31), SEOUL)
+    merged: dict[str, int] = {}
+    for week in r["weekly"]:
+        for band, count in week["bands"].items():
+            merged[band] = merged.get(band, 0) + count
+    assert merged == {"≤ 2 d": 2, "2–5 d": 2, "5–10 d": 2, "10–28 d": 1, "> 28 d": 1}
+    assert r["small_committee"]["within_target"] == merged["≤ 2 d"] + merged["2–5 d"] == 4
