@@ -28,7 +28,7 @@ def weekly_svg(report: dict[str, Any]) -> str:
     share = small["share_within_target"]
     title = (f"Small committee: days from submission to decision notice, {report['from']} – {report['to']}")
     summary = (f"decided {small['decided']} · median {small['median_days']} d · p90 {small['p90_days']} d · "
-               f"within {report['target_days']} d: {'—' if share is None else f'{share:.0%}'} · "
+               f"within {report['target_days']} d: {'—' if share is None else f'{share:.1%}'} · "
                f"baseline {report['baseline_days']} d")
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -53,6 +53,8 @@ def weekly_svg(report: dict[str, Any]) -> str:
             base += count
         out.append(f'<text x="{x + 20}" y="{y(base) - 4:.1f}" text-anchor="middle">{week["median_days"]} d</text>')
         out.append(f'<text x="{x + 20}" y="{height - bottom + 16}" text-anchor="middle">{escape(week["week"])}</text>')
+    out.append(f'<text x="{width - 20}" y="{height - bottom + 32}" text-anchor="end" fill="#555">'
+               "week of the decision notice; label: the week's median</text>")
     legend_x = left
     for band, colour in zip(bands, COLOURS, strict=True):
         out.append(f'<rect x="{legend_x}" y="{height - 22}" width="10" height="10" fill="{colour}"/>')
