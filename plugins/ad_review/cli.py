@@ -276,7 +276,6 @@ def thread(db: str, as_json: bool, session_id: UUID, application_id: UUID) -> No
 
 def _member_act(f: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
-        db_option,
         click.option("--session", "session_id", type=click.UUID, required=True),
         click.option("--application", "application_id", type=click.UUID, required=True),
         click.option("--member", "member_id", required=True),
@@ -289,43 +288,43 @@ def _member_act(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @adreview.command("decide")
+@authorized("ad_review.member_act")
 @_member_act
 @click.option("--decision", type=click.Choice(list(rules.DECISIONS)), required=True)
 @click.option("--reasons", required=True)
 @click.option("--condition", "conditions", multiple=True)
-def decide(db: str, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
+def decide(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
            decision: str, reasons: str, conditions: tuple[str, ...]) -> None:
     """Record your decision, signed with your key."""
     message = rules.decision_bytes(str(session_id), str(application_id), member_id, decision, reasons,
                                    list(conditions))
-    with open_engine(db) as engine:
-        service.decide(engine, session_id, application_id, member_id, decision, reasons, list(conditions),
-                       _signature(key, signature, message))
-        click.echo(f"{member_id}: {decision} recorded")
+    service.decide(engine, session_id, application_id, member_id, decision, reasons, list(conditions),
+                   _signature(key, signature, message))
+    click.echo(f"{member_id}: {decision} recorded")
 
 
 @adreview.command("recuse")
+@authorized("ad_review.member_act")
 @_member_act
 @click.option("--reason", required=True)
-def recuse(db: str, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
+def recuse(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
            reason: str) -> None:
     """Recuse yourself from an application (a conflict of interest)."""
     message = rules.recusal_bytes(str(session_id), str(application_id), member_id, reason)
-    with open_engine(db) as engine:
-        service.recuse(engine, session_id, application_id, member_id, reason, _signature(key, signature, message))
-        click.echo(f"{member_id}: recused")
+    service.recuse(engine, session_id, application_id, member_id, reason, _signature(key, signature, message))
+    click.echo(f"{member_id}: recused")
 
 
 @adreview.command("comment")
+@authorized("ad_review.member_act")
 @_member_act
 @click.argument("text")
-def comment(db: str, session_id: UUID, application_id: UUID, member_id: str, key: Path | None,
+def comment(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None,
             signature: str | None, text: str) -> None:
     """Post a comment in an application's thread."""
     message = rules.comment_bytes(str(session_id), str(application_id), member_id, text)
-    with open_engine(db) as engine:
-        service.comment(engine, session_id, application_id, member_id, text, _signature(key, signature, message))
-        click.echo("comment posted")
+    service.comment(engine, session_id, application_id, member_id, text, _signature(key, signature, message))
+    click.echo("comment posted")
 
 
 # -- the public -------------------------------------------------------------------------------

@@ -4,15 +4,44 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import argon2
 import pytest
 from litestar.testing import TestClient
 
 from core.http import create_app
+from core.identity import Role, local_operator, use_password_hasher
 from plugins.ad_review import rules, signing
 from plugins.ad_review.domain import session_id
 from tests.plugins.ad_review.helpers import JPEG, PNG, join, member_key
 
 MEMBERS = ("kim", "lee", "park", "choi", "jung")
+
+
+PASSWORD = "correct horse battery"
+
+
+class SignIn:
+    """Authorization headers of a committee member or the secretary, signed in at the clock's
+    current time (tests move the clock by days; tokens last hours)."""
+
+    def __init__(self, engine):
+        self.identity = engine.identity
+        self.identity.add_staff(local_operator(), "secretary.kim", "도시디자인과 김주무관", PASSWORD,
+                                [Role.PROCESS_ADMIN])
+        self.identity.add_staff(local_operator(), "member.lee", "이위원", PASSWORD, [Role.COMMITTEE_MEMBER])
+
+    def __getitem__(self, who):
+        name = {"secretary": "secretary.kim", "member": "member.lee"}[who]
+        return {"Authorization": f"Bearer {self.identity.sign_in(name, PASSWORD).token}"}
+
+
+@pytest.fixture
+def tokens(sqlite_engine):
+    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
+    try:
+        yield SignIn(sqlite_engine)
+    finally:
+        use_password_hasher(previous)
 
 
 @pytest.fixture
@@ -38,7 +67,7 @@ def upload(client, data=PNG, content_type="image/png"):
     return client.post("/api/ad_review/attachments", content=data, headers={"content-type": content_type})
 
 
-def test_upload_submit_decide_and_report(client, sqlite_engine, sunday):
+def test_upload_submit_decide_and_report(client, tokens, sqlite_engine, sunday):
     stored = upload(client)
     assert stored.status_code == 201 and stored.json()["media_type"] == "image/png"
     assert client.get(f"/api/ad_review/attachments/{stored.json()['sha256']}").content == PNG
@@ -56,7 +85,8 @@ def test_upload_submit_decide_and_report(client, sqlite_engine, sunday):
         body = {"member": m, "decision": "approve", "reasons": "규격 적정"}
         message = rules.decision_bytes(sid, app["id"], m, "approve", "규격 적정", [])
         body["signature"] = signing.sign(member_key(m), message)
-        r = client.post(f"/api/ad_review/sessions/{sid}/applications/{app['id']}/decisions", json=body)
+        r = client.post(f"/api/ad_review/sessions/{sid}/applications/{app['id']}/decisions", json=body,
+                        headers=tokens["member"])
         assert r.status_code == 201, r.text
     assert client.get("/api/ad_review/members/kim/queue").json() == []
 
@@ -87,7 +117,7 @@ def test_refusals_are_problem_json_and_name_the_fields(client, sqlite_engine):
     assert client.get("/api/ad_review/attachments/" + "0" * 64).status_code == 404
 
 
-def test_a_bad_signature_is_refused_on_receipt(client, sqlite_engine, sunday):
+def test_a_bad_signature_is_refused_on_receipt(client, tokens, sqlite_engine, sunday):
     sha = upload(client).json()["sha256"]
     app = client.post("/api/ad_review/applications", json=form(sha)).json()
     sunday.advance(hours=21)
@@ -97,11 +127,14 @@ def test_a_bad_signature_is_refused_on_receipt(client, sqlite_engine, sunday):
     body = {"member": "kim", "decision": "approve", "reasons": "좋음",
             "signature": signing.sign(member_key("lee"), rules.decision_bytes(sid, app["id"], "kim", "approve",
                                                                                "좋음", []))}
-    r = client.post(f"/api/ad_review/sessions/{sid}/applications/{app['id']}/decisions", json=body)
+    url = f"/api/ad_review/sessions/{sid}/applications/{app['id']}/decisions"
+    r = client.post(url, json=body, headers=tokens["member"])
     assert r.status_code == 403 and "signature" in r.json()["detail"]
-    r = client.post(f"/api/ad_review/sessions/{sid}/applications/{app['id']}/decisions",
-                    json=body | {"decision": "maybe"})
+    r = client.post(url, json=body | {"decision": "maybe"}, headers=tokens["member"])
     assert r.status_code == 400
+    good = body | {"signature": signing.sign(member_key("kim"), rules.decision_bytes(
+        sid, app["id"], "kim", "approve", "좋음", []))}
+    assert client.post(url, json=good).status_code == 401  # a signature alone is not a sign-in
     assert sqlite_engine.position == before
 
 
@@ -122,32 +155,17 @@ def test_openapi_lists_the_routes(client):
     assert "/api/ad_review/report" in paths and "/api/ad_review/applications" in paths
 
 
-def test_a_signed_in_secretary_manages_the_committee(client, sqlite_engine):
-    import argon2
-
-    from core.identity import Role, local_operator, use_password_hasher
-
-    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
-    try:
-        sqlite_engine.identity.add_staff(local_operator(), "secretary.kim", "도시디자인과 김주무관",
-                                         "correct horse battery", [Role.PROCESS_ADMIN])
-        sqlite_engine.identity.add_staff(local_operator(), "member.lee", "이위원", "correct horse battery",
-                                         [Role.COMMITTEE_MEMBER])
-        secretary = sqlite_engine.identity.sign_in("secretary.kim", "correct horse battery").token
-        member = sqlite_engine.identity.sign_in("member.lee", "correct horse battery").token
-    finally:
-        use_password_hasher(previous)
+def test_a_signed_in_secretary_manages_the_committee(client, tokens, sqlite_engine):
+    secretary, member = tokens["secretary"], tokens["member"]
     new_key = signing.public_key_b64(signing.generate())
     body = {"member_id": "yoon", "name": "윤위원", "public_key": new_key}
-    as_member = client.post("/api/ad_review/members", json=body, headers={"Authorization": f"Bearer {member}"})
-    assert as_member.status_code == 403
-    r = client.post("/api/ad_review/members", json=body, headers={"Authorization": f"Bearer {secretary}"})
+    assert client.post("/api/ad_review/members", json=body, headers=member).status_code == 403
+    r = client.post("/api/ad_review/members", json=body, headers=secretary)
     assert r.status_code == 201 and "yoon" in [m["member_id"] for m in r.json()["members"]]
     r = client.put("/api/ad_review/quorum", json={"participation": "2/3", "participation_inclusive": True},
-                   headers={"Authorization": f"Bearer {secretary}"})
+                   headers=secretary)
     assert r.status_code == 200 and r.json()["quorum"]["participation"] == "2/3"
-    r = client.put("/api/ad_review/routing", json=[{"id": "ALL", "committee": "sideways"}],
-                   headers={"Authorization": f"Bearer {secretary}"})
+    r = client.put("/api/ad_review/routing", json=[{"id": "ALL", "committee": "sideways"}], headers=secretary)
     assert r.status_code == 422 and "rules[0]" in r.json()["fields"]
     joined = [r for r in sqlite_engine.records() if r.event_name == "Committee.MemberJoined"]
     assert joined[-1].payload["by"] == str(sqlite_engine.identity.account_id("secretary.kim"))
