@@ -148,6 +148,23 @@ def quorum_cmd(engine: Engine, actor: Any, participation: str, inclusive: bool, 
     click.echo("quorum rule set")
 
 
+@adreview.command("schedule")
+@authorized("ad_review.secretary")
+@click.option("--open", "opening", default="0 09:00", show_default=True, help="Weekday (0 = Monday) and time.")
+@click.option("--intake-until", default="2 18:00", show_default=True, help="End of intake: weekday and time.")
+@click.option("--close", "closing", default="4 18:00", show_default=True, help="Deadline: weekday and time.")
+def schedule_cmd(engine: Engine, actor: Any, opening: str, intake_until: str, closing: str) -> None:
+    """Set the weekly schedule, in Seoul time (applies to sessions opened from now on)."""
+    try:
+        (ow, ot), (iw, it), (cw, ct) = (value.split() for value in (opening, intake_until, closing))
+        raw = {"open_weekday": int(ow), "open_time": ot, "intake_weekday": int(iw), "intake_time": it,
+               "close_weekday": int(cw), "close_time": ct}
+    except ValueError:
+        raise click.UsageError("Give each as 'WEEKDAY HH:MM', e.g. '0 09:00'.") from None
+    service.set_schedule(engine, actor.id, raw)
+    click.echo("schedule set")
+
+
 @adreview.group("session")
 def session() -> None:
     """Weekly online sessions."""

@@ -36,6 +36,9 @@ def test_member_makes_a_key_signs_offline_and_decides(tmp_path, sunday, monkeypa
         public = run("adreview", "keygen", "--out", str(keys[m])).strip()
         run("adreview", "member", "add", m, "--db", db, "--name", f"위원 {m}", "--public-key", public)
     assert oct(keys["kim"].stat().st_mode & 0o777) == "0o600"
+    run("adreview", "schedule", "--db", db, "--open", "0 09:00", "--intake-until", "2 18:00", "--close", "4 18:00")
+    assert "schedule set" not in CliRunner().invoke(
+        cli, ["adreview", "schedule", "--db", db, "--open", "3 09:00", "--intake-until", "2 18:00"]).output
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)
     out = json.loads(run("adreview", "submit", "--db", db, "--json", "--applicant", "홍길동", "--phone", "010-2222-3333",
