@@ -113,6 +113,13 @@ def submit_application(data: JSONBody[dict[str, Any]], engine: EngineDep, actor:
     return service.application_view(engine, app.id)
 
 
+@get("/applications", sync_to_thread=True, guards=[requires("ad_review.read")], tags=TAGS,
+     summary="Applications, oldest first (no personal data); filter by status")
+def list_applications(engine: EngineDep, status: Annotated[
+        Literal["queued", "in_session", "referred", "decided"] | None, QueryParameter()] = None) -> list[dict[str, Any]]:
+    return service.list_applications(engine, status)
+
+
 @get("/applications/{application_id:uuid}", sync_to_thread=True, guards=[requires("ad_review.apply")],
      tags=TAGS, summary="An application's status, route and decision")
 def application_status(application_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
@@ -262,7 +269,8 @@ ROUTES = [
     Router(
         path="/api/ad_review",
         route_handlers=[
-            upload_attachment, download_attachment, submit_application, application_status, public_decisions,
+            upload_attachment, download_attachment, submit_application, list_applications, application_status,
+            public_decisions,
             sla_report, sla_chart, show_committee, list_sessions, comment_thread, member_queue, post_comment,
             post_recusal, post_decision, add_member, remove_member, put_routing, put_quorum, put_schedule,
             open_session, close_session, full_committee_decision,

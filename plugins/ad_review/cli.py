@@ -248,6 +248,19 @@ def submit(engine: Engine, actor: Any, as_json: bool, applicant: str, phone: str
                                    f"{v['committee']} committee")
 
 
+@adreview.command("applications")
+@db_option
+@json_option
+@click.option("--status", type=click.Choice(list(service.STATUSES)), default=None)
+def applications(db: str, as_json: bool, status: str | None) -> None:
+    """Applications, oldest first (e.g. --status referred: waiting for the full committee)."""
+    with open_engine(db) as engine:
+        rows = service.list_applications(engine, status)
+        _show(rows, as_json, lambda rs: "\n".join(
+            f"{r['submitted_at'][:10]}  {r['id']}  {r['status']:<10} {r['committee']:<5} {r['rule_id']:<8} "
+            f"{r['sign_type']:<16} {r['area_m2']:>6} m²  {r['dong']}" for r in rs) or "no applications")
+
+
 @adreview.command("status")
 @db_option
 @json_option

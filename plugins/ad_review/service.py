@@ -172,6 +172,18 @@ def seal_applicant(engine: Engine, application_id: UUID, applicant: dict[str, An
     return sealed
 
 
+STATUSES = ("queued", "in_session", "referred", "decided")
+
+
+def list_applications(engine: Engine, status: str | None = None) -> list[dict[str, Any]]:
+    """Applications (no personal data), oldest first, optionally of one status."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status is one of {', '.join(STATUSES)}.", field="status")
+    state = engine.read_models.get("ad_review.applications").state
+    rows = [{"id": a, **v} for a, v in state.items() if status is None or v["status"] == status]
+    return sorted(rows, key=lambda r: r["submitted_at"])
+
+
 def application_view(engine: Engine, application_id: UUID) -> dict[str, Any]:
     state = engine.read_models.get("ad_review.applications").state.get(str(application_id))
     if state is None:

@@ -92,6 +92,9 @@ def test_upload_submit_decide_and_report(client, tokens, sqlite_engine, sunday):
 
     sunday.advance(days=4, hours=9)
     sqlite_engine.tick()
+    listed = client.get("/api/ad_review/applications", params={"status": "decided"}).json()
+    assert [a["id"] for a in listed] == [app["id"]] and "010-9876-5432" not in str(listed)
+    assert client.get("/api/ad_review/applications", params={"status": "lost"}).status_code == 400
     status = client.get(f"/api/ad_review/applications/{app['id']}").json()
     assert status["outcome"] == "approve" and status["notice_sent"]
     public = client.get("/api/ad_review/decisions", params={"from": "2016-03-01", "to": "2016-03-31"}).json()

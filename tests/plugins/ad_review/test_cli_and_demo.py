@@ -71,6 +71,8 @@ def test_member_makes_a_key_signs_offline_and_decides(tmp_path, sunday, monkeypa
     sunday.advance(days=4, hours=9)
     assert "2016-W10 closed: 1 decided" in run("tick", "--db", db)
     assert "approve" in run("adreview", "status", app, "--db", db)
+    assert app in run("adreview", "applications", "--db", db, "--status", "decided")
+    assert run("adreview", "applications", "--db", db, "--status", "referred").strip() == "no applications"
 
     report = json.loads(run("adreview", "report", "--db", db, "--from", "2016-03-01", "--to", "2016-03-31", "--json",
                             "--svg", str(tmp_path / "weekly.svg")))
