@@ -168,9 +168,9 @@ def _members_act(engine: Engine, rng: random.Random, now: datetime,
                     plans[(sid, application, member)] = (now + timedelta(hours=rng.uniform(1, min(window, 60))), act)
             for member in s["members"]:
                 when, act = plans[(sid, application, member)]
-                if when > now or act == "absent" or member in item["decided"] or member in item["recused"]:
+                if when > now or act in ("absent", "done"):
                     continue
-                plans[(sid, application, member)] = (when, "absent")  # done
+                plans[(sid, application, member)] = (when, "done")
                 _act(engine, rng, UUID(sid), UUID(application), member, act, room[key])
 
 
