@@ -217,3 +217,31 @@ def run_stream(engine: Engine, manual: ManualClock, ops, home: Path) -> None:
         from_records = rules.monthly_by_department(refolded.values(), year, month, now)
         assert from_records == [{k: v for k, v in r.items() if k not in ("name_ko", "name_en")} for r in live]
     assert retally(records).ok
+
+
+def test_reports_from_an_export_equal_the_live_ones(sqlite_engine, manual_clock, tmp_path):
+    """The same figures from the exported file an auditor receives."""
+    from core.ledger.export import read_export, write_export
+    from core.ledger.leaves import log_record
+
+    manual_clock.set(START.astimezone(timezone.utc))
+    for n, item in enumerate(ITEM_CODES):
+        c = service.intake(sqlite_engine, channel="sns", item=item, dong=DONGS[n % 15], description="민원",
+                           reporter_phone="010-1000-2000")
+        manual_clock.advance(hours=n % 7)
+        if n % 3:
+            service.act(sqlite_engine, c.id, "resolve" if n % 3 == 1 else "reject", note="처리")
+    manual_clock.advance(days=3)
+    sqlite_engine.tick()
+    write_export(sqlite_engine, tmp_path / "export.jsonl")
+    records = [log_record(value.record) for kind, value in read_export(tmp_path / "export.jsonl") if kind == "record"]
+    refolded = index_from_records(records)
+    live = service.index(sqlite_engine)["complaints"]
+    assert refolded == live
+    now = manual_clock.now()
+    assert rules.yearly_by_field(refolded.values()) == service.yearly_report(sqlite_engine) != []
+    for year, month in ((2015, 12), (2016, 1)):
+        live_rows = [{k: v for k, v in r.items() if k not in ("name_ko", "name_en")}
+                     for r in service.monthly_report(sqlite_engine, year, month)]
+        assert rules.monthly_by_department(refolded.values(), year, month, now) == live_rows
+    assert retally(records).ok
