@@ -104,7 +104,7 @@ def check_inspection(index: dict[str, dict[str, Any]], tax: dict[str, Any] | Non
     except (KeyError, ValueError, CivicError) as exc:
         return f"{data.get('kind')} inspection {data.get('period')} cannot be recomputed: {exc}"
     if expected != data["rows"]:
-        differing = [e for e, r in zip(expected, data["rows"]) if e != r] or expected or data["rows"]
+        differing = [e for e, r in zip(expected, data["rows"], strict=False) if e != r] or expected or data["rows"]
         return (f"{data['kind']} inspection {data['period']} differs from the recount "
                 f"(first differing row: recount {differing[0]})")
     return None

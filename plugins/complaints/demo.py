@@ -80,7 +80,7 @@ def load_demo(engine: Any, progress: Callable[[str], None]) -> None:
     service.bulk_intake(engine, demo_specs(clock.now(), rng), batch=200)
     # a few repeated reports of the same problem, linked to the first one
     open_ones = [e for e in service.index(engine)["complaints"].values() if e["status"] == rules.TRANSFERRED]
-    for first, second in zip(open_ones[::2][:10], open_ones[1::2][:10]):
+    for first, second in zip(open_ones[::2][:10], open_ones[1::2][:10], strict=False):
         service.act(engine, second["id"], "duplicate", original=first["id"], note="같은 장소 중복 신고", by="demo")
     progress("complaints: result texts and overdue flags")
     service.send_pending_texts(engine)

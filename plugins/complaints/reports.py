@@ -33,7 +33,7 @@ def to_text(rows: Sequence[Mapping[str, Any]]) -> str:
     cells = [[str(c) for c in columns]] + [["-" if r.get(c) is None else f"{r.get(c):,}" if isinstance(r.get(c), int)
                                              and c != "year" else str(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in cells)
+    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in cells)
 
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")

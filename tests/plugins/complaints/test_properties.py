@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core import clock
 from core.clock import ManualClock
@@ -196,7 +197,7 @@ def run_stream(engine: Engine, manual: ManualClock, ops, home: Path) -> None:
         assert got == expected_monthly(model, year, month, now), (year, month)
     # overdue flags where and when the ticks saw a passed deadline
     index = service.index(engine)["complaints"]
-    for cid, c in zip(ids, model.complaints):
+    for cid, c in zip(ids, model.complaints, strict=True):
         flagged = index[cid]["overdue_flagged_at"]
         assert (flagged and rules.parse_time(flagged)) == (c["flagged"] and c["flagged"].astimezone(timezone.utc))
     # exactly one text per resolution, whatever else ran (ticks, retries)
@@ -204,7 +205,7 @@ def run_stream(engine: Engine, manual: ManualClock, ops, home: Path) -> None:
     engine.tick()
     outbox = home / "outbox.jsonl"
     sent = [json.loads(line)["key"] for line in outbox.read_text().splitlines()] if outbox.exists() else []
-    resolved = [text_key(cid, c["resolved_version"]) for cid, c in zip(ids, model.complaints)
+    resolved = [text_key(cid, c["resolved_version"]) for cid, c in zip(ids, model.complaints, strict=True)
                 if c["status"] == "resolved"]
     assert sorted(sent) == sorted(resolved)
     # the same reports from the log records, and the auditor's recount agrees

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from core.cli import cli
-from core.http import create_app
 from core.errors import RuleViolation
+from core.http import create_app
 from core.records import LogRecord
 from plugins.complaints import rules, service
 from plugins.complaints.audit import index_from_records, retally
