@@ -158,7 +158,8 @@ def intake(engine: Any, *, photo_bytes: Sequence[bytes] = (), photo_hashes: Sequ
 def bulk_intake(engine: Any, specs: Iterable[dict[str, Any]], *, batch: int = 1000) -> int:
     """Take in many complaints (imports, demo, benchmark), saving ``batch`` complaints per
     transaction. Each spec holds ``build_complaint``'s keywords and optionally ``then``: a list
-    of (action, keywords) applied after intake, each keyword set may carry ``at`` (ISO time)."""
+    of (action, keywords) applied after intake, each keyword set may carry ``at`` (ISO time).
+    A bad spec stops the import with its error; the batches before it stay saved."""
     tax = taxonomy(engine)
     pending: list[Complaint] = []
     count = 0

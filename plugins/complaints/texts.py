@@ -12,6 +12,7 @@ reporter exactly once.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -27,6 +28,7 @@ FOLLOWER = "resolution_texts"
 RESOLVED_TOPIC = get_topic(Complaint.Resolved)
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
+_tables_ready: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def text_key(complaint_id: str, version: int) -> str:
@@ -48,8 +50,11 @@ class ResolutionTexts:
             self._lock = _locks.setdefault(str(engine.db), threading.Lock())
 
     def _ensure_table(self) -> None:
+        if self.engine in _tables_ready:
+            return
         with self.engine.side.transaction() as cur:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+        _tables_ready.add(self.engine)
 
     def position(self) -> int:
         self._ensure_table()
