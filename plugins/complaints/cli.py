@@ -112,6 +112,34 @@ def reporter(engine, actor, complaint_id) -> None:
     echo_json(service.describe(engine, service.get_complaint(engine, complaint_id), reveal=True)["reporter"])
 
 
+@complaints.command("list")
+@db_option
+@click.option("--status", type=click.Choice(rules.STATUSES))
+@click.option("--department")
+@click.option("--dong")
+@click.option("--overdue", is_flag=True, help="Only open complaints past their deadline.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@json_option
+def list_complaints(db, status, department, dong, overdue, limit, as_json) -> None:
+    """Complaints, newest first (what a field officer or the inspection looks at)."""
+    from core import clock
+
+    with open_engine(db) as engine:
+        now = clock.now()
+        found = [e for e in service.index(engine)["complaints"].values()
+                 if (not status or e["status"] == status) and (not department or e["department"] == department)
+                 and (not dong or e["dong"] == dong) and (not overdue or rules.is_overdue(e, now))]
+        found.sort(key=lambda e: e["received_at"], reverse=True)
+        found = [{k: v for k, v in e.items() if k != "reporter"} for e in found[:limit]]
+        if as_json:
+            echo_json(found)
+            return
+        for e in found:
+            late = " OVERDUE" if rules.is_overdue(e, now) else ""
+            click.echo(f"{e['id']}  {e['received_at'][:16]}  {e['status']:<11} {e['item']:<18} {e['dong']:<5} "
+                       f"{e['officer'] or '-'}{late}")
+
+
 @complaints.command("send-texts")
 @db_option
 def send_texts(db) -> None:

@@ -97,3 +97,27 @@ def test_index_survives_restart_and_rebuild(sqlite_engine, manual_clock):
     live = service.index(sqlite_engine)
     rebuilt = sqlite_engine.read_models.rebuild(["complaints.index"])
     assert json.loads(rebuilt["complaints.index"]) == live
+
+
+def test_routes_are_in_the_openapi_document(sqlite_engine):
+    with TestClient(create_app(sqlite_engine)) as client:
+        paths = client.get("/schema/openapi.json").json()["paths"]
+    for path in ("/api/complaints", "/api/complaints/{complaint_id}/actions/{action}", "/api/complaints/reports/yearly",
+                 "/api/complaints/reports/monthly", "/api/complaints/reports/yearly.svg", "/open311/v2/services.json",
+                 "/open311/v2/requests.json", "/open311/v2/requests.xml", "/open311/v2/tokens/{name}"):
+        assert path in paths, path
+
+
+def test_list_command(sqlite_engine, manual_clock):
+    from click.testing import CliRunner
+
+    from plugins.complaints.cli import complaints
+
+    late = service.intake(sqlite_engine, channel="call_centre", item="idling", dong="광희동", description="공회전")
+    service.intake(sqlite_engine, channel="call_centre", item="street_tree", dong="광희동", description="가지")
+    manual_clock.advance(hours=5)
+    out = CliRunner().invoke(complaints, ["list", "--db", sqlite_engine.db, "--overdue", "--json"])
+    assert out.exit_code == 0, out.output
+    assert [e["id"] for e in json.loads(out.output)] == [str(late.id)]
+    text = CliRunner().invoke(complaints, ["list", "--db", sqlite_engine.db])
+    assert text.output.count("광희동") == 2 and text.output.count("OVERDUE") == 1
