@@ -1,5 +1,6 @@
-"""Aggregates of apartment elections: the complex and its roll, the election with its contests,
-the roll frozen when voting opens, each household's voting access and ballots, and voting codes.
+"""Aggregates of apartment elections: the complex and its roll, the election with its contests
+and results, and the roll frozen when voting opens. Codes, credentials and ballots live in the
+core voting kit's aggregates (the election's id is the kit's process id).
 
 Every command checks first and raises a ``core.errors`` error before any event is triggered, so
 a refused command changes nothing. Event arguments are plain JSON values (times as ISO-8601 UTC
@@ -44,14 +45,6 @@ def complex_id(code: str) -> UUID:
 
 def roll_id(election_id: UUID | str) -> UUID:
     return natural_id("apartment.roll", election_id)
-
-
-def household_access_id(election_id: UUID | str, household: str) -> UUID:
-    return natural_id("apartment.household", election_id, household)
-
-
-def voter_code_id(election_id: UUID | str, code_hash: str) -> UUID:
-    return natural_id("apartment.code", election_id, code_hash)
 
 
 class Complex(CivicAggregate):
@@ -118,7 +111,6 @@ class Election(CivicAggregate):
         self.status = DRAFT
         self.households = 0
         self.results: dict[str, dict[str, Any]] = {}
-        self.codes_issued = 0
 
     @classmethod
     def schedule(cls, complex_: Complex, title: str, opens_at: datetime, closes_at: datetime,
@@ -276,10 +268,6 @@ class Election(CivicAggregate):
         if self.status == CLOSED or now >= parse_time(self.closes_at):
             raise RuleViolation(f"Voting closed at {self.closes_at}.", title="Voting closed")
 
-    @event("CodesIssued")
-    def codes_were_issued(self, count: int, batch: int) -> None:
-        self.codes_issued += count
-
     def close(self, now: datetime) -> None:
         if self.status == CLOSED:
             raise RuleViolation("The election is already closed.")
@@ -293,17 +281,25 @@ class Election(CivicAggregate):
     def _closed(self, at: str) -> None:
         self.status = CLOSED
 
-    def record_results(self, results: dict[str, dict[str, Any]], ballots_up_to: int) -> None:
+    def record_results(self, results: dict[str, dict[str, Any]], ballots_up_to: int,
+                       lottery: dict[str, Any]) -> None:
+        """One event per contest. ``ballots_up_to``: the log position of the ballot box's close
+        (every ballot before it counts, none after); ``lottery``: the public inputs of the tie
+        draw (seed revealed by the box, ledger root)."""
         if self.status != CLOSED:
             raise RuleViolation("Results are recorded once voting has closed.")
         if self.results:
             raise RuleViolation("The results are already recorded.")
         for contest_id in self.contests:
-            self._result_recorded(contest_id=contest_id, result=results[contest_id], ballots_up_to=ballots_up_to)
+            self._result_recorded(contest_id=contest_id, result=results[contest_id], ballots_up_to=ballots_up_to,
+                                  lottery=lottery)
 
     @event("ResultRecorded")
-    def _result_recorded(self, contest_id: str, result: dict[str, Any], ballots_up_to: int) -> None:
+    def _result_recorded(self, contest_id: str, result: dict[str, Any], ballots_up_to: int,
+                         lottery: dict[str, Any]) -> None:
         self.results[contest_id] = result
+        self.ballots_up_to = ballots_up_to
+        self.lottery = lottery
 
 
 class ElectionRoll(CivicAggregate):
@@ -320,57 +316,4 @@ class ElectionRoll(CivicAggregate):
         return roll_id(election_id)
 
 
-class HouseholdAccess(CivicAggregate):
-    """One household's access to one election: its current voting code and its ballots.
-
-    A household has exactly one of these per election (natural id), so its ballots cannot be
-    counted twice: a new ballot for a contest replaces the earlier one (revote)."""
-
-    @event("Enrolled")
-    def __init__(self, election_id: str, household: str, building: str) -> None:
-        self.election_id = election_id
-        self.household = household
-        self.building = building
-        self.code_id: str | None = None
-        self.codes = 0
-        self.ballots: dict[str, list[str]] = {}
-        self.receipts: list[str] = []
-
-    @classmethod
-    def create_id(cls, election_id: str, household: str, **_: Any) -> UUID:  # noqa: D102
-        return household_access_id(election_id, household)
-
-    @event("CodeIssued")
-    def code_issued(self, code_id: str) -> None:
-        self.code_id = code_id
-        self.codes += 1
-
-    def cast(self, code_id: str, choices: dict[str, list[str]], tracking_code: str) -> None:
-        if code_id != self.code_id:
-            raise RuleViolation("This voting code was replaced by a newer one; use the newest code.",
-                                title="Code replaced")
-        if not choices:
-            raise InvalidInput("The ballot names no contest.", field="choices")
-        self._cast(election_id=self.election_id, choices=choices, tracking_code=tracking_code)
-
-    @event("Cast")
-    def _cast(self, election_id: str, choices: dict[str, list[str]], tracking_code: str) -> None:
-        self.ballots.update(choices)
-        self.receipts.append(tracking_code)
-
-
-class VoterCode(CivicAggregate):
-    """Finds a household from a voting code: the id is derived from a keyed hash of the code, so
-    the code itself is stored nowhere."""
-
-    @event("Issued")
-    def __init__(self, election_id: str, household: str, code_hash: str) -> None:
-        self.election_id = election_id
-        self.household = household
-
-    @classmethod
-    def create_id(cls, election_id: str, code_hash: str, **_: Any) -> UUID:  # noqa: D102
-        return voter_code_id(election_id, code_hash)
-
-
-AGGREGATES = [Complex, Election, ElectionRoll, HouseholdAccess, VoterCode]
+AGGREGATES = [Complex, Election, ElectionRoll]
