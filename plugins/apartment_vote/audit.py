@@ -20,7 +20,8 @@ PLUGIN = "apartment_vote"
 
 
 def ballots_root(tally_input: list[tuple[str, Any]]) -> bytes:
-    return hashlib.sha256(rules.canonical(sorted([g, c] for g, c in tally_input)).encode()).digest()
+    """SHA-256 over the counted ballots, in an order that does not depend on the box's shuffle."""
+    return hashlib.sha256(rules.canonical(sorted(rules.canonical([g, c]) for g, c in tally_input)).encode()).digest()
 
 
 def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
@@ -33,6 +34,8 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
     problems: list[Discrepancy] = []
     checked = 0
     for election_id, view in elections.items():
+        for position, problem in view.problems:
+            problems.append(Discrepancy(position, f"election {election_id}: {problem}"))
         if not view.results:
             if view.closed_at is not None:
                 problems.append(Discrepancy(view.closed_at, f"election {election_id} closed without results"))
@@ -41,6 +44,9 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
         missing = sorted(set(view.contests) - set(view.results))
         if missing:
             problems.append(Discrepancy(first, f"election {election_id}: no result for {', '.join(missing)}"))
+        for contest_id in sorted(set(view.results) - set(view.contests)):
+            problems.append(Discrepancy(view.results[contest_id][0],
+                                        f"election {election_id}: a result for unknown contest {contest_id}"))
         if view.closed_at is None or view.closed_at > first:
             problems.append(Discrepancy(first, f"election {election_id}: results recorded before the close"))
         box = audit_process(records, election_id)
@@ -51,9 +57,15 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
             continue
         tally_input = box.opened.tally_input()
         seed = box.seed
+        closing = _box_closing(records, election_id)
 
         for contest_id, (position, recorded, ballots_up_to, lottery) in sorted(view.results.items()):
             checked += 1
+            if contest_id not in view.contests:
+                continue
+            if ballots_up_to != closing:
+                problems.append(Discrepancy(position, f"{contest_id}: counts ballots up to {ballots_up_to} but the "
+                                                      f"box closed at {closing}"))
             root = bytes.fromhex(lottery.get("root") or "")
             if lottery.get("root_source") == "ballots" and root != ballots_root(tally_input):
                 problems.append(Discrepancy(position, f"{contest_id}: the lottery root is not the hash of the ballots"))
@@ -67,8 +79,8 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
 
             try:
                 recomputed = replay.compute_results(_only(view, contest_id), tally_input, draw)[contest_id]
-            except ValueError as exc:
-                problems.append(Discrepancy(position, f"{contest_id}: {exc}"))
+            except Exception as exc:  # noqa: BLE001 - a changed log may break anything; report, never crash
+                problems.append(Discrepancy(position, f"{contest_id}: cannot recount: {getattr(exc, 'detail', exc)}"))
                 continue
             if rules.canonical(recomputed) != rules.canonical(recorded):
                 differing = sorted(k for k in set(recorded) | set(recomputed) if recorded.get(k) != recomputed.get(k))
@@ -82,3 +94,11 @@ def _only(view: replay.ElectionView, contest_id: str) -> replay.ElectionView:
     return replay.ElectionView(election_id=view.election_id, title=view.title, complex_code=view.complex_code,
                                contests={contest_id: view.contests[contest_id]}, roll=view.roll,
                                opened_at=view.opened_at, closed_at=view.closed_at)
+
+
+def _box_closing(records: Sequence[LogRecord], election_id: str) -> int | None:
+    from core.voting.box import BallotBox, box_id
+    from eventsourcing.utils import get_topic
+
+    topic, box = get_topic(BallotBox.Closing), str(box_id(election_id))
+    return next((r.position for r in records if r.topic == topic and r.originator_id == box), None)

@@ -41,6 +41,8 @@ class ElectionView:
     closed_at: int | None = None
     # contest -> (position, result, ballots_up_to, lottery) as recorded
     results: dict[str, tuple[int, dict[str, Any], int, dict[str, Any]]] = attrs.Factory(dict)
+    # (position, what) for events that do not fit the election (only in a changed log)
+    problems: list[tuple[int, str]] = attrs.Factory(list)
 
     def contest_spec(self, contest_id: str) -> rules.Contest:
         c = self.contests[contest_id]
@@ -80,6 +82,9 @@ def fold(records: Iterable[RecordLike]) -> dict[str, ElectionView]:
                 view.roll = dict(p["households"])
         elif name.startswith("Election.") and record.originator_id in elections:
             view = elections[record.originator_id]
+            if name != "Election.ContestAdded" and "contest_id" in p and p["contest_id"] not in view.contests:
+                view.problems.append((record.position, f"{name} for unknown contest {p['contest_id']}"))
+                continue
             if name == "Election.ContestAdded":
                 view.contests[p["contest_id"]] = {"kind": p["kind"], "title": p["title"], "building": p["building"],
                                                   "rules": p["rules"], "candidates": {}}
@@ -88,7 +93,11 @@ def fold(records: Iterable[RecordLike]) -> dict[str, ElectionView]:
             elif name == "Election.CandidateRegistered":
                 view.contests[p["contest_id"]]["candidates"][p["candidate_id"]] = {"name": p["name"]}
             elif name == "Election.CandidateWithdrawn":
-                view.contests[p["contest_id"]]["candidates"][p["candidate_id"]]["withdrawn"] = True
+                candidate = view.contests[p["contest_id"]]["candidates"].get(p["candidate_id"])
+                if candidate is None:
+                    view.problems.append((record.position, f"withdrawal of unknown candidate {p['candidate_id']}"))
+                else:
+                    candidate["withdrawn"] = True
             elif name == "Election.Opened":
                 view.opened_at = record.position
             elif name == "Election.Closed":

@@ -280,7 +280,7 @@ def tally(contest: Contest, households: Mapping[str, int], ballots: Sequence[tup
         raise ValueError(f"ballots from buildings outside the constituency: {strangers}")
     rules = contest.rules
     if draw is None:
-        draw = hash_draw(hashlib.sha256(canonical(sorted([b, sorted(c)] for b, c in ballots)).encode()).hexdigest())
+        draw = hash_draw(hashlib.sha256(canonical(sorted(canonical([b, sorted(c)]) for b, c in ballots)).encode()).hexdigest())
     eligible, voted = sum(households.values()), len(ballots)
     turnout = percent(voted, eligible)
     quorum_met = reaches(voted, eligible, rules.turnout_num, rules.turnout_den, rules.turnout_strict)
