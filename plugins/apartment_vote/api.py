@@ -13,27 +13,21 @@ from litestar.params import FromPath, JSONBody
 
 from core.http import EngineDep
 from core.errors import NotFound
+from core.identity import ANYONE, requires
 from plugins.apartment_vote import certificate as certificates
 from plugins.apartment_vote import service
 
 TAGS = ["apartment_vote"]
 ADMIN = "apartment.admin"
+VOTE = "apartment.vote"
 PERMISSIONS = {
-    # elections are run by the complex's election committee / the district's housing office
+    # elections are run by the complex's election management committee (a process administrator)
     ADMIN: ["process_admin"],
+    # households sign in with their one-time code, not with a staff account
+    VOTE: [ANYONE],
 }
-
-
-def guarded(permission: str) -> list[Any]:
-    """The identity guard for a permission (none on an instance without core.identity)."""
-    try:
-        from core.identity import requires
-    except ImportError:  # pragma: no cover - identity not installed
-        return []
-    return [requires(permission)]
-
-
-ADMIN_GUARD = guarded(ADMIN)
+ADMIN_GUARD = [requires(ADMIN)]
+VOTE_GUARD = [requires(VOTE)]
 
 
 @dataclass
@@ -168,7 +162,7 @@ def close_election(election_id: FromPath[UUID], engine: EngineDep) -> dict[str, 
 
 # -- voters ----------------------------------------------------------------------------------
 
-@post("/api/apartment/elections/{election_id:uuid}/authenticate", sync_to_thread=True, tags=TAGS,
+@post("/api/apartment/elections/{election_id:uuid}/authenticate", guards=VOTE_GUARD, sync_to_thread=True, tags=TAGS,
       summary="Trade a household's voting code for a ballot credential", status_code=200)
 def authenticate(election_id: FromPath[UUID], data: JSONBody[AuthenticateIn], engine: EngineDep,
                  request: Request) -> dict[str, Any]:
@@ -176,7 +170,7 @@ def authenticate(election_id: FromPath[UUID], data: JSONBody[AuthenticateIn], en
     return service.authenticate(engine, election_id, data.household, data.code, client)
 
 
-@post("/api/apartment/elections/{election_id:uuid}/ballot", sync_to_thread=True, tags=TAGS,
+@post("/api/apartment/elections/{election_id:uuid}/ballot", guards=VOTE_GUARD, sync_to_thread=True, tags=TAGS,
       summary="Cast (or replace) the household's ballot", status_code=200)
 def cast(election_id: FromPath[UUID], data: JSONBody[BallotIn], engine: EngineDep) -> dict[str, Any]:
     return service.cast(engine, election_id, data.credential, data.choices)

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from core.cli import db_option, echo_json, json_option, open_engine
-from core.errors import InvalidInput
+from core.cli import authorized, db_option, echo_json, json_option, open_engine
 from plugins.apartment_vote import certificate as certificates
 from plugins.apartment_vote import service
+from plugins.apartment_vote.api import ADMIN, VOTE
 
 
 def _out(value: Any, as_json: bool, text: str | None = None) -> None:
@@ -27,29 +27,27 @@ def apartment() -> None:
 
 
 @apartment.command("complex-add")
-@db_option
+@authorized(ADMIN)
 @json_option
 @click.argument("code")
 @click.argument("name")
-def complex_add(db: str, as_json: bool, code: str, name: str) -> None:
+def complex_add(engine: Any, actor: Any, as_json: bool, code: str, name: str) -> None:
     """Register a complex by its CODE."""
-    with open_engine(db) as engine:
-        summary = service.register_complex(engine, code, name)
-        _out(summary, as_json, f"complex {summary['code']} registered: {summary['name']}")
+    summary = service.register_complex(engine, code, name)
+    _out(summary, as_json, f"complex {summary['code']} registered: {summary['name']}")
 
 
 @apartment.command("roll-import")
-@db_option
+@authorized(ADMIN)
 @json_option
 @click.argument("code")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace the whole roll instead of adding to it.")
-def roll_import(db: str, as_json: bool, code: str, csv_file: Path, replace: bool) -> None:
+def roll_import(engine: Any, actor: Any, as_json: bool, code: str, csv_file: Path, replace: bool) -> None:
     """Import households from CSV_FILE (columns household,building,contact)."""
-    with open_engine(db) as engine:
-        summary = service.import_roll(engine, code, csv_file.read_bytes(), replace=replace)
-        _out(summary, as_json, f"{summary['imported']} households imported; the roll holds {summary['households']} "
-                               f"households in {len(summary['buildings'])} buildings")
+    summary = service.import_roll(engine, code, csv_file.read_bytes(), replace=replace)
+    _out(summary, as_json, f"{summary['imported']} households imported; the roll holds {summary['households']} "
+                           f"households in {len(summary['buildings'])} buildings")
 
 
 @apartment.command("complex-show")
@@ -62,35 +60,33 @@ def complex_show(db: str, code: str) -> None:
 
 
 @apartment.command("election-add")
-@db_option
+@authorized(ADMIN)
 @json_option
 @click.argument("code")
 @click.option("--title", required=True)
 @click.option("--opens", "opens_at", required=True, help="ISO time with zone, e.g. 2016-06-01T09:00+09:00")
 @click.option("--closes", "closes_at", required=True)
 @click.option("--registration-deadline", required=True)
-def election_add(db: str, as_json: bool, code: str, title: str, opens_at: str, closes_at: str,
+def election_add(engine: Any, actor: Any, as_json: bool, code: str, title: str, opens_at: str, closes_at: str,
                  registration_deadline: str) -> None:
     """Schedule an election for complex CODE."""
-    with open_engine(db) as engine:
-        election = service.schedule_election(engine, code, title, opens_at, closes_at, registration_deadline)
-        _out(election, as_json, election["id"])
+    election = service.schedule_election(engine, code, title, opens_at, closes_at, registration_deadline)
+    _out(election, as_json, election["id"])
 
 
 @apartment.command("contest-add")
-@db_option
+@authorized(ADMIN)
 @json_option
 @click.argument("election_id")
 @click.argument("kind", type=click.Choice(["building_representative", "chair", "auditor", "agenda"]))
 @click.argument("title")
 @click.option("--building", default=None, help="The constituency of a building representative.")
 @click.option("--seats", type=int, default=None, help="Auditor seats (default 2).")
-def contest_add(db: str, as_json: bool, election_id: str, kind: str, title: str, building: str | None,
+def contest_add(engine: Any, actor: Any, as_json: bool, election_id: str, kind: str, title: str, building: str | None,
                 seats: int | None) -> None:
     """Add a contest to an election (Art. 11 rules by default)."""
-    with open_engine(db) as engine:
-        contest = service.add_contest(engine, election_id, kind, title, building, seats)
-        _out(contest, as_json, contest["contest_id"])
+    contest = service.add_contest(engine, election_id, kind, title, building, seats)
+    _out(contest, as_json, contest["contest_id"])
 
 
 def _setting(value: str) -> tuple[str, Any]:
@@ -104,79 +100,83 @@ def _setting(value: str) -> tuple[str, Any]:
 
 
 @apartment.command("rules-set")
-@db_option
+@authorized(ADMIN)
 @json_option
 @click.argument("election_id")
 @click.argument("contest_id")
 @click.argument("settings", nargs=-1, required=True)
 @click.option("--note", required=True, help="Why (e.g. the bylaw article).")
-def rules_set(db: str, as_json: bool, election_id: str, contest_id: str, settings: tuple[str, ...], note: str) -> None:
+def rules_set(engine: Any, actor: Any, as_json: bool, election_id: str, contest_id: str, settings: tuple[str, ...], note: str) -> None:
     """Change a contest's rules before voting opens: SETTINGS as name=value
     (turnout_num, turnout_den, turnout_strict, approval_num, approval_den, approval_basis, seats)."""
     changes = dict(_setting(s) for s in settings)
-    with open_engine(db) as engine:
-        _out(service.change_rules(engine, election_id, contest_id, changes, note), as_json)
+    _out(service.change_rules(engine, election_id, contest_id, changes, note), as_json)
 
 
 @apartment.command("candidate-add")
-@db_option
+@authorized(ADMIN)
 @json_option
 @click.argument("election_id")
 @click.argument("contest_id")
 @click.argument("name")
 @click.option("--statement", default="")
-def candidate_add(db: str, as_json: bool, election_id: str, contest_id: str, name: str, statement: str) -> None:
+def candidate_add(engine: Any, actor: Any, as_json: bool, election_id: str, contest_id: str, name: str, statement: str) -> None:
     """Register a candidate in a contest (until the registration deadline)."""
-    with open_engine(db) as engine:
-        candidate = service.register_candidate(engine, election_id, contest_id, name, statement)
-        _out(candidate, as_json, candidate["candidate_id"])
+    candidate = service.register_candidate(engine, election_id, contest_id, name, statement)
+    _out(candidate, as_json, candidate["candidate_id"])
 
 
 @apartment.command("open")
-@db_option
+@authorized(ADMIN)
 @click.argument("election_id")
-def open_cmd(db: str, election_id: str) -> None:
+def open_cmd(engine: Any, actor: Any, election_id: str) -> None:
     """Open voting (from the opening time): freezes the roll."""
-    with open_engine(db) as engine:
-        election = service.open_election(engine, election_id)
-        click.echo(f"voting open for {election['title']}: {election['households']} households")
+    election = service.open_election(engine, election_id)
+    click.echo(f"voting open for {election['title']}: {election['households']} households")
 
 
 @apartment.command("codes")
-@db_option
+@authorized(ADMIN)
 @click.argument("election_id")
 @click.option("--household", "households", multiple=True, help="Only these households (repeatable).")
 @click.option("--reissue", is_flag=True, help="Replace a lost or locked code.")
-def codes(db: str, election_id: str, households: tuple[str, ...], reissue: bool) -> None:
+def codes(engine: Any, actor: Any, election_id: str, households: tuple[str, ...], reissue: bool) -> None:
     """Send one-time voting codes through the notification hook."""
-    with open_engine(db) as engine:
-        sent = service.issue_codes(engine, election_id, list(households) or None, reissue)
-        click.echo(f"{sent['codes_sent']} code(s) sent")
+    sent = service.issue_codes(engine, election_id, list(households) or None, reissue)
+    click.echo(f"{sent['codes_sent']} code(s) sent")
 
 
 @apartment.command("vote")
-@db_option
+@authorized(VOTE)
 @json_option
 @click.argument("election_id")
-@click.option("--household", required=True)
-@click.option("--code", required=True, help="The one-time code the household received.")
+@click.option("--household", help="The household voting for the first time (with --code).")
+@click.option("--code", help="The one-time code the household received.")
+@click.option("--credential", help="The ballot credential from a first vote, to vote again.")
 @click.option("--choice", "choices", multiple=True,
               help="contest=option[,option...]; an empty option list is a blank ballot (repeatable).")
-def vote(db: str, as_json: bool, election_id: str, household: str, code: str, choices: tuple[str, ...]) -> None:
-    """Vote as a household: authenticate with its code and cast the ballot."""
+def vote(engine: Any, actor: Any, as_json: bool, election_id: str, household: str | None, code: str | None,
+         credential: str | None, choices: tuple[str, ...]) -> None:
+    """Vote as a household: authenticate with its code (once) and cast the ballot; vote again
+    with --credential (the new ballot replaces the whole earlier one)."""
     ballot: dict[str, list[str]] = {}
     for item in choices:
         contest, sep, options = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r}: use contest=option[,option...]")
         ballot[contest.strip()] = [o.strip() for o in options.split(",") if o.strip()]
-    with open_engine(db) as engine:
-        session = service.authenticate(engine, election_id, household, code, client="cli")
-        if not ballot:
-            raise InvalidInput("Give at least one --choice; this household votes in: "
-                               + ", ".join(c["contest_id"] for c in session["contests"]))
-        receipt = service.cast(engine, election_id, session["credential"], ballot)
-        _out(receipt, as_json, f"ballot cast; tracking code {receipt['tracking_code']}")
+    if not ballot:
+        raise click.UsageError("Give at least one --choice contest=option.")
+    if credential is None:
+        if not (household and code):
+            raise click.UsageError("Give --household and --code, or --credential.")
+        # check the ballot before the code is spent: a credential is issued once
+        service.check_ballot_for(engine, election_id, household, ballot)
+        credential = service.authenticate(engine, election_id, household, code, client="cli")["credential"]
+    receipt = service.cast(engine, election_id, credential, ballot)
+    receipt["credential"] = credential
+    _out(receipt, as_json, f"ballot cast; tracking code {receipt['tracking_code']}\n"
+                           f"to vote again: --credential {credential}")
 
 
 @apartment.command("receipt")
@@ -190,14 +190,13 @@ def receipt(db: str, election_id: str, tracking_code: str) -> None:
 
 
 @apartment.command("close")
-@db_option
+@authorized(ADMIN)
 @json_option
 @click.argument("election_id")
-def close(db: str, as_json: bool, election_id: str) -> None:
+def close(engine: Any, actor: Any, as_json: bool, election_id: str) -> None:
     """Close voting (from the closing time) and record the results."""
-    with open_engine(db) as engine:
-        outcome = service.close_election(engine, election_id)
-        _out(outcome, as_json, _results_text(outcome))
+    outcome = service.close_election(engine, election_id)
+    _out(outcome, as_json, _results_text(outcome))
 
 
 @apartment.command("results")

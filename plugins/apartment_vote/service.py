@@ -21,7 +21,7 @@ from core import clock
 from core.errors import InvalidInput, NotFound, RuleViolation
 from plugins.apartment_vote import audit, replay, rules
 from plugins.apartment_vote.domain import (CLOSED, DRAFT, OPEN, Complex, Election, ElectionRoll, complex_id,
-                                           parse_time)
+                                           parse_time, roll_id)
 
 PLUGIN = "apartment_vote"
 ROLL_COLUMNS = ("household", "building", "contact")
@@ -303,6 +303,16 @@ def ballot_validator(election: Election):
     return validate
 
 
+def check_ballot_for(engine: Any, election_id: UUID | str, household: str, choices: Any) -> None:
+    """Validate a household's ballot before it authenticates (its code is spent only once)."""
+    election = get_election(engine, election_id)
+    election.check_voting(clock.now())
+    roll = engine.get(roll_id(election.id), ElectionRoll, what="election roll")
+    if household not in roll.households:
+        raise InvalidInput(f"Household {household!r} is not on this election's roll.", field="household")
+    ballot_validator(election)(choices, roll.households[household])
+
+
 def cast(engine: Any, election_id: UUID | str, credential: str, choices: dict[str, list[str]]) -> dict[str, Any]:
     """Seal and deposit a household's ballot. Voting again replaces the whole earlier ballot."""
     election = get_election(engine, election_id)
@@ -408,8 +418,9 @@ def due(engine: Any, now: datetime) -> list[tuple[str, str]]:
 
 
 def tick(engine: Any) -> list[str]:
-    """Open and close elections whose time has come (idempotent)."""
-    done = []
+    """Move pending ballots into their boxes; open and close elections whose time has come
+    (idempotent)."""
+    done = list(kit(engine).tick())
     for action, eid in due(engine, clock.now()):
         try:
             if action == "open":
