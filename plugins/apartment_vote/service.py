@@ -269,13 +269,35 @@ def issue_codes(engine: Any, election_id: UUID | str, households: list[str] | No
     return {"election": str(election.id), "codes_sent": sent}
 
 
+# Once open, an election's contests, candidates, rules and window cannot change (every change is
+# refused outside the draft), so voters' requests read it from memory instead of replaying its
+# events each time. Its status may go stale; the window is checked on the clock and the ballot
+# box refuses ballots once it closes.
+_OPEN_ELECTIONS: dict[tuple[str, str], tuple[Election, dict[str, Any]]] = {}
+_OPEN_ELECTIONS_MAX = 64
+
+
+def open_election_for_voting(engine: Any, election_id: UUID | str) -> tuple[Election, dict[str, Any]]:
+    """The election and its ballot forms, for checking voters' requests."""
+    key = (str(engine.db), str(election_id))
+    cached = _OPEN_ELECTIONS.get(key)
+    if cached is not None:
+        return cached
+    election = get_election(engine, election_id)
+    found = (election, describe(election)["contests"])
+    if election.status == OPEN:
+        if len(_OPEN_ELECTIONS) >= _OPEN_ELECTIONS_MAX:
+            _OPEN_ELECTIONS.clear()
+        _OPEN_ELECTIONS[key] = found
+    return found
+
+
 def authenticate(engine: Any, election_id: UUID | str, household: str, code: str, client: str) -> dict[str, Any]:
     """Trade a household's code for a ballot credential, and say what it votes on."""
-    election = get_election(engine, election_id)
+    election, forms = open_election_for_voting(engine, election_id)
     election.check_voting(clock.now())
     credential = kit(engine).authenticate(election.id, household, code, client=client)
     building = credential.group
-    forms = describe(election)["contests"]
     return {"credential": credential.token, "building": building,
             "contests": [forms[cid] for cid in election.contests_for(building)]}
 
@@ -305,7 +327,7 @@ def ballot_validator(election: Election):
 
 def check_ballot_for(engine: Any, election_id: UUID | str, household: str, choices: Any) -> None:
     """Validate a household's ballot before it authenticates (its code is spent only once)."""
-    election = get_election(engine, election_id)
+    election, _ = open_election_for_voting(engine, election_id)
     election.check_voting(clock.now())
     roll = engine.get(roll_id(election.id), ElectionRoll, what="election roll")
     if household not in roll.households:
@@ -315,7 +337,7 @@ def check_ballot_for(engine: Any, election_id: UUID | str, household: str, choic
 
 def cast(engine: Any, election_id: UUID | str, credential: str, choices: dict[str, list[str]]) -> dict[str, Any]:
     """Seal and deposit a household's ballot. Voting again replaces the whole earlier ballot."""
-    election = get_election(engine, election_id)
+    election, _ = open_election_for_voting(engine, election_id)
     election.check_voting(clock.now())
     receipt = kit(engine).cast(election.id, credential, choices, validate=ballot_validator(election))
     return {"tracking_code": receipt.tracking_code, "contests": sorted(choices),
