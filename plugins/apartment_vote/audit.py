@@ -58,6 +58,7 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
         tally_input = box.opened.tally_input()
         seed = box.seed
         closing = _box_closing(records, election_id)
+        roots: dict[int, bytes] = {}
 
         for contest_id, (position, recorded, ballots_up_to, lottery) in sorted(view.results.items()):
             checked += 1
@@ -69,6 +70,10 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
             root = bytes.fromhex(lottery.get("root") or "")
             if lottery.get("root_source") == "ballots" and root != ballots_root(tally_input):
                 problems.append(Discrepancy(position, f"{contest_id}: the lottery root is not the hash of the ballots"))
+            if recorded.get("tie") and lottery.get("root_source") == "ledger" and closing is not None:
+                if root != _ledger_root(records, closing, roots):
+                    problems.append(Discrepancy(position, f"{contest_id}: the lottery root is not the ledger root "
+                                                          f"at the close (position {closing})"))
             if lottery.get("seed") is not None and (seed is None or seed.hex() != lottery["seed"]):
                 problems.append(Discrepancy(position, f"{contest_id}: the lottery seed is not the box's revealed seed"))
 
@@ -102,3 +107,15 @@ def _box_closing(records: Sequence[LogRecord], election_id: str) -> int | None:
 
     topic, box = get_topic(BallotBox.Closing), str(box_id(election_id))
     return next((r.position for r in records if r.topic == topic and r.originator_id == box), None)
+
+
+def _ledger_root(records: Sequence[LogRecord], through: int, cache: dict[int, bytes]) -> bytes:
+    """The ledger's Merkle root over every record up to ``through`` (RFC 9162, as the ledger
+    computes it), recomputed here from the records themselves."""
+    if through not in cache:
+        from core.ledger.leaves import public_record, record_leaf_hash
+        from core.ledger.merkle import MerkleTree
+
+        cache[through] = MerkleTree([record_leaf_hash(public_record(r)) for r in records
+                                     if r.position <= through]).root()
+    return cache[through]

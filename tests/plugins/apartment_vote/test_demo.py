@@ -1,19 +1,32 @@
-"""The demo: every kind of outcome, and the audit re-derives every result."""
+"""The demo: every kind of outcome, and the audit re-derives every result, from the live store
+and from an export, and names a result changed in the export."""
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from core.hookspecs import hookimpl  # noqa: F401 - the demo registers a hook implementation
+import pytest
+from click.testing import CliRunner
+
+from core import cli as cli_module
+from core.engine import Engine
+from core.plugins import make_plugin_manager
 from plugins.apartment_vote import demo
 from plugins.apartment_vote.audit import retally
 
-pytest.importorskip("core.voting")
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    where = tmp_path_factory.mktemp("apartment-demo")
+    engine = Engine(str(where / "demo.db"), outbox=where / "outbox.jsonl")
+    steps: list[str] = []
+    outcome = demo.load_demo(engine, steps.append)
+    engine.close()
+    return where, outcome, steps
 
 
-def test_demo_has_every_outcome_and_the_audit_agrees(sqlite_engine):
-    steps = []
-    outcome = demo.load_demo(sqlite_engine, steps.append)
+def test_demo_has_every_outcome_and_the_audit_agrees(demo_db):
+    where, outcome, steps = demo_db
     assert steps and outcome["status"] == "closed"
     by_title = {r["title"]: r for r in outcome["results"].values()}
     assert by_title["Building 101 representative"]["status"] == "elected"
@@ -30,10 +43,40 @@ def test_demo_has_every_outcome_and_the_audit_agrees(sqlite_engine):
     assert chair["households"] == sum(demo.BUILDINGS.values())
     assert sum(b["voted"] for b in chair["by_building"].values()) == chair["voted"]
 
-    report = retally(list(sqlite_engine.records()))
-    assert report.ok, report.discrepancies
-    assert report.checked == len(outcome["results"]) == 9
-    listing = sqlite_engine.read_models.get("apartment.elections").state
-    assert [e["status"] for e in listing.values()] == ["closed"]
-    # the demo's codes never reached the outbox, and the clock is back
-    assert sqlite_engine.outbox.sent() == []
+    engine = Engine(str(where / "demo.db"), outbox=where / "outbox.jsonl")
+    try:
+        report = retally(list(engine.records()))
+        assert report.ok, report.discrepancies
+        assert report.checked == len(outcome["results"]) == 9
+        listing = engine.read_models.get("apartment.elections").state
+        assert [e["status"] for e in listing.values()] == ["closed"]
+        # the demo households read their codes; none went to the outbox
+        assert engine.outbox.sent() == []
+    finally:
+        engine.close()
+
+
+def test_the_audit_of_an_export_re_derives_every_result_and_names_a_changed_one(demo_db, tmp_path, monkeypatch):
+    where, _, _ = demo_db
+    db = str(where / "demo.db")
+    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager())
+    runner = CliRunner()
+    export = tmp_path / "export.jsonl"
+    assert runner.invoke(cli_module.cli, ["audit", "export", "--db", db, "--out", str(export)]).exit_code == 0
+    r = runner.invoke(cli_module.cli, ["audit", "verify", "--log", str(export), "--json"])
+    assert r.exit_code == 0, r.output
+    mine = [x for x in json.loads(r.output)["retally"] if x["plugin"] == "apartment_vote"]
+    assert mine == [{"plugin": "apartment_vote", "checked": 9, "discrepancies": []}]
+
+    lines = export.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if "Election.ResultRecorded" in line and '"Building 103 representative"' in line:
+            lines[i] = line.replace('"status":"not_elected"', '"status":"elected"', 1)
+            break
+    else:
+        raise AssertionError("no result of building 103 in the export")
+    export.write_text("\n".join(lines) + "\n")
+    r = runner.invoke(cli_module.cli, ["audit", "verify", "--log", str(export), "--json"])
+    assert r.exit_code == 1
+    mine = [x for x in json.loads(r.output)["retally"] if x["plugin"] == "apartment_vote"][0]
+    assert len(mine["discrepancies"]) == 1 and "differs from the recount in status" in mine["discrepancies"][0]["reason"]

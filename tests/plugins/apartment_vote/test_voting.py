@@ -171,3 +171,50 @@ def test_a_changed_result_in_the_log_is_a_discrepancy(sqlite_engine, manual_cloc
         return [r for r in rs if r.event_name != "Election.ContestAdded" or r.payload["contest_id"] != c["chair"]]
 
     assert not retally(drop_rules_change(records)).ok
+
+
+def test_a_tie_is_drawn_by_the_verifiable_lottery_and_the_audit_redraws_it(engine, manual_clock):
+    from core.voting import draw
+
+    make_complex(engine, {"101": 4})
+    eid = make_election(engine, manual_clock)
+    chair = service.add_contest(engine, eid, "chair", "Chair")["contest_id"]
+    a = service.register_candidate(engine, eid, chair, "Kim")["candidate_id"]
+    b = service.register_candidate(engine, eid, chair, "Lee")["candidate_id"]
+    manual_clock.set(OPENS)
+    service.open_election(engine, eid)
+    service.issue_codes(engine, eid)
+    codes = codes_sent(engine)
+    vote(engine, eid, "101-0001", codes["101-0001"], {chair: [a]})
+    vote(engine, eid, "101-0002", codes["101-0002"], {chair: [b]})
+    manual_clock.set(CLOSES)
+    result = service.close_election(engine, eid)["results"][chair]
+    tie = result["tie"]
+    assert tie["tied"] == sorted([a, b]) and result["elected"] == [tie["order"][0]]
+    election = service.get_election(engine, eid)
+    lottery = election.lottery
+    assert lottery["root_source"] == "ledger" and lottery["seed"] is not None
+    # anyone can redraw: the revealed seed (committed before voting), the ledger root at the close
+    assert draw(bytes.fromhex(lottery["seed"]), bytes.fromhex(lottery["root"]), tie["tied"], tie["context"]) == tie["order"]
+    records = list(engine.records())
+    assert retally(records).ok
+
+    def changed(change):
+        out = []
+        for r in records:
+            if r.event_name == "Election.ResultRecorded":
+                payload = json.loads(json.dumps(r.payload))
+                change(payload)
+                r = LogRecord(r.position, r.originator_id, r.originator_version, r.topic, payload)
+            out.append(r)
+        return out
+
+    def other_winner(p):
+        p["result"]["elected"] = [tie["order"][1]]
+
+    def other_root(p):
+        p["lottery"]["root"] = "00" * 32
+
+    assert "differs from the recount" in retally(changed(other_winner)).discrepancies[0].reason
+    reasons = " | ".join(d.reason for d in retally(changed(other_root)).discrepancies)
+    assert "not the ledger root" in reasons
