@@ -447,7 +447,8 @@ def tick(engine: Any) -> list[str]:
         try:
             if action == "open":
                 open_election(engine, eid)
-                done.append(f"apartment: voting opened for election {eid}")
+                sent = issue_codes(engine, eid)["codes_sent"]  # households get their codes as voting opens
+                done.append(f"apartment: voting opened for election {eid}; {sent} codes sent")
             else:
                 close_election(engine, eid)
                 done.append(f"apartment: voting closed and results recorded for election {eid}")

@@ -218,3 +218,18 @@ def test_a_tie_is_drawn_by_the_verifiable_lottery_and_the_audit_redraws_it(engin
     assert "differs from the recount" in retally(changed(other_winner)).discrepancies[0].reason
     reasons = " | ".join(d.reason for d in retally(changed(other_root)).discrepancies)
     assert "not the ledger root" in reasons
+
+
+def test_the_scheduler_opens_sends_codes_and_closes_on_time(sqlite_engine, manual_clock):
+    eid, c, k = setup_election(sqlite_engine, manual_clock)
+    assert not [line for line in sqlite_engine.tick() if eid in line]
+    manual_clock.set(OPENS)
+    lines = [line for line in sqlite_engine.tick() if eid in line]
+    assert lines == [f"apartment: voting opened for election {eid}; 7 codes sent"]
+    assert len(codes_sent(sqlite_engine)) == 7
+    assert not [line for line in sqlite_engine.tick() if eid in line]  # harmless to run again
+    manual_clock.set(CLOSES)
+    assert [line for line in sqlite_engine.tick() if eid in line] == [
+        f"apartment: voting closed and results recorded for election {eid}"]
+    assert service.results(sqlite_engine, eid)["results"][c["rep101"]]["status"] == "not_elected"
+    assert not [line for line in sqlite_engine.tick() if eid in line]
