@@ -79,7 +79,8 @@ def document(engine: Any, election_id: str, contest_id: str) -> dict[str, Any]:
         "ledger": _ledger_part(engine, position),
         "verify": [
             "Check the signature over the RFC 8785 canonical JSON of `certificate` with the instance key "
-            "(/ledger/key, or /api/apartment/certificate-key when there is no ledger).",
+            "(/ledger/key, or /api/apartment/certificate-key when there is no ledger): for a signed note, the "
+            "note is that JSON, a newline, a blank line and `signature.signature`.",
             "Check that the ledger checkpoint is signed by the same key and that the inclusion proof "
             "puts the event at `record.position` in it (civic audit receipt).",
             "Export the log (civic audit export) and run civic audit verify: it re-tallies every "
@@ -94,8 +95,11 @@ def sign(engine: Any, doc: dict[str, Any]) -> dict[str, Any]:
     body = rfc8785.dumps(doc)
     ledger = getattr(engine, "ledger", None)
     if ledger is not None:
-        note = ledger.key.sign(body.decode() + "\n")
-        signature = {"format": "c2sp-signed-note", "verifier_key": str(ledger.verifier_key), "note": note}
+        text = body.decode() + "\n"
+        note = ledger.key.sign(text)
+        # the note is the text, a blank line and the signature lines: keep the lines only
+        signature = {"format": "c2sp-signed-note", "verifier_key": str(ledger.verifier_key),
+                     "signature": note[len(text) + 1:]}
     else:
         key = instance_key(engine)
         raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -124,10 +128,11 @@ def verify(signed: dict[str, Any], trusted_key: str | None = None) -> bool:
     if sig["format"] == "c2sp-signed-note":
         from core.ledger.checkpoint import NoteError, VerifierKey
 
+        text = body.decode() + "\n"
         try:
             key = VerifierKey.parse(trusted_key or sig["verifier_key"])
-            return key.verify(sig["note"]) == body.decode() + "\n"
-        except NoteError:
+            return key.verify(f"{text}\n{sig['signature']}") == text
+        except (NoteError, KeyError, TypeError):
             return False
     return False
 
@@ -150,12 +155,17 @@ def render_html(signed: dict[str, Any], names: dict[str, str] | None = None) -> 
                         for b, r in result["by_building"].items())
     elected = ", ".join(names.get(c, c) for c in result["elected"]) or "-"
     ledger = doc.get("ledger")
-    ledger_rows = _rows([("checkpoint", (ledger or {}).get("checkpoint", {}).get("note", "")
-                          if isinstance((ledger or {}).get("checkpoint"), dict) else ledger and ledger.get("checkpoint")),
-                         ("leaf index", (ledger or {}).get("index", ""))]) if ledger else \
-        "<tr><td colspan=2>No ledger on this instance: the signature is by the instance certificate key.</td></tr>"
+    if ledger:
+        checkpoint = ledger.get("checkpoint") or {}
+        ledger_rows = _rows([("ledger checkpoint", f"{checkpoint.get('origin')} · {checkpoint.get('size')} leaves · "
+                                                   f"root {checkpoint.get('root_hash')}"),
+                             ("result event leaf", ledger.get("leaf_index")),
+                             ("ledger key", ledger.get("verifier_key"))])
+    else:
+        ledger_rows = ("<tr><td colspan=2>No ledger on this instance: the signature is by the instance "
+                       "certificate key.</td></tr>")
     signature = signed["signature"]
-    sig_text = signature.get("note") or signature.get("value")
+    sig_text = signature.get("signature") or signature.get("value")
     steps = "".join(f"<li>{html.escape(s)}</li>" for s in doc["verify"])
     title = f"{doc['election']['title']} — {result['title']}"
     return f"""<!doctype html>

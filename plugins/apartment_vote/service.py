@@ -10,7 +10,6 @@ building), validates it, and computes the results at close with ``rules.py`` via
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from datetime import datetime

@@ -12,8 +12,6 @@ from plugins.apartment_vote import rules, service
 from plugins.apartment_vote.domain import Election
 from tests.plugins.apartment_vote.support import CLOSES, OPENS, REGISTRATION, T0, make_complex, make_election, roll_text
 
-pytest.importorskip("core.voting")
-
 
 def test_roll_import_builds_buildings_and_households(sqlite_engine):
     make_complex(sqlite_engine, {"101": 3, "102": 2})

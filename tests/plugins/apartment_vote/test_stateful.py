@@ -24,8 +24,6 @@ from plugins.apartment_vote.demo import CodeCatcher
 from tests.plugins.apartment_vote.support import CLOSES, OPENS, T0
 from tests.plugins.apartment_vote.test_rules import reference
 
-pytest.importorskip("core.voting")
-
 BUILDINGS = ("101", "102")
 
 

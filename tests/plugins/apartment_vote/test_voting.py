@@ -4,6 +4,7 @@ and the signed certificates. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import timedelta
@@ -11,13 +12,14 @@ from datetime import timedelta
 import pytest
 
 from core.errors import InvalidInput, RuleViolation, Unauthorized
+from core.ledger.checkpoint import VerifierKey
+from core.ledger.leaves import record_leaf_hash
+from core.ledger.merkle import verify_inclusion
 from core.records import LogRecord
 from plugins.apartment_vote import certificate as certificates
 from plugins.apartment_vote import service
 from plugins.apartment_vote.audit import retally
 from tests.plugins.apartment_vote.support import CLOSES, OPENS, make_complex, make_election
-
-pytest.importorskip("core.voting")
 
 BUILDINGS = {"101": 4, "102": 3}
 
@@ -125,6 +127,15 @@ def test_an_election_from_codes_to_certified_results(engine, manual_clock):
     assert certificates.verify(signed)
     assert signed["certificate"]["result"]["reason"].startswith("not elected: turnout 33.3%")
     assert signed["certificate"]["record"]["ballots_up_to"] < signed["certificate"]["record"]["position"]
+    # the certificate carries what an auditor needs to place the result in the signed ledger
+    ledger = signed["certificate"]["ledger"]
+    leaf = record_leaf_hash(ledger["record"])
+    assert base64.b64encode(leaf).decode() == ledger["leaf_hash"]
+    assert ledger["record"]["payload"]["result"] == signed["certificate"]["result"]
+    assert verify_inclusion(leaf, ledger["leaf_index"], ledger["checkpoint"]["size"],
+                            [base64.b64decode(p) for p in ledger["inclusion_proof"]],
+                            base64.b64decode(ledger["checkpoint"]["root_hash"]))
+    assert VerifierKey.parse(ledger["verifier_key"]).verify(ledger["checkpoint"]["note"])
     forged = json.loads(json.dumps(signed))
     forged["certificate"]["result"]["status"] = "elected"
     assert not certificates.verify(forged)
