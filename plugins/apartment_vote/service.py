@@ -16,8 +16,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import RecordConflictError
+
 from core import clock
 from core.errors import InvalidInput, NotFound, RuleViolation
+from core.privacy import ERASED
 from plugins.apartment_vote import audit, replay, rules
 from plugins.apartment_vote.domain import (CLOSED, DRAFT, OPEN, Complex, Election, ElectionRoll, complex_id,
                                            parse_time, roll_id)
@@ -238,14 +241,18 @@ def open_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
     voting = kit(engine)
     if not voting.roll(election.id).entries:
         contacts = {h: open_contact(engine, complex_.id, c) for h, c in complex_.contacts.items()}
-        missing = [h for h in complex_.households if not isinstance(contacts.get(h), str) or contacts[h] == "[erased]"]
+        missing = [h for h in complex_.households if not isinstance(contacts.get(h), str) or contacts[h] is ERASED]
         if missing:
             raise RuleViolation(f"{len(missing)} household(s) have no contact on the roll (e.g. {missing[0]}): "
                                 "import the roll again with their contacts.")
         voting.import_roll(election.id, roll_csv(complex_.households, contacts))
     if voting.box(election.id).status == "prepared":
         voting.open(election.id)
-    engine.save(election, frozen)
+    try:
+        engine.save(election, frozen)
+    except RecordConflictError:  # another administrator changed or opened it meanwhile
+        raise RuleViolation("The election changed while opening; look at it and try again.", title="Busy") from None
+    _OPEN_ELECTIONS.pop((str(engine.db), str(election.id)), None)
     return describe(election)
 
 
