@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 
 from core.http import EngineDep
 from core.errors import NotFound
-from core.identity import ANYONE, requires
+from core.identity import ANYONE, ActorDep, requires
 from plugins.apartment_vote import certificate as certificates
 from plugins.apartment_vote import service
 
@@ -124,8 +124,8 @@ def add_contest(election_id: FromPath[UUID], data: JSONBody[ContestIn], engine: 
 @post("/api/apartment/elections/{election_id:uuid}/contests/{contest_id:str}/rules", guards=ADMIN_GUARD,
       sync_to_thread=True, tags=TAGS, summary="Change a contest's rules (before voting opens)", status_code=200)
 def change_rules(election_id: FromPath[UUID], contest_id: FromPath[str], data: JSONBody[RulesIn],
-                 engine: EngineDep) -> dict[str, Any]:
-    return service.change_rules(engine, election_id, contest_id, data.changes, data.note)
+                 engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    return service.change_rules(engine, election_id, contest_id, data.changes, data.note, by=actor.id)
 
 
 @post("/api/apartment/elections/{election_id:uuid}/contests/{contest_id:str}/candidates", guards=ADMIN_GUARD,

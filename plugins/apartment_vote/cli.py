@@ -110,7 +110,7 @@ def rules_set(engine: Any, actor: Any, as_json: bool, election_id: str, contest_
     """Change a contest's rules before voting opens: SETTINGS as name=value
     (turnout_num, turnout_den, turnout_strict, approval_num, approval_den, approval_basis, seats)."""
     changes = dict(_setting(s) for s in settings)
-    _out(service.change_rules(engine, election_id, contest_id, changes, note), as_json)
+    _out(service.change_rules(engine, election_id, contest_id, changes, note, by=actor.id), as_json)
 
 
 @apartment.command("candidate-add")

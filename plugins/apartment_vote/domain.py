@@ -182,7 +182,7 @@ class Election(CivicAggregate):
         self.contests[contest_id] = {"kind": kind, "title": title, "building": building, "rules": rules,
                                      "candidates": {}}
 
-    def change_rules(self, contest_id: str, changes: dict[str, Any], note: str) -> dict[str, Any]:
+    def change_rules(self, contest_id: str, changes: dict[str, Any], note: str, by: str) -> dict[str, Any]:
         self._require_draft("Rules can be changed")
         current = self.contest(contest_id)
         if current["kind"] in ("chair", "building_representative", "agenda") and changes.get("seats", 1) != 1:
@@ -193,11 +193,11 @@ class Election(CivicAggregate):
             raise InvalidInput("These are already the contest's rules.")
         if not (note or "").strip():
             raise InvalidInput("Say why the rules change (e.g. the bylaw article).", field="note")
-        self._rules_changed(contest_id=contest_id, rules=ruleset.to_json(), note=note.strip())
+        self._rules_changed(contest_id=contest_id, rules=ruleset.to_json(), note=note.strip(), by=by)
         return ruleset.to_json()
 
     @event("RulesChanged")
-    def _rules_changed(self, contest_id: str, rules: dict[str, Any], note: str) -> None:
+    def _rules_changed(self, contest_id: str, rules: dict[str, Any], note: str, by: str) -> None:
         self.contests[contest_id]["rules"] = rules
 
     def register_candidate(self, contest_id: str, name: str, statement: str, now: datetime,

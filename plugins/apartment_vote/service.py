@@ -197,10 +197,11 @@ def add_contest(engine: Any, election_id: UUID | str, kind: str, title: str, bui
 
 
 def change_rules(engine: Any, election_id: UUID | str, contest_id: str, changes: dict[str, Any],
-                 note: str) -> dict[str, Any]:
+                 note: str, by: str = "local operator") -> dict[str, Any]:
+    """Change a contest's rule settings before voting opens; the event keeps the note and who."""
     if not isinstance(changes, dict) or not changes:
         raise InvalidInput("Give the rule settings to change.", field="rules")
-    return engine.update(_uuid(election_id), lambda e: e.change_rules(contest_id, changes, note),
+    return engine.update(_uuid(election_id), lambda e: e.change_rules(contest_id, changes, note, by),
                          cls=Election, what="election")
 
 

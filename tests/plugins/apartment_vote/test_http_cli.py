@@ -81,6 +81,8 @@ def test_http_election_from_setup_to_certificate(client, sqlite_engine, manual_c
     r = client.post(f"{api}/elections/{eid}/contests/{agenda}/rules", headers=admin,
                     json={"changes": {"approval_basis": "voters"}, "note": "bylaw art. 40"})
     assert r.status_code == 200 and r.json()["approval_basis"] == "voters"
+    changed = [e for _, e in sqlite_engine.log_events() if type(e).__name__ == "RulesChanged"]
+    assert [(e.note, e.by) for e in changed] == [("bylaw art. 40", str(sqlite_engine.identity.find("office").id))]
     kim = client.post(f"{api}/elections/{eid}/contests/{rep}/candidates", headers=admin,
                       json={"name": "Kim Minsu"}).json()["candidate_id"]
     assert client.get(f"{api}/elections/{eid}").json()["contests"][rep]["ballot"]["form"] == "approve"
