@@ -121,3 +121,27 @@ def test_opening_is_refused_early_and_without_contests(sqlite_engine, manual_clo
     with pytest.raises(RuleViolation, match="without contests"):
         service.open_election(sqlite_engine, eid)
     assert sqlite_engine.get(service._uuid(eid), Election).status == "draft"
+
+
+def test_a_withdrawn_candidate_leaves_the_ballot_before_opening_only(sqlite_engine, manual_clock):
+    make_complex(sqlite_engine, {"101": 4})
+    eid = make_election(sqlite_engine, manual_clock)
+    chair = service.add_contest(sqlite_engine, eid, "chair", "Chair")["contest_id"]
+    kim = service.register_candidate(sqlite_engine, eid, chair, "Kim")["candidate_id"]
+    lee = service.register_candidate(sqlite_engine, eid, chair, "Lee")["candidate_id"]
+    assert service.describe(service.get_election(sqlite_engine, eid))["contests"][chair]["ballot"]["form"] == "choose"
+    service.withdraw_candidate(sqlite_engine, eid, chair, kim)
+    contest = service.describe(service.get_election(sqlite_engine, eid))["contests"][chair]
+    # one candidate left: the ballot becomes a yes/no approval of Lee
+    assert contest["ballot"] == {"form": "approve", "options": [lee], "max_choices": 1,
+                                 "blank": "each candidate not chosen counts as a 'no'"}
+    assert [c["name"] for c in contest["candidates"]] == ["Lee"]
+    before = sqlite_engine.position
+    with pytest.raises(InvalidInput):
+        service.withdraw_candidate(sqlite_engine, eid, chair, kim)
+    manual_clock.set(OPENS)
+    service.open_election(sqlite_engine, eid)
+    with pytest.raises(RuleViolation):
+        service.withdraw_candidate(sqlite_engine, eid, chair, lee)
+    assert [type(e).__name__ for _, e in sqlite_engine.log_events(before + 1)
+            if type(e).__module__.startswith("plugins.apartment_vote")] == ["Opened", "Frozen"]
