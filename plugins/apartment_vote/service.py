@@ -45,19 +45,14 @@ def kit(engine: Any) -> Any:
 
 # -- personal data ---------------------------------------------------------------------------
 
-def seal_contact(engine: Any, where: UUID, household: str, contact: str) -> Any:
-    """A household's phone or e-mail, sealed for the log with core privacy when it is there."""
-    privacy = getattr(engine, "privacy", None)
-    if privacy is None:
-        return contact
-    return privacy.seal(f"apartment-household:{where}:{household}", "contact", contact, where=where)
+def seal_contact(engine: Any, where: UUID, household: str, contact: str) -> dict[str, str]:
+    """A household's phone or e-mail sealed for the log (``core.privacy``), one subject per
+    household of the complex, so that forgetting a household erases its contact everywhere."""
+    return engine.privacy.seal(f"apartment-household:{where}:{household}", "contact", contact, where=where)
 
 
 def open_contact(engine: Any, where: UUID, value: Any) -> Any:
-    privacy = getattr(engine, "privacy", None)
-    if privacy is None or not isinstance(value, dict):
-        return value
-    return privacy.open(value, where=where)
+    return engine.privacy.open(value, where=where)
 
 
 # -- the roll file ---------------------------------------------------------------------------

@@ -244,3 +244,19 @@ def test_the_scheduler_opens_sends_codes_and_closes_on_time(sqlite_engine, manua
         f"apartment: voting closed and results recorded for election {eid}"]
     assert service.results(sqlite_engine, eid)["results"][c["rep101"]]["status"] == "not_elected"
     assert not [line for line in sqlite_engine.tick() if eid in line]
+
+
+def test_without_a_ledger_certificates_are_signed_with_an_instance_key(sqlite_engine, manual_clock, monkeypatch):
+    eid, c, k = setup_election(sqlite_engine, manual_clock)
+    manual_clock.set(OPENS)
+    service.open_election(sqlite_engine, eid)
+    manual_clock.set(CLOSES)
+    monkeypatch.delattr(sqlite_engine, "ledger")
+    service.close_election(sqlite_engine, eid)
+    assert service.get_election(sqlite_engine, eid).lottery["root_source"] == "ballots"
+    signed = certificates.certificate(sqlite_engine, eid, c["chair"])
+    assert signed["signature"]["format"] == "ed25519" and signed["certificate"]["ledger"] is None
+    key = certificates.public_key(sqlite_engine)["public_key"]
+    assert certificates.verify(signed, key)
+    assert not certificates.verify(signed, base64.b64encode(b"\0" * 32).decode())
+    assert retally(list(sqlite_engine.records())).ok
