@@ -150,7 +150,8 @@ def import_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = Fa
             again = sorted(set(households) & set(complex_.households))
             if again:
                 raise InvalidInput(f"Already on the roll: {', '.join(again[:10])}; use replace to load a new roll.")
-        sealed = {h: seal_contact(engine, where, h, c) for h, c in contacts.items()}
+        with engine.privacy.batch():  # keys durable before the events that hold the envelopes
+            sealed = {h: seal_contact(engine, where, h, c) for h, c in contacts.items()}
         complex_.import_roll(households, sealed, replace)
         return {**complex_summary(complex_), "imported": len(households)}
 
