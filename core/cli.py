@@ -168,6 +168,7 @@ def demo(db: str, if_empty: bool) -> None:
                     impl(engine=engine, progress=progress)
                 bar.update(1)
         engine.read_models.catch_up_all()
+        engine.ledger.checkpoint()  # the whole demo rests on a signed checkpoint
         click.echo(f"civic: demo loaded into {db}: {engine.position} events.")
 
 
