@@ -1,1 +1,99 @@
-"""budget_vote plugin."""
+"""budget_vote plugin: the district's participatory budget (주민참여예산제) with mobile voting."""
+
+from __future__ import annotations
+
+from core.hookspecs import hookimpl
+from core.records import Discrepancy, RetallyReport
+
+PLUGIN = "budget_vote"
+
+PERMISSIONS = {
+    "budget.view": ["anyone"],
+    "budget.vote": ["anyone"],  # the ballot credential, not a staff account, admits a voter
+    "budget.propose": ["resident", "proposer", "committee_member"],
+    "budget.manage": ["process_admin"],
+    "budget.screen": ["process_admin", "committee_member"],
+    "budget.paper_ballots": ["process_admin"],
+    "budget.tally": ["process_admin"],
+    "budget.view_embargoed": ["process_admin", "auditor"],
+    "budget.override": ["process_admin"],
+    "budget.validate": ["process_admin"],
+}
+
+
+@hookimpl
+def civic_register_aggregates():
+    from plugins.budget_vote.domain import Ballot, Cycle
+
+    return [Cycle, Ballot]
+
+
+@hookimpl
+def civic_register_read_models():
+    from plugins.budget_vote.readmodels import CycleSummaries, Receipts
+
+    return [CycleSummaries, Receipts]
+
+
+@hookimpl
+def civic_register_routes(engine):
+    from plugins.budget_vote.api import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def civic_register_commands(cli):
+    from plugins.budget_vote.cli import budget
+
+    cli.add_command(budget)
+
+
+@hookimpl
+def civic_register_permissions():
+    return PERMISSIONS
+
+
+@hookimpl
+def civic_audit_retally(records):
+    from plugins.budget_vote import replay
+
+    cycles = replay.collect(records)
+    if not cycles:
+        return None
+    problems: list[Discrepancy] = []
+    checked = 0
+    for cycle in cycles.values():
+        if cycle.result is None:
+            continue
+        checked += 1
+        position, recorded = cycle.result
+        if cycle.close_position is None or position < cycle.close_position:
+            problems.append(Discrepancy(position, f"{cycle.name}: a result was recorded before voting closed"))
+        for reason in replay.compare(recorded, replay.compute_result(cycle)):
+            problems.append(Discrepancy(position, f"{cycle.name}: {reason}"))
+        winners, override_problems = replay.final_winners(cycle)
+        problems += [Discrepancy(position, f"{cycle.name}: {p}") for p in override_problems]
+        if cycle.validated is not None:
+            v_position, validated = cycle.validated
+            if list(validated["winners"]) != winners:
+                problems.append(Discrepancy(v_position, f"{cycle.name}: published winners differ from the result "
+                                                        "after overrides"))
+            funded = sum(cycle.costs[p] for p in winners if p in cycle.costs)
+            if validated["funded_total"] != funded or funded > cycle.budget:
+                problems.append(Discrepancy(v_position, f"{cycle.name}: published funded total is wrong or over budget"))
+    return RetallyReport(plugin=PLUGIN, checked=checked, discrepancies=tuple(problems))
+
+
+@hookimpl
+def civic_load_demo(engine, progress):
+    from plugins.budget_vote.demo import load_demo
+
+    load_demo(engine, progress)
+
+
+@hookimpl
+def civic_tick(engine):
+    from plugins.budget_vote.service import close_due
+
+    return close_due(engine)

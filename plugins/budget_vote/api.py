@@ -1,0 +1,258 @@
+"""HTTP API of the participatory budget, under ``/api/budget``.
+
+Public: cycles, projects, published results (JSON and CSV open data), receipts. Residents: cast
+or replace a ballot. Proposers: submit proposals. Officials: open and configure cycles, screen,
+advance phases, enter paper ballots, tally, override with a reason, validate."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+import attrs
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+
+from core.errors import NotFound
+from core.http import EngineDep
+from plugins.budget_vote import service
+from plugins.budget_vote.readmodels import CycleSummaries
+
+TAGS = ["budget"]
+
+
+def actor_id(request: Request) -> str:
+    """Who is acting: the seam for core.identity's signed-in actor."""
+    return request.headers.get("x-civic-actor", "anonymous")
+
+
+# -- request bodies -------------------------------------------------------------------------------
+@attrs.define
+class BallotStyleIn:
+    kind: Literal["approval", "knapsack"] = "approval"
+    min_projects: int = 1
+    max_projects: int | None = None
+    cost_limit: int | None = None
+
+
+@attrs.define
+class RuleIn:
+    name: Literal["greedy", "equal-shares"] = "greedy"
+    satisfaction: Literal["cost", "cardinality"] = "cost"
+    completion: Literal["none", "add1", "greedy", "add1-greedy"] = "add1-greedy"
+    increment_percent: int = 1
+
+
+@attrs.define
+class CycleIn:
+    name: str
+    budget: int
+    scope: str = "district"
+    voting_opens: str | None = None
+    voting_closes: str | None = None
+    ballot_style: BallotStyleIn | None = None
+    rule: RuleIn | None = None
+    last_vote_counts: bool = True
+
+
+@attrs.define
+class SettingsIn:
+    ballot_style: BallotStyleIn | None = None
+    rule: RuleIn | None = None
+    last_vote_counts: bool | None = None
+
+
+@attrs.define
+class ProposalIn:
+    title: str
+    dong: str
+    category: str
+    proposer: str
+    description: str = ""
+    proposer_role: Literal["resident", "council_member"] = "resident"
+
+
+@attrs.define
+class ScreeningIn:
+    feasible: bool
+    reason: str
+    cost: int | None = None
+
+
+@attrs.define
+class PhaseIn:
+    to: Literal["screening", "voting", "tallying"]
+
+
+@attrs.define
+class BallotIn:
+    voter: str
+    choice: list[str]
+
+
+@attrs.define
+class PaperBallotIn:
+    voter: str
+    choice: list[str]
+
+
+@attrs.define
+class OverrideIn:
+    action: Literal["fund", "unfund"]
+    project_id: str
+    reason: str
+
+
+def _dict(value: Any) -> dict[str, Any] | None:
+    return None if value is None else attrs.asdict(value)
+
+
+def cycle_view(cycle: Any) -> dict[str, Any]:
+    return {"id": str(cycle.id), "name": cycle.name, "budget": cycle.budget, "scope": cycle.scope,
+            "phase": cycle.phase, "voting_opens": cycle.voting_opens, "voting_closes": cycle.voting_closes,
+            "ballot_style": cycle.ballot_style, "rule": cycle.rule, "last_vote_counts": cycle.last_vote_counts,
+            "proposals": [{"project_id": pid, **p} for pid, p in cycle.proposals.items()],
+            "result_validated": cycle.phase == "published"}
+
+
+# -- public -------------------------------------------------------------------------------------------
+@get("/api/budget/cycles", sync_to_thread=True, tags=TAGS, summary="Budget cycles")
+def list_cycles(engine: EngineDep) -> dict[str, Any]:
+    return CycleSummaries.cycles(engine.read_models.get("budget.cycles").state)
+
+
+@get("/api/budget/cycles/{cycle_id:uuid}", sync_to_thread=True, tags=TAGS, summary="A cycle with its proposals")
+def show_cycle(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+    return cycle_view(service.get_cycle(engine, cycle_id))
+
+
+@get("/api/budget/cycles/{cycle_id:uuid}/projects", sync_to_thread=True, tags=TAGS,
+     summary="Projects on the ballot, with their costs")
+def list_projects(cycle_id: FromPath[UUID], engine: EngineDep) -> list[dict[str, Any]]:
+    cycle = service.get_cycle(engine, cycle_id)
+    return [{"project_id": pid, "title": cycle.proposals[pid]["title"], "description": cycle.proposals[pid]["description"],
+             "dong": cycle.proposals[pid]["dong"], "category": cycle.proposals[pid]["category"], "cost": cost}
+            for pid, cost in cycle.ballot_costs.items()]
+
+
+@get("/api/budget/cycles/{cycle_id:uuid}/results", sync_to_thread=True, tags=TAGS,
+     summary="Published result (409 while embargoed)")
+def public_results(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+    return service.public_result(service.get_cycle(engine, cycle_id))
+
+
+@get("/api/budget/cycles/{cycle_id:uuid}/results.csv", sync_to_thread=True, tags=TAGS,
+     summary="Published result as CSV open data", media_type="text/csv")
+def public_results_csv(cycle_id: FromPath[UUID], engine: EngineDep) -> Response[str]:
+    body = service.open_data_csv(service.get_cycle(engine, cycle_id))
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="budget-{cycle_id}.csv"'})
+
+
+@get("/api/budget/receipts/{code:str}", sync_to_thread=True, tags=TAGS, summary="Check a ballot receipt")
+def check_receipt(code: FromPath[str], engine: EngineDep) -> dict[str, Any]:
+    code = code.strip().upper()
+    entry = engine.read_models.get("budget.receipts").state.get(code)
+    if entry is None or code.startswith("_"):
+        raise NotFound("No ballot with this tracking code.")
+    cycle = service.get_cycle(engine, entry["cycle_id"])
+    status = "superseded" if entry["superseded_at"] else "recorded"
+    counted = None
+    if cycle.result is not None:
+        close = cycle.result["inputs"]["close_position"]
+        counted = entry["superseded_at"] is None and entry["position"] <= close
+    return {"tracking_code": code, "cycle_id": entry["cycle_id"], "status": status, "channel": entry["channel"],
+            "position": entry["position"], "counted": counted}
+
+
+# -- residents and proposers ----------------------------------------------------------------------------
+@post("/api/budget/cycles/{cycle_id:uuid}/ballot", sync_to_thread=True, tags=TAGS,
+      summary="Cast or replace a ballot; returns the receipt")
+def cast(cycle_id: FromPath[UUID], data: JSONBody[BallotIn], engine: EngineDep) -> dict[str, Any]:
+    voter = service.voter_pseudonym(engine, cycle_id, data.voter)
+    receipt = service.cast_ballot(engine, cycle_id, voter=voter, choice=data.choice, channel="mobile")
+    receipt.pop("position")
+    return receipt
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/proposals", sync_to_thread=True, tags=TAGS, summary="Submit a proposal")
+def propose(cycle_id: FromPath[UUID], data: JSONBody[ProposalIn], engine: EngineDep) -> dict[str, Any]:
+    pid = service.submit_proposal(engine, cycle_id, title=data.title, description=data.description, dong=data.dong,
+                                  category=data.category, proposer=data.proposer, proposer_role=data.proposer_role)
+    return {"project_id": pid}
+
+
+# -- officials --------------------------------------------------------------------------------------
+@post("/api/budget/cycles", sync_to_thread=True, tags=TAGS, summary="Open a budget cycle")
+def open_cycle(request: Request, data: JSONBody[CycleIn], engine: EngineDep) -> dict[str, Any]:
+    cycle = service.open_cycle(engine, name=data.name, budget=data.budget, scope=data.scope,
+                               voting_opens=data.voting_opens, voting_closes=data.voting_closes,
+                               ballot_style=_dict(data.ballot_style), rule=_dict(data.rule),
+                               last_vote_counts=data.last_vote_counts, by=actor_id(request))
+    return cycle_view(cycle)
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/settings", sync_to_thread=True, tags=TAGS,
+      summary="Change the ballot style, winner rule or vote replacement (before voting)")
+def change_settings(request: Request, cycle_id: FromPath[UUID], data: JSONBody[SettingsIn],
+                    engine: EngineDep) -> dict[str, Any]:
+    cycle = service.configure(engine, cycle_id, ballot_style=_dict(data.ballot_style), rule=_dict(data.rule),
+                              last_vote_counts=data.last_vote_counts, by=actor_id(request))
+    return cycle_view(cycle)
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/proposals/{project_id:str}/screening", sync_to_thread=True, tags=TAGS,
+      summary="Screen a proposal: feasibility, cost in won, reason")
+def screen(request: Request, cycle_id: FromPath[UUID], project_id: FromPath[str], data: JSONBody[ScreeningIn],
+           engine: EngineDep) -> dict[str, Any]:
+    service.screen(engine, cycle_id, project_id, feasible=data.feasible, cost=data.cost, reason=data.reason,
+                   by=actor_id(request))
+    return {"project_id": project_id, "feasible": data.feasible, "cost": data.cost}
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/phase", sync_to_thread=True, tags=TAGS, summary="Advance to the next phase")
+def advance(request: Request, cycle_id: FromPath[UUID], data: JSONBody[PhaseIn], engine: EngineDep) -> dict[str, Any]:
+    return cycle_view(service.advance(engine, cycle_id, data.to, by=actor_id(request)))
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/paper-ballots", sync_to_thread=True, tags=TAGS,
+      summary="Enter a paper or booth ballot (marked as such)")
+def paper_ballot(request: Request, cycle_id: FromPath[UUID], data: JSONBody[PaperBallotIn],
+                 engine: EngineDep) -> dict[str, Any]:
+    voter = service.voter_pseudonym(engine, cycle_id, data.voter)
+    receipt = service.cast_ballot(engine, cycle_id, voter=voter, choice=data.choice, channel="paper",
+                                  entered_by=actor_id(request))
+    receipt.pop("position")
+    return receipt
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/tally", sync_to_thread=True, tags=TAGS,
+      summary="Compute the result of a closed cycle (embargoed until validated)")
+def tally(request: Request, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+    service.tally(engine, cycle_id, by=actor_id(request))
+    return service.result_view(service.get_cycle(engine, cycle_id))
+
+
+@get("/api/budget/cycles/{cycle_id:uuid}/result", sync_to_thread=True, tags=TAGS,
+     summary="The computed result, embargoed or not (officials)")
+def embargoed_result(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+    return service.result_view(service.get_cycle(engine, cycle_id))
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/overrides", sync_to_thread=True, tags=TAGS,
+      summary="Fund or unfund a project against the computed result, with a written reason")
+def override(request: Request, cycle_id: FromPath[UUID], data: JSONBody[OverrideIn], engine: EngineDep) -> dict[str, Any]:
+    winners = service.override(engine, cycle_id, action=data.action, project_id=data.project_id, reason=data.reason,
+                               by=actor_id(request))
+    return {"winners": winners}
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/validation", sync_to_thread=True, tags=TAGS,
+      summary="Validate the result: it is published")
+def validate(request: Request, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+    service.validate(engine, cycle_id, by=actor_id(request))
+    return service.public_result(service.get_cycle(engine, cycle_id))
+
+
+ROUTES = [list_cycles, show_cycle, list_projects, public_results, public_results_csv, check_receipt, cast, propose,
+          open_cycle, change_settings, screen, advance, paper_ballot, tally, embargoed_result, override, validate]

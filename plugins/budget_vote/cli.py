@@ -1,0 +1,145 @@
+"""``civic budget ...`` commands."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+import click
+
+from core.cli import db_option, echo_json, json_option, open_engine
+from core.errors import CivicError
+from plugins.budget_vote import rules, service
+from plugins.budget_vote.readmodels import CycleSummaries
+
+
+def operator() -> str:
+    """Who runs the command: the seam for core.identity's local operator."""
+    return f"operator:{getpass.getuser()}"
+
+
+@click.group("budget")
+def budget() -> None:
+    """Participatory budget (주민참여예산): cycles, ballots, winners, Pabulib files."""
+
+
+@budget.command("list")
+@db_option
+@json_option
+def list_cycles(db: str, as_json: bool) -> None:
+    """List budget cycles."""
+    with open_engine(db) as engine:
+        cycles = CycleSummaries.cycles(engine.read_models.get("budget.cycles").state)
+        if as_json:
+            echo_json(cycles)
+            return
+        for cid, c in cycles.items():
+            click.echo(f"{cid}  {c['phase']:<10} {c['budget']:>15,} won  {c['voters']:>7} voters  {c['name']}")
+
+
+@budget.command("import-pb")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Cycle name (default: the file's instance name).")
+@click.option("--rule", type=click.Choice(rules.RULE_NAMES), help="Winner rule (default: the file's rule).")
+@json_option
+def import_pb(db: str, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
+    """Import a Pabulib approval FILE as a closed cycle with its result computed (embargoed)."""
+    with open_engine(db) as engine:
+        cycle = service.import_pb(engine, file.read_text(encoding="utf-8"), name=name, by=operator(),
+                                  rule={"name": rule} if rule else None)
+        view = service.result_view(cycle)
+        if as_json:
+            echo_json(view)
+        else:
+            click.echo(f"imported {cycle.name} as {cycle.id}: {view['inputs']['ballots_counted']} ballots, "
+                       f"winners {', '.join(view['winners'])} ({view['funded_total']:,} won); awaiting validation")
+
+
+@budget.command("export-pb")
+@db_option
+@click.argument("cycle")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
+def export_pb(db: str, cycle: str, output: Path | None) -> None:
+    """Export the counted ballots of CYCLE (id or name) as a Pabulib file."""
+    with open_engine(db) as engine:
+        text = service.export_pb(engine, service.find_cycle(engine, cycle).id)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@budget.command("tally")
+@click.option("--pb", "pb_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A Pabulib file (approval or cumulative).")
+@click.option("--rule", type=click.Choice(rules.RULE_NAMES), default="greedy", show_default=True)
+@click.option("--satisfaction", type=click.Choice(rules.SATISFACTIONS), default="cost", show_default=True)
+@click.option("--completion", type=click.Choice(rules.COMPLETIONS), default="add1-greedy", show_default=True,
+              help="Completion after equal shares.")
+@json_option
+def tally_pb(pb_file: Path, rule: str, satisfaction: str, completion: str, as_json: bool) -> None:
+    """Compute the winners of a Pabulib file directly (nothing is stored)."""
+    try:
+        result = service.tally_pb(pb_file.read_text(encoding="utf-8"),
+                                  rules.WinnerRule(rule, satisfaction, completion))
+    except CivicError as exc:
+        raise click.ClickException(f"{exc.title}: {exc.detail}") from None
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"{result['instance']}: {result['voters']} voters, budget {result['budget']:,}")
+    click.echo(f"winners ({rule}): {', '.join(result['winners'])}; funded {result['funded_total']:,}")
+
+
+@budget.command("results")
+@db_option
+@click.argument("cycle")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+def results(db: str, cycle: str, fmt: str) -> None:
+    """Open data: the published result of CYCLE as JSON or CSV."""
+    with open_engine(db) as engine:
+        c = service.find_cycle(engine, cycle)
+        if fmt == "csv":
+            click.echo(service.open_data_csv(c), nl=False)
+        else:
+            click.echo(json.dumps(service.public_result(c), ensure_ascii=False, indent=2))
+
+
+@budget.command("advance")
+@db_option
+@click.argument("cycle")
+@click.argument("to", type=click.Choice(["screening", "voting", "tallying"]))
+def advance(db: str, cycle: str, to: str) -> None:
+    """Move CYCLE to its next phase."""
+    with open_engine(db) as engine:
+        c = service.advance(engine, service.find_cycle(engine, cycle).id, to, by=operator())
+        click.echo(f"{c.name}: {c.phase}")
+
+
+@budget.command("compute")
+@db_option
+@click.argument("cycle")
+@json_option
+def compute(db: str, cycle: str, as_json: bool) -> None:
+    """Compute and record the result of a closed CYCLE (embargoed until validated)."""
+    with open_engine(db) as engine:
+        c = service.find_cycle(engine, cycle)
+        service.tally(engine, c.id, by=operator())
+        view = service.result_view(service.get_cycle(engine, c.id))
+        if as_json:
+            echo_json(view)
+        else:
+            click.echo(f"{view['name']}: winners {', '.join(view['winners'])} ({view['funded_total']:,} won); "
+                       "embargoed until validated")
+
+
+@budget.command("validate")
+@db_option
+@click.argument("cycle")
+def validate(db: str, cycle: str) -> None:
+    """Validate the computed result of CYCLE: it is published."""
+    with open_engine(db) as engine:
+        c = service.validate(engine, service.find_cycle(engine, cycle).id, by=operator())
+        click.echo(f"{c.name}: published; winners {', '.join(c.winners)}")
