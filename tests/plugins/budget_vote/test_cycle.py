@@ -1,0 +1,202 @@
+"""The cycle: phases, proposals, screening, ballots, result, embargo, overrides, audit."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import InvalidInput, RuleViolation
+from plugins.budget_vote import civic_audit_retally, replay, service
+from tests.plugins.budget_vote.support import ADMIN, voting_cycle, vote
+
+
+def test_a_cycle_from_proposal_to_published(engine):
+    cycle = voting_cycle(engine)
+    assert cycle.phase == "voting" and set(cycle.ballot_costs) == {"1", "2", "3", "4"}
+    for i in range(3):
+        vote(engine, cycle.id, f"v{i}", ["1", "3"])
+    vote(engine, cycle.id, "v3", ["2"])
+    vote(engine, cycle.id, "paper-1", ["2", "4"], channel="paper", entered_by=ADMIN)
+    service.advance(engine, cycle.id, "tallying", by=ADMIN)
+    result = service.tally(engine, cycle.id, by=ADMIN)
+    assert result["votes"] == {"1": 3, "2": 2, "3": 3, "4": 1}
+    # greedy by votes: 1 (60M) and 3 (30M) fund 90M; 2 (50M) does not fit; 4 (20M) does not fit
+    assert result["winners"] == ["1", "3"] and result["funded_total"] == 90_000_000
+    assert result["inputs"]["ballots_by_channel"] == {"mobile": 4, "paper": 1}
+    assert result["rule"]["name"] == "greedy" and result["inputs"]["budget"] == 100_000_000
+    with pytest.raises(RuleViolation, match="embargoed"):
+        service.public_result(service.get_cycle(engine, cycle.id))
+    service.validate(engine, cycle.id, by=ADMIN)
+    published = service.public_result(service.get_cycle(engine, cycle.id))
+    assert published["winners"] == ["1", "3"] and published["validated_by"] == ADMIN
+    report = civic_audit_retally(list(engine.records()))
+    assert report.ok and report.checked == 1
+
+
+def test_phases_are_refused_out_of_order(sqlite_engine):
+    engine = sqlite_engine
+    cycle = service.open_cycle(engine, name="c", budget=10, by=ADMIN)
+    with pytest.raises(RuleViolation, match="next phase is screening, not voting"):
+        service.advance(engine, cycle.id, "voting", by=ADMIN)
+    with pytest.raises(RuleViolation, match="no proposals"):
+        service.advance(engine, cycle.id, "screening", by=ADMIN)
+    pid = service.submit_proposal(engine, cycle.id, title="t", dong="d", category="c", proposer="p")
+    service.advance(engine, cycle.id, "screening", by=ADMIN)
+    with pytest.raises(RuleViolation, match="not screened"):
+        service.advance(engine, cycle.id, "voting", by=ADMIN)
+    with pytest.raises(RuleViolation, match="in the screening phase"):
+        service.submit_proposal(engine, cycle.id, title="late", dong="d", category="c", proposer="p")
+    with pytest.raises(RuleViolation, match="validating"):
+        service.advance(engine, cycle.id, "published", by=ADMIN)
+    with pytest.raises(InvalidInput, match="whole budget"):
+        service.screen(engine, cycle.id, pid, feasible=True, cost=11, reason="too dear", by=ADMIN)
+    with pytest.raises(InvalidInput, match="reason"):
+        service.screen(engine, cycle.id, pid, feasible=True, cost=5, reason="  ", by=ADMIN)
+    assert service.get_cycle(engine, cycle.id).phase == "screening"
+
+
+@pytest.mark.parametrize(("style", "choice", "rule"), [
+    ({"kind": "approval", "min_projects": 2}, ["1"], "min-projects"),
+    ({"kind": "approval", "max_projects": 2}, ["1", "2", "3"], "max-projects"),
+    ({"kind": "knapsack"}, ["1", "2"], "knapsack-limit"),  # 110M > 100M budget
+    ({"kind": "knapsack", "cost_limit": 70_000_000}, ["2", "4", "3"], "knapsack-limit"),
+    ({"kind": "approval"}, ["1", "1"], "no-duplicates"),
+    ({"kind": "approval"}, ["X"], "projects-on-ballot"),  # screened infeasible: not on the ballot
+])
+def test_a_ballot_breaking_the_rule_is_refused_naming_it(sqlite_engine, style, choice, rule):
+    cycle = voting_cycle(sqlite_engine, ballot_style=style)
+    before = sqlite_engine.position
+    with pytest.raises(InvalidInput) as refused:
+        vote(sqlite_engine, cycle.id, "v", choice)
+    assert refused.value.extra["rule"] == rule
+    assert sqlite_engine.position == before
+
+
+def test_knapsack_within_the_per_voter_limit_is_accepted(sqlite_engine):
+    cycle = voting_cycle(sqlite_engine, ballot_style={"kind": "knapsack", "cost_limit": 70_000_000})
+    assert vote(sqlite_engine, cycle.id, "v", ["2", "4"])["choice"] == ["2", "4"]
+
+
+def test_last_vote_counts_until_close(sqlite_engine):
+    engine = sqlite_engine
+    cycle = voting_cycle(engine)
+    first = vote(engine, cycle.id, "v", ["1"])
+    second = vote(engine, cycle.id, "v", ["2"])
+    assert second["replaced"] and first["tracking_code"] != second["tracking_code"]
+    service.advance(engine, cycle.id, "tallying", by=ADMIN)
+    with pytest.raises(RuleViolation, match="tallying phase"):
+        vote(engine, cycle.id, "v", ["3"])
+    result = service.tally(engine, cycle.id, by=ADMIN)
+    assert result["votes"]["1"] == 0 and result["votes"]["2"] == 1
+    receipts = engine.read_models.get("budget.receipts").state
+    assert receipts[first["tracking_code"]]["superseded_at"] == second["position"]
+
+
+def test_a_vote_cannot_be_replaced_when_the_cycle_says_so(sqlite_engine):
+    cycle = voting_cycle(sqlite_engine, last_vote_counts=False)
+    vote(sqlite_engine, cycle.id, "v", ["1"])
+    with pytest.raises(RuleViolation, match="already voted"):
+        vote(sqlite_engine, cycle.id, "v", ["2"])
+
+
+def test_paper_ballots_need_the_official_and_are_marked(sqlite_engine):
+    cycle = voting_cycle(sqlite_engine)
+    with pytest.raises(InvalidInput, match="official"):
+        vote(sqlite_engine, cycle.id, "p", ["1"], channel="paper")
+    receipt = vote(sqlite_engine, cycle.id, "p", ["1"], channel="paper", entered_by=ADMIN)
+    log = service.cycle_log(sqlite_engine, cycle.id)
+    assert [c.channel for c in log.casts] == ["paper"] and receipt["channel"] == "paper"
+
+
+def test_a_ballot_saved_after_the_close_is_not_counted_and_the_voter_is_told(sqlite_engine, monkeypatch):
+    engine = sqlite_engine
+    cycle = voting_cycle(engine)
+    real_get = service.get_cycle
+    calls = {"n": 0}
+
+    def racing_get(engine_, cycle_id):
+        # the first load (the phase check) happens before an official closes voting
+        calls["n"] += 1
+        loaded = real_get(engine_, cycle_id)
+        if calls["n"] == 1:
+            service.advance(engine_, cycle_id, "tallying", by=ADMIN)
+        return loaded
+
+    monkeypatch.setattr(service, "get_cycle", racing_get)
+    with pytest.raises(RuleViolation, match="not counted"):
+        vote(engine, cycle.id, "late", ["1"])
+    monkeypatch.undo()
+    result = service.tally(engine, cycle.id, by=ADMIN)
+    assert result["inputs"]["ballots_counted"] == 0
+
+
+def test_override_needs_a_reason_and_keeps_the_budget(sqlite_engine):
+    engine = sqlite_engine
+    cycle = voting_cycle(engine)
+    vote(engine, cycle.id, "a", ["1", "3"])
+    service.advance(engine, cycle.id, "tallying", by=ADMIN)
+    service.tally(engine, cycle.id, by=ADMIN)
+    with pytest.raises(InvalidInput, match="written reason"):
+        service.override(engine, cycle.id, action="unfund", project_id="3", reason="no", by=ADMIN)
+    with pytest.raises(InvalidInput, match="over the budget"):
+        service.override(engine, cycle.id, action="fund", project_id="2", reason="the council insists on it", by=ADMIN)
+    winners = service.override(engine, cycle.id, action="unfund", project_id="3",
+                               reason="site unavailable after land survey", by=ADMIN)
+    assert winners == ["1"]  # 3 unfunded
+    assert service.override(engine, cycle.id, action="fund", project_id="4",
+                            reason="replaces project 3 in the same dong", by=ADMIN) == ["1", "4"]
+    service.validate(engine, cycle.id, by=ADMIN)
+    published = service.public_result(service.get_cycle(engine, cycle.id))
+    assert sorted(published["computed_winners"]) == ["1", "3"] and published["winners"] == ["1", "4"]
+    assert [o["action"] for o in published["overrides"]] == ["unfund", "fund"]
+    assert civic_audit_retally(list(engine.records())).ok
+
+
+def test_the_audit_names_a_tampered_result(sqlite_engine):
+    engine = sqlite_engine
+    cycle = voting_cycle(engine)
+    vote(engine, cycle.id, "a", ["1", "3"])
+    vote(engine, cycle.id, "b", ["2"])
+    service.advance(engine, cycle.id, "tallying", by=ADMIN)
+    service.tally(engine, cycle.id, by=ADMIN)
+    service.validate(engine, cycle.id, by=ADMIN)
+    records = list(engine.records())
+    computed = next(r for r in records if r.topic == replay.cycle_topic("ResultComputed"))
+    computed.payload["winners"] = ["2", "3"]
+    report = civic_audit_retally(records)
+    assert not report.ok
+    assert report.discrepancies[0].position == computed.position
+    assert "winners differ" in report.discrepancies[0].reason
+    # a ballot dropped from the export changes the recount too
+    records = [r for r in engine.records() if not (r.topic == replay.ballot_topic("Cast") and r.payload["voter"] == "b")]
+    reasons = " ".join(d.reason for d in civic_audit_retally(records).discrepancies)
+    assert "inputs differ" in reasons and "votes differ" in reasons
+
+
+def test_settings_change_only_before_voting(sqlite_engine):
+    engine = sqlite_engine
+    cycle = service.open_cycle(engine, name="s", budget=100, by=ADMIN)
+    service.configure(engine, cycle.id, rule={"name": "equal-shares"}, ballot_style={"kind": "knapsack"}, by=ADMIN)
+    with pytest.raises(InvalidInput, match="Unknown winner rule"):
+        service.configure(engine, cycle.id, rule={"name": "borda"}, by=ADMIN)
+    c = service.get_cycle(engine, cycle.id)
+    assert c.rule["name"] == "equal-shares" and c.ballot_style["kind"] == "knapsack"
+    voting = voting_cycle(engine, name="v")
+    with pytest.raises(RuleViolation, match="voting phase"):
+        service.configure(engine, voting.id, rule={"name": "greedy"}, by=ADMIN)
+
+
+def test_tick_closes_voting_after_its_deadline(sqlite_engine, manual_clock):
+    engine = sqlite_engine
+    cycle = service.open_cycle(engine, name="timed", budget=100, by=ADMIN,
+                               voting_opens="2016-05-01T00:00:00+00:00", voting_closes="2016-05-31T15:00:00+00:00")
+    service.submit_proposal(engine, cycle.id, title="t", dong="d", category="c", proposer="p")
+    service.advance(engine, cycle.id, "screening", by=ADMIN)
+    service.screen(engine, cycle.id, "1", feasible=True, cost=50, reason="ok", by=ADMIN)
+    service.advance(engine, cycle.id, "voting", by=ADMIN)
+    from datetime import datetime, timezone
+    manual_clock.set(datetime(2016, 5, 31, 14, 0, tzinfo=timezone.utc))
+    assert engine.tick() == []
+    manual_clock.set(datetime(2016, 5, 31, 16, 0, tzinfo=timezone.utc))
+    assert engine.tick() == ["budget: voting closed in timed"]
+    assert engine.tick() == []
+    assert service.get_cycle(engine, cycle.id).phase == "tallying"
