@@ -7,7 +7,6 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import attrs
 
@@ -131,34 +130,31 @@ def parse(text: str) -> PbElection:
     return election
 
 
-def _cell(value: Any) -> str:
-    text = str(value)
-    if ";" in text or "\n" in text:
-        raise InvalidInput(f"Pabulib: the value {text!r} contains ';' or a line break.")
-    return text
-
-
 def render(election: PbElection) -> str:
-    """Write a ``.pb`` file. ``num_projects``, ``num_votes``, ``budget`` and ``vote_type`` are
-    always taken from the election itself."""
+    """Write a ``.pb`` file (values holding ``;`` are quoted, as csv readers expect).
+    ``num_projects`` and ``num_votes`` are always taken from the election itself."""
     meta = dict(election.meta)
     meta["num_projects"] = str(len(election.projects))
     meta["num_votes"] = str(len(election.votes))
     meta.setdefault("vote_type", "approval")
-    out = ["META", "key;value"]
-    out += [f"{_cell(k)};{_cell(v)}" for k, v in meta.items()]
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\n")
+    w.writerow(["META"])
+    w.writerow(["key", "value"])
+    w.writerows([k, v] for k, v in meta.items())
     extra_p = sorted({k for p in election.projects for k in p.fields})
-    out += ["PROJECTS", ";".join(["project_id", "cost", *extra_p])]
+    w.writerow(["PROJECTS"])
+    w.writerow(["project_id", "cost", *extra_p])
     for p in election.projects:
-        out.append(";".join(_cell(x) for x in [p.project_id, p.cost, *(p.fields.get(k, "None") for k in extra_p)]))
+        w.writerow([p.project_id, p.cost, *(p.fields.get(k, "None") for k in extra_p)])
     cumulative = meta["vote_type"] == "cumulative"
     extra_v = sorted({k for v in election.votes for k in v.fields})
-    out += ["VOTES", ";".join(["voter_id", "vote", *(["points"] if cumulative else []), *extra_v])]
+    w.writerow(["VOTES"])
+    w.writerow(["voter_id", "vote", *(["points"] if cumulative else []), *extra_v])
     for v in election.votes:
         chosen = list(v.points)
         cells = [v.voter_id, ",".join(chosen)]
         if cumulative:
             cells.append(",".join(str(v.points[p]) for p in chosen))
-        cells += [v.fields.get(k, "None") for k in extra_v]
-        out.append(";".join(_cell(c) for c in cells))
-    return "\n".join(out) + "\n"
+        w.writerow([*cells, *(v.fields.get(k, "None") for k in extra_v)])
+    return out.getvalue()
