@@ -37,7 +37,8 @@ PAPER_VOTERS = 240
 CHANGED_MIND = 120
 
 
-def load_demo(engine: Engine, progress: Callable[[str], None]) -> None:
+def load_demo(engine: Engine, progress: Callable[[str], None], *, scale: float = 1.0) -> None:
+    """``scale`` shrinks the number of voters (for tests); the cycle itself stays as planned."""
     progress("budget: 2016 district cycle")
     rnd = random.Random(2016)
     cycle = service.open_cycle(engine, name=CYCLE_NAME, budget=BUDGET, scope="중구 (district)",
@@ -68,14 +69,15 @@ def load_demo(engine: Engine, progress: Callable[[str], None]) -> None:
             picked.add(rnd.choices(ids, weights)[0])
         return sorted(picked, key=int)
 
-    for n in range(MOBILE_VOTERS):
+    mobile, changed, paper = (max(1, int(k * scale)) for k in (MOBILE_VOTERS, CHANGED_MIND, PAPER_VOTERS))
+    for n in range(mobile):
         voter = service.voter_pseudonym(engine, cid, f"resident-{n:05d}")
         service.cast_ballot(engine, cid, voter=voter, choice=choice(), channel="mobile")
-    for n in range(CHANGED_MIND):
-        voter = service.voter_pseudonym(engine, cid, f"resident-{rnd.randrange(MOBILE_VOTERS):05d}")
+    for n in range(changed):
+        voter = service.voter_pseudonym(engine, cid, f"resident-{rnd.randrange(mobile):05d}")
         service.cast_ballot(engine, cid, voter=voter, choice=choice(), channel="mobile")
     progress("budget: paper ballots from the dong offices")
-    for n in range(PAPER_VOTERS):
+    for n in range(paper):
         voter = service.voter_pseudonym(engine, cid, f"paper-{n:05d}")
         service.cast_ballot(engine, cid, voter=voter, choice=choice(), channel="paper", entered_by=ADMIN)
 
