@@ -8,8 +8,9 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
+from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
@@ -23,6 +24,10 @@ from core.instance import InstanceSecrets
 from core.notify import FallbackNotifierPlugin, Notification as Message, OutboxFileNotifier
 from core.records import LogRecord
 from core.sidestore import SideStore
+
+if TYPE_CHECKING:
+    from core.identity import Identity
+    from core.privacy import PersonalData
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -231,6 +236,20 @@ class Engine(Application):
     def send_notification(self, message: Message) -> str:
         return self.pm.hook.civic_send_notification(notification=message)
 
+    @cached_property
+    def identity(self) -> Identity:
+        """Permissions, staff accounts, sign-in and tokens (``core.identity``)."""
+        from core.identity import Identity
+
+        return Identity(self)
+
+    @cached_property
+    def privacy(self) -> PersonalData:
+        """Sealing, opening and erasing personal data (``core.privacy``)."""
+        from core.privacy import PersonalData
+
+        return PersonalData(self)
+
     # -- life cycle ----------------------------------------------------------------------
     def tick(self) -> list[str]:
         return [line for lines in self.pm.hook.civic_tick(engine=self) for line in lines or ()]
@@ -239,4 +258,6 @@ class Engine(Application):
         read_models = getattr(self, "read_models", None)
         if read_models is not None:
             read_models.flush()
+        if "privacy" in self.__dict__:
+            self.privacy.close()
         super().close()

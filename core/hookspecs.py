@@ -57,7 +57,8 @@ def civic_register_read_models() -> Sequence[type[ReadModel]]:
 
 @hookspec
 def civic_register_permissions() -> dict[str, Iterable[str]]:
-    """Return the plugin's permissions, each mapped to the roles that hold it."""
+    """Return the plugin's permissions (``"plugin.action"``), each mapped to the roles that hold
+    it: ``core.identity.Role`` values, or ``ANYONE`` / ``SIGNED_IN``."""
 
 
 @hookspec

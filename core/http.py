@@ -11,12 +11,16 @@ from http import HTTPStatus
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
 from core.engine import Engine
 from core.errors import CivicError
+from core.identity import provide_actor, required_permissions
+from core.identity_api import IDENTITY_ROUTES
 from core.plugins import describe
 
 PROBLEM = "application/problem+json"
@@ -31,7 +35,10 @@ def problem_response(status: int, title: str, detail: str, **extra: Any) -> Resp
 
 
 def _civic_error(_: Request, exc: CivicError) -> Response[dict[str, Any]]:
-    return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+    response = problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="civic"'
+    return response
 
 
 def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
@@ -70,16 +77,31 @@ def plugins_list(engine: EngineDep) -> list[dict[str, Any]]:
     return describe(engine.pm)
 
 
-CORE_ROUTES: list[Any] = [healthz, plugins_list]
+CORE_ROUTES: list[Any] = [healthz, plugins_list, *IDENTITY_ROUTES]
+
+
+def check_permissions(app: Litestar, engine: Engine) -> None:
+    """Refuse to start when a route's guard names a permission nobody registered."""
+    registry = engine.identity.permissions
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            for name in required_permissions(handler):
+                if name not in registry:
+                    raise RuntimeError(f"route {route.path} requires unregistered permission {name!r}; "
+                                       "declare it in civic_register_permissions()")
 
 
 def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
     handlers: list[Any] = list(CORE_ROUTES)
     for group in engine.pm.hook.civic_register_routes(engine=engine):
         handlers.extend(group or ())
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
-        dependencies={"engine": Provide(lambda: engine, use_cache=True, sync_to_thread=False)},
+        state=State({"engine": engine}),
+        dependencies={
+            "engine": Provide(lambda: engine, use_cache=True, sync_to_thread=False),
+            "actor": Provide(provide_actor),
+        },
         exception_handlers={
             CivicError: _civic_error,
             ValidationException: _validation_error,
@@ -87,6 +109,10 @@ def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
             Exception: _unexpected,
         },
         openapi_config=OpenAPIConfig(
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer",
+                                         description="A token from POST /api/auth/token")}),
+            security=[{"bearer": []}, {}],  # which routes need it depends on their permission
             title="civic",
             version="0.1.0",
             description="Participation engine: participatory budget, apartment elections, "
@@ -94,3 +120,6 @@ def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
         ),
         debug=debug,
     )
+    check_permissions(app, engine)
+    _ = engine.privacy  # opened before requests arrive, not by two of them at once
+    return app

@@ -38,8 +38,11 @@ def pg_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path, monkeypatch) -> str:
     """A fresh, empty store: a SQLite file, or a new database on the test PostgreSQL server."""
+    # files that belong with a PostgreSQL store (secrets, key store) go under CIVIC_HOME: keep
+    # them per test, not in ./var where the next run would find them
+    monkeypatch.setenv("CIVIC_HOME", str(tmp_path / "home"))
     if request.param == "sqlite":
         return str(tmp_path / "civic.db")
     server: PostgresServer = request.getfixturevalue("pg_server")

@@ -9,10 +9,12 @@ import click
 from litestar import get, post
 from litestar.params import FromPath, JSONBody
 
+from core.cli import authorized
 from core.domain import CivicAggregate, event
-from core.http import EngineDep
 from core.errors import InvalidInput, RuleViolation
 from core.hookspecs import hookimpl
+from core.http import EngineDep
+from core.identity import ANYONE, Actor, ActorDep, requires
 from core.readmodels import ReadModel
 
 
@@ -59,8 +61,8 @@ def show_petition(petition_id: FromPath[UUID], engine: EngineDep) -> dict[str, A
     return engine.read_models.get("petition.signatures").state.get(str(petition_id)) or {}
 
 
-@post("/api/petition", sync_to_thread=True)
-def open_petition(data: JSONBody[dict[str, str]], engine: EngineDep) -> dict[str, str]:
+@post("/api/petition", guards=[requires("petition.open")], sync_to_thread=True)
+def open_petition(data: JSONBody[dict[str, str]], engine: EngineDep, actor: ActorDep) -> dict[str, str]:
     title = (data.get("title") or "").strip()
     if not title:
         raise InvalidInput("A petition needs a title.", field="title")
@@ -68,17 +70,43 @@ def open_petition(data: JSONBody[dict[str, str]], engine: EngineDep) -> dict[str
     return {"id": str(petition.id)}
 
 
-@post("/api/petition/{petition_id:uuid}/sign", sync_to_thread=True)
+@post("/api/petition/{petition_id:uuid}/sign", guards=[requires("petition.sign")], sync_to_thread=True)
 def sign_petition(petition_id: FromPath[UUID], data: JSONBody[dict[str, str]], engine: EngineDep) -> dict[str, int]:
     count = engine.update(petition_id, lambda p: (p.sign(data.get("name", "")), len(p.signers))[1],
                           cls=Petition, what="petition")
     return {"signatures": count}
 
 
+@post("/api/petition/{petition_id:uuid}/close", guards=[requires("petition.close")], sync_to_thread=True,
+      status_code=200)
+def close_petition(petition_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, bool]:
+    engine.update(petition_id, lambda p: p.close(), cls=Petition, what="petition")
+    return {"closed": True}
+
+
 @click.command("petition-count")
 def petition_count() -> None:
     """Say how many petitions there are."""
     click.echo("petitions: 0")
+
+
+@click.command("petition-close")
+@authorized("petition.close")
+@click.argument("petition_id", type=click.UUID)
+def petition_close(engine: Any, actor: Actor, petition_id: UUID) -> None:
+    """Close a petition to further signatures."""
+    engine.update(petition_id, lambda p: p.close(), cls=Petition, what="petition")
+    click.echo(f"closed {petition_id}")
+
+
+@hookimpl
+def civic_register_permissions():
+    return {
+        # open to anyone, signed in or not; closing is an administrator's act
+        "petition.open": [ANYONE],
+        "petition.sign": [ANYONE],
+        "petition.close": ["process_admin"],
+    }
 
 
 @hookimpl
@@ -93,9 +121,10 @@ def civic_register_read_models():
 
 @hookimpl
 def civic_register_routes(engine):
-    return [show_petition, open_petition, sign_petition]
+    return [show_petition, open_petition, sign_petition, close_petition]
 
 
 @hookimpl
 def civic_register_commands(cli):
     cli.add_command(petition_count)
+    cli.add_command(petition_close)
