@@ -10,20 +10,16 @@ from typing import Any, Literal
 from uuid import UUID
 
 import attrs
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from core.errors import NotFound
 from core.http import EngineDep
+from core.identity import ActorDep, requires
 from plugins.budget_vote import service
 from plugins.budget_vote.readmodels import CycleSummaries
 
 TAGS = ["budget"]
-
-
-def actor_id(request: Request) -> str:
-    """Who is acting: the seam for core.identity's signed-in actor."""
-    return request.headers.get("x-civic-actor", "anonymous")
 
 
 # -- request bodies -------------------------------------------------------------------------------
@@ -166,7 +162,7 @@ def check_receipt(code: FromPath[str], engine: EngineDep) -> dict[str, Any]:
 
 
 # -- residents and proposers ----------------------------------------------------------------------------
-@post("/api/budget/cycles/{cycle_id:uuid}/ballot", sync_to_thread=True, tags=TAGS,
+@post("/api/budget/cycles/{cycle_id:uuid}/ballot", guards=[requires("budget.vote")], sync_to_thread=True, tags=TAGS,
       summary="Cast or replace a ballot; returns the receipt")
 def cast(cycle_id: FromPath[UUID], data: JSONBody[BallotIn], engine: EngineDep) -> dict[str, Any]:
     voter = service.voter_pseudonym(engine, cycle_id, data.voter)
@@ -175,7 +171,7 @@ def cast(cycle_id: FromPath[UUID], data: JSONBody[BallotIn], engine: EngineDep) 
     return receipt
 
 
-@post("/api/budget/cycles/{cycle_id:uuid}/proposals", sync_to_thread=True, tags=TAGS, summary="Submit a proposal")
+@post("/api/budget/cycles/{cycle_id:uuid}/proposals", guards=[requires("budget.propose")], sync_to_thread=True, tags=TAGS, summary="Submit a proposal")
 def propose(cycle_id: FromPath[UUID], data: JSONBody[ProposalIn], engine: EngineDep) -> dict[str, Any]:
     pid = service.submit_proposal(engine, cycle_id, title=data.title, description=data.description, dong=data.dong,
                                   category=data.category, proposer=data.proposer, proposer_role=data.proposer_role)
@@ -183,74 +179,74 @@ def propose(cycle_id: FromPath[UUID], data: JSONBody[ProposalIn], engine: Engine
 
 
 # -- officials --------------------------------------------------------------------------------------
-@post("/api/budget/cycles", sync_to_thread=True, tags=TAGS, summary="Open a budget cycle")
-def open_cycle(request: Request, data: JSONBody[CycleIn], engine: EngineDep) -> dict[str, Any]:
+@post("/api/budget/cycles", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS, summary="Open a budget cycle")
+def open_cycle(data: JSONBody[CycleIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     cycle = service.open_cycle(engine, name=data.name, budget=data.budget, scope=data.scope,
                                voting_opens=data.voting_opens, voting_closes=data.voting_closes,
                                ballot_style=_dict(data.ballot_style), rule=_dict(data.rule),
-                               last_vote_counts=data.last_vote_counts, by=actor_id(request))
+                               last_vote_counts=data.last_vote_counts, by=actor.id)
     return cycle_view(cycle)
 
 
-@post("/api/budget/cycles/{cycle_id:uuid}/settings", sync_to_thread=True, tags=TAGS,
+@post("/api/budget/cycles/{cycle_id:uuid}/settings", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS,
       summary="Change the ballot style, winner rule or vote replacement (before voting)")
-def change_settings(request: Request, cycle_id: FromPath[UUID], data: JSONBody[SettingsIn],
-                    engine: EngineDep) -> dict[str, Any]:
+def change_settings(cycle_id: FromPath[UUID], data: JSONBody[SettingsIn],
+                    engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     cycle = service.configure(engine, cycle_id, ballot_style=_dict(data.ballot_style), rule=_dict(data.rule),
-                              last_vote_counts=data.last_vote_counts, by=actor_id(request))
+                              last_vote_counts=data.last_vote_counts, by=actor.id)
     return cycle_view(cycle)
 
 
-@post("/api/budget/cycles/{cycle_id:uuid}/proposals/{project_id:str}/screening", sync_to_thread=True, tags=TAGS,
+@post("/api/budget/cycles/{cycle_id:uuid}/proposals/{project_id:str}/screening", guards=[requires("budget.screen")], sync_to_thread=True, tags=TAGS,
       summary="Screen a proposal: feasibility, cost in won, reason")
-def screen(request: Request, cycle_id: FromPath[UUID], project_id: FromPath[str], data: JSONBody[ScreeningIn],
-           engine: EngineDep) -> dict[str, Any]:
+def screen(cycle_id: FromPath[UUID], project_id: FromPath[str], data: JSONBody[ScreeningIn],
+           engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.screen(engine, cycle_id, project_id, feasible=data.feasible, cost=data.cost, reason=data.reason,
-                   by=actor_id(request))
+                   by=actor.id)
     return {"project_id": project_id, "feasible": data.feasible, "cost": data.cost}
 
 
-@post("/api/budget/cycles/{cycle_id:uuid}/phase", sync_to_thread=True, tags=TAGS, summary="Advance to the next phase")
-def advance(request: Request, cycle_id: FromPath[UUID], data: JSONBody[PhaseIn], engine: EngineDep) -> dict[str, Any]:
-    return cycle_view(service.advance(engine, cycle_id, data.to, by=actor_id(request)))
+@post("/api/budget/cycles/{cycle_id:uuid}/phase", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS, summary="Advance to the next phase")
+def advance(cycle_id: FromPath[UUID], data: JSONBody[PhaseIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    return cycle_view(service.advance(engine, cycle_id, data.to, by=actor.id))
 
 
-@post("/api/budget/cycles/{cycle_id:uuid}/paper-ballots", sync_to_thread=True, tags=TAGS,
+@post("/api/budget/cycles/{cycle_id:uuid}/paper-ballots", guards=[requires("budget.paper_ballots")], sync_to_thread=True, tags=TAGS,
       summary="Enter a paper or booth ballot (marked as such)")
-def paper_ballot(request: Request, cycle_id: FromPath[UUID], data: JSONBody[PaperBallotIn],
-                 engine: EngineDep) -> dict[str, Any]:
+def paper_ballot(cycle_id: FromPath[UUID], data: JSONBody[PaperBallotIn],
+                 engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     voter = service.voter_pseudonym(engine, cycle_id, data.voter)
     receipt = service.cast_ballot(engine, cycle_id, voter=voter, choice=data.choice, channel="paper",
-                                  entered_by=actor_id(request))
+                                  entered_by=actor.id)
     receipt.pop("position")
     return receipt
 
 
-@post("/api/budget/cycles/{cycle_id:uuid}/tally", sync_to_thread=True, tags=TAGS,
+@post("/api/budget/cycles/{cycle_id:uuid}/tally", guards=[requires("budget.tally")], sync_to_thread=True, tags=TAGS,
       summary="Compute the result of a closed cycle (embargoed until validated)")
-def tally(request: Request, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-    service.tally(engine, cycle_id, by=actor_id(request))
+def tally(cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    service.tally(engine, cycle_id, by=actor.id)
     return service.result_view(service.get_cycle(engine, cycle_id))
 
 
-@get("/api/budget/cycles/{cycle_id:uuid}/result", sync_to_thread=True, tags=TAGS,
+@get("/api/budget/cycles/{cycle_id:uuid}/result", guards=[requires("budget.view_embargoed")], sync_to_thread=True, tags=TAGS,
      summary="The computed result, embargoed or not (officials)")
 def embargoed_result(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
     return service.result_view(service.get_cycle(engine, cycle_id))
 
 
-@post("/api/budget/cycles/{cycle_id:uuid}/overrides", sync_to_thread=True, tags=TAGS,
+@post("/api/budget/cycles/{cycle_id:uuid}/overrides", guards=[requires("budget.override")], sync_to_thread=True, tags=TAGS,
       summary="Fund or unfund a project against the computed result, with a written reason")
-def override(request: Request, cycle_id: FromPath[UUID], data: JSONBody[OverrideIn], engine: EngineDep) -> dict[str, Any]:
+def override(cycle_id: FromPath[UUID], data: JSONBody[OverrideIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     winners = service.override(engine, cycle_id, action=data.action, project_id=data.project_id, reason=data.reason,
-                               by=actor_id(request))
+                               by=actor.id)
     return {"winners": winners}
 
 
-@post("/api/budget/cycles/{cycle_id:uuid}/validation", sync_to_thread=True, tags=TAGS,
+@post("/api/budget/cycles/{cycle_id:uuid}/validation", guards=[requires("budget.validate")], sync_to_thread=True, tags=TAGS,
       summary="Validate the result: it is published")
-def validate(request: Request, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-    service.validate(engine, cycle_id, by=actor_id(request))
+def validate(cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    service.validate(engine, cycle_id, by=actor.id)
     return service.public_result(service.get_cycle(engine, cycle_id))
 
 

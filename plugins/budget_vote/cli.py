@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
 import click
 
-from core.cli import db_option, echo_json, json_option, open_engine
+from core.cli import authorized, db_option, echo_json, json_option, open_engine
 from core.errors import CivicError
 from plugins.budget_vote import rules, service
 from plugins.budget_vote.readmodels import CycleSummaries
-
-
-def operator() -> str:
-    """Who runs the command: the seam for core.identity's local operator."""
-    return f"operator:{getpass.getuser()}"
 
 
 @click.group("budget")
@@ -39,32 +33,30 @@ def list_cycles(db: str, as_json: bool) -> None:
 
 
 @budget.command("import-pb")
-@db_option
+@authorized("budget.manage")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", help="Cycle name (default: the file's instance name).")
 @click.option("--rule", type=click.Choice(rules.RULE_NAMES), help="Winner rule (default: the file's rule).")
 @json_option
-def import_pb(db: str, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
+def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
     """Import a Pabulib approval FILE as a closed cycle with its result computed (embargoed)."""
-    with open_engine(db) as engine:
-        cycle = service.import_pb(engine, file.read_text(encoding="utf-8"), name=name, by=operator(),
-                                  rule={"name": rule} if rule else None)
-        view = service.result_view(cycle)
-        if as_json:
-            echo_json(view)
-        else:
-            click.echo(f"imported {cycle.name} as {cycle.id}: {view['inputs']['ballots_counted']} ballots, "
-                       f"winners {', '.join(view['winners'])} ({view['funded_total']:,} won); awaiting validation")
+    cycle = service.import_pb(engine, file.read_text(encoding="utf-8"), name=name, by=actor.id,
+                              rule={"name": rule} if rule else None)
+    view = service.result_view(cycle)
+    if as_json:
+        echo_json(view)
+    else:
+        click.echo(f"imported {cycle.name} as {cycle.id}: {view['inputs']['ballots_counted']} ballots, "
+                   f"winners {', '.join(view['winners'])} ({view['funded_total']:,} won); awaiting validation")
 
 
 @budget.command("export-pb")
-@db_option
+@authorized("budget.view_embargoed")
 @click.argument("cycle")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
-def export_pb(db: str, cycle: str, output: Path | None) -> None:
-    """Export the counted ballots of CYCLE (id or name) as a Pabulib file."""
-    with open_engine(db) as engine:
-        text = service.export_pb(engine, service.find_cycle(engine, cycle).id)
+def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
+    """Export the counted ballots of CYCLE (id or name) as a Pabulib file (once voting has closed)."""
+    text = service.export_pb(engine, service.find_cycle(engine, cycle).id)
     if output:
         output.write_text(text, encoding="utf-8")
     else:
@@ -108,38 +100,35 @@ def results(db: str, cycle: str, fmt: str) -> None:
 
 
 @budget.command("advance")
-@db_option
+@authorized("budget.manage")
 @click.argument("cycle")
 @click.argument("to", type=click.Choice(["screening", "voting", "tallying"]))
-def advance(db: str, cycle: str, to: str) -> None:
+def advance(engine, actor, cycle: str, to: str) -> None:
     """Move CYCLE to its next phase."""
-    with open_engine(db) as engine:
-        c = service.advance(engine, service.find_cycle(engine, cycle).id, to, by=operator())
-        click.echo(f"{c.name}: {c.phase}")
+    c = service.advance(engine, service.find_cycle(engine, cycle).id, to, by=actor.id)
+    click.echo(f"{c.name}: {c.phase}")
 
 
 @budget.command("compute")
-@db_option
+@authorized("budget.tally")
 @click.argument("cycle")
 @json_option
-def compute(db: str, cycle: str, as_json: bool) -> None:
+def compute(engine, actor, cycle: str, as_json: bool) -> None:
     """Compute and record the result of a closed CYCLE (embargoed until validated)."""
-    with open_engine(db) as engine:
-        c = service.find_cycle(engine, cycle)
-        service.tally(engine, c.id, by=operator())
-        view = service.result_view(service.get_cycle(engine, c.id))
-        if as_json:
-            echo_json(view)
-        else:
-            click.echo(f"{view['name']}: winners {', '.join(view['winners'])} ({view['funded_total']:,} won); "
-                       "embargoed until validated")
+    c = service.find_cycle(engine, cycle)
+    service.tally(engine, c.id, by=actor.id)
+    view = service.result_view(service.get_cycle(engine, c.id))
+    if as_json:
+        echo_json(view)
+    else:
+        click.echo(f"{view['name']}: winners {', '.join(view['winners'])} ({view['funded_total']:,} won); "
+                   "embargoed until validated")
 
 
 @budget.command("validate")
-@db_option
+@authorized("budget.validate")
 @click.argument("cycle")
-def validate(db: str, cycle: str) -> None:
+def validate(engine, actor, cycle: str) -> None:
     """Validate the computed result of CYCLE: it is published."""
-    with open_engine(db) as engine:
-        c = service.validate(engine, service.find_cycle(engine, cycle).id, by=operator())
-        click.echo(f"{c.name}: published; winners {', '.join(c.winners)}")
+    c = service.validate(engine, service.find_cycle(engine, cycle).id, by=actor.id)
+    click.echo(f"{c.name}: published; winners {', '.join(c.winners)}")

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import argon2
 import pytest
 from litestar.testing import TestClient
 
 from core.engine import Engine
 from core.http import create_app
+from core.identity import Role, local_operator, use_password_hasher
 from core.plugins import make_plugin_manager
 
-OFFICIAL = {"x-civic-actor": "official:kim"}
+PASSWORD = "correct horse battery"
+OFFICIAL: dict[str, str] = {}
+RESIDENT: dict[str, str] = {}
 
 
 @pytest.fixture
 def client(manual_clock, tmp_path):
+    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
     engine = Engine(str(tmp_path / "c.db"), plugins=make_plugin_manager(allow={"budget_vote"}),
                     outbox=tmp_path / "o.jsonl")
+    for username, role, headers in (("kim.official", Role.PROCESS_ADMIN, OFFICIAL), ("lee.resident", Role.RESIDENT, RESIDENT)):
+        account = engine.identity.add_staff(local_operator(), username, username, PASSWORD, [role])
+        headers.clear()
+        headers["authorization"] = f"Bearer {engine.identity.sign_in(username, PASSWORD).token}"
+        headers["x-account"] = str(getattr(account, "id", account))
     with TestClient(create_app(engine)) as c:
         c.engine = engine
         yield c
     engine.close()
+    use_password_hasher(previous)
 
 
 def ok(response, status=201):
@@ -33,7 +44,7 @@ def test_a_cycle_through_the_api(client):
         "ballot_style": {"kind": "approval", "min_projects": 1, "max_projects": 2}}))
     cid = cycle["id"]
     for title, dong in (("보안등", "소공동"), ("놀이터", "장충동"), ("경로당", "다산동")):
-        ok(client.post(f"/api/budget/cycles/{cid}/proposals",
+        ok(client.post(f"/api/budget/cycles/{cid}/proposals", headers=RESIDENT,
                        json={"title": title, "dong": dong, "category": "복지", "proposer": "주민"}))
     ok(client.post(f"/api/budget/cycles/{cid}/phase", headers=OFFICIAL, json={"to": "screening"}))
     for pid, cost in (("1", 60_000_000), ("2", 50_000_000), ("3", 30_000_000)):
@@ -68,7 +79,7 @@ def test_a_cycle_through_the_api(client):
                       json={"action": "unfund", "project_id": "1", "reason": "x"})
     assert bad.status_code == 422
     published = ok(client.post(f"/api/budget/cycles/{cid}/validation", headers=OFFICIAL))
-    assert published["validated_by"] == "official:kim"
+    assert published["validated_by"] == OFFICIAL["x-account"]
     public = ok(client.get(f"/api/budget/cycles/{cid}/results"), 200)
     assert public["winners"] == published["winners"] and public["funded_total"] <= 100_000_000
     csv_text = client.get(f"/api/budget/cycles/{cid}/results.csv").text
@@ -87,7 +98,16 @@ def test_out_of_order_phase_is_a_409(client):
     cid = ok(client.post("/api/budget/cycles", headers=OFFICIAL, json={"name": "c", "budget": 10}))["id"]
     response = client.post(f"/api/budget/cycles/{cid}/phase", headers=OFFICIAL, json={"to": "voting"})
     assert response.status_code == 409 and "next phase is screening" in response.json()["detail"]
-    assert client.post(f"/api/budget/cycles/{cid}/phase", json={"to": "published"}).status_code == 400
+    assert client.post(f"/api/budget/cycles/{cid}/phase", headers=OFFICIAL, json={"to": "published"}).status_code == 400
+
+
+def test_officials_commands_need_the_role(client):
+    cid = ok(client.post("/api/budget/cycles", headers=OFFICIAL, json={"name": "c", "budget": 10}))["id"]
+    assert client.post("/api/budget/cycles", json={"name": "d", "budget": 10}).status_code == 401
+    assert client.post("/api/budget/cycles", headers=RESIDENT, json={"name": "d", "budget": 10}).status_code == 403
+    assert client.post(f"/api/budget/cycles/{cid}/phase", headers=RESIDENT, json={"to": "screening"}).status_code == 403
+    assert client.get(f"/api/budget/cycles/{cid}/result", headers=RESIDENT).status_code == 403
+    assert client.get("/api/budget/cycles").json()[cid]["phase"] == "proposal"
     assert client.get("/api/budget/cycles/00000000-0000-0000-0000-000000000000").status_code == 404
 
 

@@ -14,7 +14,11 @@ from pabutools.election.pabulib import parse_pabulib_from_string
 from pabutools.rules import greedy_utilitarian_welfare
 from pabutools.tiebreaking import TieBreakingRule
 
+import argon2
+
 from core import cli as cli_module
+from core.engine import Engine
+from core.identity import Role, local_operator, use_password_hasher
 from core.errors import InvalidInput
 from core.plugins import make_plugin_manager
 from plugins.budget_vote import pabulib, service
@@ -160,7 +164,17 @@ def test_cli_import_export_and_results(tmp_path, monkeypatch, manual_clock):
     assert imported["phase"] == "tallying"
     refused = CliRunner().invoke(budget, ["results", "--db", db, "sample"])
     assert refused.exit_code == 1 and "embargoed" in refused.output
-    assert "published" in run("validate", "--db", db, "sample").output
+    # validating is a process administrator's decision, not the operator's
+    assert "Not allowed" in CliRunner().invoke(budget, ["validate", "--db", db, "sample"]).output
+    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
+    try:
+        engine = Engine(db, plugins=make_plugin_manager(allow={"budget_vote"}))
+        engine.identity.add_staff(local_operator(), "park.admin", "Park", "correct horse battery", [Role.PROCESS_ADMIN])
+        token = engine.identity.sign_in("park.admin", "correct horse battery").token
+        engine.close()
+    finally:
+        use_password_hasher(previous)
+    assert "published" in run("validate", "--db", db, "--token", token, "sample").output
     csv_out = run("results", "--db", db, "sample", "--format", "csv").output
     assert csv_out.splitlines()[0] == "project_id,title,dong,category,cost,feasible,votes,funded"
     assert len(csv_out.splitlines()) == 5
