@@ -1,0 +1,125 @@
+"""The ballot box of a process, its pending deposits and its shuffled batches.
+
+- ``BallotBox``: the process's public key, lottery commitment, settings and life cycle
+  (prepared → open → closing → closed), the private key once released. It stays a handful of
+  events long, so that every cast can afford to read it.
+- ``BatchIndex``: the batches written so far and the log position each one covers.
+- ``BallotDeposit``: one cast ballot waiting for its batch, encrypted under an instance key
+  that is never released. Its own aggregate and its own transaction, so that casting does not
+  contend with other voters and an acknowledged ballot is durable at once.
+- ``BallotBatch``: deposits moved into the box, in a random order, under their pseudonyms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.domain import CivicAggregate, event, natural_id
+
+PREPARED, OPEN, CLOSING, CLOSED = "prepared", "open", "closing", "closed"
+
+
+def box_id(process_id: str):
+    return natural_id("voting.box", process_id)
+
+
+def batch_id(process_id: str, number: int):
+    return natural_id("voting.batch", process_id, number)
+
+
+def batch_index_id(process_id: str):
+    return natural_id("voting.batch-index", process_id)
+
+
+def deposit_id(deposit_key: str):
+    return natural_id("voting.deposit", deposit_key)
+
+
+class BallotBox(CivicAggregate):
+    @staticmethod
+    def create_id(process_id: str, **_: Any):
+        return box_id(process_id)
+
+    @event("Created")
+    def __init__(self, process_id: str, public_key: str, suite: str, seed_commitment: str,
+                 allow_revote: bool, batch_size: int) -> None:
+        self.process_id = process_id
+        self.public_key = public_key
+        self.suite = suite
+        self.seed_commitment = seed_commitment
+        self.allow_revote = allow_revote
+        self.batch_size = batch_size
+        self.status = PREPARED
+        self.cutoff: int | None = None
+        self.private_key: str | None = None
+        self.seed: str | None = None
+
+    @event("Opened")
+    def open(self) -> None:
+        self.status = OPEN
+
+    @event("Closing")
+    def begin_closing(self) -> None:
+        """From here on nothing is cast; deposits logged before this event are all counted."""
+        self.status = CLOSING
+
+    @event("Closed")
+    def close(self, cutoff: int, private_key: str) -> None:
+        """Every deposit before ``cutoff`` (the position of the Closing event) is in a batch;
+        the private key is released so that anyone can open every ballot."""
+        self.status = CLOSED
+        self.cutoff = cutoff
+        self.private_key = private_key
+
+    @event("SeedRevealed")
+    def reveal_seed(self, seed: str) -> None:
+        self.seed = seed
+
+
+class BatchIndex(CivicAggregate):
+    """The batches of a box in order; ``through``: every deposit logged at or before this
+    position is in one of them."""
+
+    @staticmethod
+    def create_id(process_id: str):
+        return batch_index_id(process_id)
+
+    @event("Created")
+    def __init__(self, process_id: str) -> None:
+        self.process_id = process_id
+        self.batches: list[dict[str, Any]] = []
+        self.through = 0
+
+    @event("BatchRecorded")
+    def record_batch(self, number: int, through: int, size: int) -> None:
+        self.batches.append({"number": number, "through": through, "size": size})
+        self.through = through
+
+    @property
+    def ballots(self) -> int:
+        return sum(b["size"] for b in self.batches)
+
+
+class BallotDeposit(CivicAggregate):
+    @staticmethod
+    def create_id(deposit_key: str, **_: Any):
+        return deposit_id(deposit_key)
+
+    @event("Deposited")
+    def __init__(self, deposit_key: str, process_id: str, blob: str) -> None:
+        self.deposit_key = deposit_key
+        self.process_id = process_id
+        self.blob = blob
+
+
+class BallotBatch(CivicAggregate):
+    @staticmethod
+    def create_id(process_id: str, number: int, **_: Any):
+        return batch_id(process_id, number)
+
+    @event("Recorded")
+    def __init__(self, process_id: str, number: int, through: int, ballots: list[dict[str, Any]]) -> None:
+        self.process_id = process_id
+        self.number = number
+        self.through = through
+        self.ballots = ballots

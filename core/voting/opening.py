@@ -1,0 +1,210 @@
+"""Opening a closed box and recounting it from the public log: pure functions, no I/O.
+
+The live system and an auditor's replay of an exported log call the same functions:
+``effective_ballots`` (which ballot of each pseudonym counts), ``open_box`` (decrypt with the
+released key) and ``audit_process`` (everything public about one process, checked).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+from eventsourcing.utils import get_topic
+
+from core.records import LogRecord
+from core.voting import crypto, lottery
+from core.voting.box import BallotBatch, BallotBox, BallotDeposit
+from core.voting.roll import RollEntry
+
+COUNTED, REPLACED, UNOPENABLE = "counted", "replaced", "unopenable"
+
+
+@attrs.frozen
+class OpenedBallot:
+    """One ballot of the box after close. ``state``: counted, replaced (by a later ballot of the
+    same pseudonym) or unopenable. ``position`` is the log position of its batch event and
+    ``index`` its place in that batch: the ledger proves the batch event's inclusion."""
+
+    tracking_code: str
+    pseudonym: str
+    group: str
+    content: Any
+    state: str
+    batch: int
+    index: int
+    position: int | None = None
+
+
+@attrs.frozen
+class OpenedBox:
+    process_id: str
+    ballots: tuple[OpenedBallot, ...]
+
+    @property
+    def counted(self) -> list[OpenedBallot]:
+        return [b for b in self.ballots if b.state == COUNTED]
+
+    def tally_input(self) -> list[tuple[str, Any]]:
+        """(group, content) of every counted ballot, in box order: what a plugin's tally reads."""
+        return [(b.group, b.content) for b in self.counted]
+
+    def find(self, tracking_code: str) -> OpenedBallot | None:
+        wanted = crypto.normalise_tracking_code(tracking_code)
+        return next((b for b in self.ballots if b.tracking_code == wanted), None)
+
+
+def effective_ballots(batches: Sequence[Sequence[dict[str, Any]]]) -> dict[tuple[int, int], str]:
+    """State of every ballot by (batch number − 1, index): the latest ballot of each pseudonym
+    counts. Batches are in log order; inside one batch a pseudonym's earlier ballots are marked
+    ``superseded`` when the batch is made (the shuffle hides their order)."""
+    current: dict[str, tuple[int, int]] = {}
+    states: dict[tuple[int, int], str] = {}
+    for b, ballots in enumerate(batches):
+        for i, ballot in enumerate(ballots):
+            states[(b, i)] = REPLACED
+            if not ballot.get("superseded"):
+                current[ballot["pseudonym"]] = (b, i)
+    for where in current.values():
+        states[where] = COUNTED
+    return states
+
+
+def open_box(process_id: str, private_key: str, batches: Sequence[Sequence[dict[str, Any]]],
+             positions: Sequence[int | None] = ()) -> OpenedBox:
+    states = effective_ballots(batches)
+    opened: list[OpenedBallot] = []
+    for b, ballots in enumerate(batches):
+        position = positions[b] if b < len(positions) else None
+        for i, ballot in enumerate(ballots):
+            state = states[(b, i)]
+            try:
+                content = crypto.open_sealed(private_key, process_id, ballot["pseudonym"],
+                                            ballot.get("group", ""), ballot["sealed"])
+            except crypto.UnopenableBallot:
+                content, state = None, UNOPENABLE
+            opened.append(OpenedBallot(
+                tracking_code=crypto.tracking_code(ballot["sealed"]), pseudonym=ballot["pseudonym"],
+                group=ballot.get("group", ""), content=content, state=state, batch=b + 1, index=i,
+                position=position))
+    return OpenedBox(process_id=process_id, ballots=tuple(opened))
+
+
+# -- the auditor's view ------------------------------------------------------------------------
+TOPIC = {
+    "box_created": get_topic(BallotBox.Created),
+    "box_closing": get_topic(BallotBox.Closing),
+    "box_closed": get_topic(BallotBox.Closed),
+    "seed": get_topic(BallotBox.SeedRevealed),
+    "batch": get_topic(BallotBatch.Recorded),
+    "deposit": get_topic(BallotDeposit.Deposited),
+    "registered": get_topic(RollEntry.Registered),
+    "credential": get_topic(RollEntry.CredentialIssued),
+}
+
+
+@attrs.frozen
+class ProcessAudit:
+    """What anyone can check about one process from the public log alone."""
+
+    process_id: str
+    problems: tuple[str, ...]
+    credentials_issued: int
+    deposits: int
+    batched: int
+    opened: OpenedBox | None
+    seed: bytes | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def audit_process(records: Iterable[LogRecord], process_id: str) -> ProcessAudit:
+    """Recount one process from log records: every deposit before the Closing event is in exactly
+    one batch slot, no more pseudonyms counted than credentials issued, the released key is the
+    committed one, every ballot opens, the revealed seed matches its commitment."""
+    process_id = str(process_id)
+    problems: list[str] = []
+    box: dict[str, Any] | None = None
+    closing_at = closed = None
+    seed_hex = None
+    entries: dict[str, str] = {}  # entry aggregate id -> group
+    credentials: Counter[str] = Counter()  # group -> credentials issued
+    deposit_positions: list[int] = []
+    batches: list[tuple[int, dict[str, Any]]] = []
+    for r in records:
+        p = r.payload
+        if r.topic == TOPIC["registered"] and p.get("process_id") == process_id:
+            entries[r.originator_id] = p.get("group", "")
+        elif r.topic == TOPIC["credential"] and r.originator_id in entries:
+            credentials[entries[r.originator_id]] += 1
+        elif p.get("process_id") == process_id and r.topic == TOPIC["box_created"]:
+            box = dict(p, id=r.originator_id)
+        elif p.get("process_id") == process_id and r.topic == TOPIC["deposit"]:
+            deposit_positions.append(r.position)
+        elif p.get("process_id") == process_id and r.topic == TOPIC["batch"]:
+            batches.append((r.position, p))
+        elif box is not None and r.originator_id == box["id"]:
+            if r.topic == TOPIC["box_closing"]:
+                closing_at = r.position
+            elif r.topic == TOPIC["box_closed"]:
+                closed = p
+            elif r.topic == TOPIC["seed"]:
+                seed_hex = p["seed"]
+    if box is None:
+        return ProcessAudit(process_id, ("no ballot box for this process in the log",), sum(credentials.values()),
+                            0, 0, None, None)
+    batches.sort(key=lambda item: item[1]["number"])
+    if [b["number"] for _, b in batches] != list(range(1, len(batches) + 1)):
+        problems.append("batch numbers are not 1, 2, 3, ...")
+    throughs = [b["through"] for _, b in batches]
+    if throughs != sorted(throughs):
+        problems.append("batches do not follow the log order")
+    for position, batch in batches:
+        if batch["through"] >= position:
+            problems.append(f"batch {batch['number']} at position {position} claims deposits up to {batch['through']}")
+    cutoff = closed["cutoff"] if closed else None
+    if closed is not None and cutoff != closing_at:
+        problems.append(f"the box closed with cutoff {cutoff} but its Closing event is at {closing_at}")
+    if cutoff is not None and any(t >= cutoff for t in throughs):
+        problems.append("a batch takes in deposits logged after the box began closing")
+    counted_deposits = [d for d in deposit_positions if cutoff is None or d < cutoff]
+    batched = sum(len(b["ballots"]) for _, b in batches)
+    if closed is not None and batched != len(counted_deposits):
+        problems.append(f"{len(counted_deposits)} deposits before close but {batched} ballots in batches")
+    for through in sorted(set(throughs)):
+        # every deposit logged up to a flush's bound is in that flush's batches or earlier ones
+        covered = sum(1 for d in deposit_positions if d <= through)
+        so_far = sum(len(b["ballots"]) for _, b in batches if b["through"] <= through)
+        if covered != so_far:
+            problems.append(f"{covered} deposits up to position {through} but {so_far} ballots batched")
+    ballot_lists = [b["ballots"] for _, b in batches]
+    # a credential names its group, so each group can hold no more pseudonyms than credentials
+    # were issued to its entries
+    pseudonyms: dict[str, set[str]] = {}
+    for ballots in ballot_lists:
+        for x in ballots:
+            pseudonyms.setdefault(x.get("group", ""), set()).add(x["pseudonym"])
+    for group, names in sorted(pseudonyms.items()):
+        if len(names) > credentials[group]:
+            problems.append(f"group {group!r}: {len(names)} pseudonyms in the box but "
+                            f"{credentials[group]} credentials issued")
+    opened = None
+    if closed is not None:
+        if not crypto.keys_match(closed["private_key"], box["public_key"]):
+            problems.append("the released private key does not match the published public key")
+        else:
+            opened = open_box(process_id, closed["private_key"], ballot_lists, [pos for pos, _ in batches])
+            bad = [b for b in opened.ballots if b.state == UNOPENABLE]
+            if bad:
+                problems.append(f"{len(bad)} ballot(s) do not open, e.g. {bad[0].tracking_code}")
+    seed = None
+    if seed_hex is not None:
+        seed = bytes.fromhex(seed_hex)
+        if not lottery.verify_seed(seed, box["seed_commitment"]):
+            problems.append("the revealed lottery seed does not match its commitment")
+    return ProcessAudit(process_id=process_id, problems=tuple(problems), credentials_issued=sum(credentials.values()),
+                        deposits=len(counted_deposits), batched=batched, opened=opened, seed=seed)
