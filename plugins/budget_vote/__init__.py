@@ -25,16 +25,16 @@ PERMISSIONS = {
 
 @hookimpl
 def civic_register_aggregates():
-    from plugins.budget_vote.domain import Ballot, Cycle
+    from plugins.budget_vote.domain import Cycle
 
-    return [Cycle, Ballot]
+    return [Cycle]
 
 
 @hookimpl
 def civic_register_read_models():
-    from plugins.budget_vote.readmodels import CycleSummaries, Receipts
+    from plugins.budget_vote.readmodels import CycleSummaries
 
-    return [CycleSummaries, Receipts]
+    return [CycleSummaries]
 
 
 @hookimpl
@@ -58,8 +58,10 @@ def civic_register_permissions():
 
 @hookimpl
 def civic_audit_retally(records):
+    from core.voting import audit_process
     from plugins.budget_vote import replay
 
+    records = list(records)
     cycles = replay.collect(records)
     if not cycles:
         return None
@@ -72,7 +74,19 @@ def civic_audit_retally(records):
         position, recorded = cycle.result
         if cycle.close_position is None or position < cycle.close_position:
             problems.append(Discrepancy(position, f"{cycle.name}: a result was recorded before voting closed"))
-        for reason in replay.compare(recorded, replay.compute_result(cycle)):
+        # the ballots: recounted from the box's own records (deposits, batches, released key, seed)
+        box = audit_process(records, cycle.cycle_id)
+        problems += [Discrepancy(position, f"{cycle.name}: ballot box: {p}") for p in box.problems]
+        if box.opened is None or box.seed is None:
+            problems.append(Discrepancy(position, f"{cycle.name}: the box was not opened or the lottery seed "
+                                                  "not revealed"))
+            continue
+        try:
+            counted = [replay.CountedBallot.from_content(b.tracking_code, b.content) for b in box.opened.counted]
+        except ValueError as exc:
+            problems.append(Discrepancy(position, f"{cycle.name}: {exc}"))
+            continue
+        for reason in replay.compare(recorded, replay.compute_result(cycle, counted, box.seed)):
             problems.append(Discrepancy(position, f"{cycle.name}: {reason}"))
         winners, override_problems = replay.final_winners(cycle)
         problems += [Discrepancy(position, f"{cycle.name}: {p}") for p in override_problems]

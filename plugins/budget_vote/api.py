@@ -10,12 +10,13 @@ from typing import Any, Literal
 from uuid import UUID
 
 import attrs
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from core.errors import NotFound
 from core.http import EngineDep
 from core.identity import ActorDep, requires
+from core.voting import VotingKit
 from plugins.budget_vote import service
 from plugins.budget_vote.readmodels import CycleSummaries
 
@@ -81,14 +82,30 @@ class PhaseIn:
 
 
 @attrs.define
+class RollIn:
+    csv: str  # header: entry_id,contact[,channel][,group][,name]
+
+
+@attrs.define
+class CodesIn:
+    entry_ids: list[str] | None = None
+
+
+@attrs.define
+class SignInVoter:
+    entry_id: str
+    code: str
+
+
+@attrs.define
 class BallotIn:
-    voter: str
+    credential: str
     choice: list[str]
 
 
 @attrs.define
 class PaperBallotIn:
-    voter: str
+    entry_id: str
     choice: list[str]
 
 
@@ -145,30 +162,31 @@ def public_results_csv(cycle_id: FromPath[UUID], engine: EngineDep) -> Response[
                     headers={"content-disposition": f'attachment; filename="budget-{cycle_id}.csv"'})
 
 
-@get("/api/budget/receipts/{code:str}", sync_to_thread=True, tags=TAGS, summary="Check a ballot receipt")
-def check_receipt(code: FromPath[str], engine: EngineDep) -> dict[str, Any]:
-    code = code.strip().upper()
-    entry = engine.read_models.get("budget.receipts").state.get(code)
-    if entry is None or code.startswith("_"):
-        raise NotFound("No ballot with this tracking code.")
-    cycle = service.get_cycle(engine, entry["cycle_id"])
-    status = "superseded" if entry["superseded_at"] else "recorded"
-    counted = None
-    if cycle.result is not None:
-        close = cycle.result["inputs"]["close_position"]
-        counted = entry["superseded_at"] is None and entry["position"] <= close
-    return {"tracking_code": code, "cycle_id": entry["cycle_id"], "status": status, "channel": entry["channel"],
-            "position": entry["position"], "counted": counted}
+@get("/api/budget/cycles/{cycle_id:uuid}/receipts/{code:str}", sync_to_thread=True, tags=TAGS,
+     summary="Check a ballot receipt (tracking code)")
+def check_receipt(cycle_id: FromPath[UUID], code: FromPath[str], engine: EngineDep) -> dict[str, Any]:
+    return service.track(engine, cycle_id, code)
+
+
+@get("/api/budget/cycles/{cycle_id:uuid}/box", sync_to_thread=True, tags=TAGS,
+     summary="Public facts of the cycle's ballot box (key, seed commitment, batches)")
+def box_summary(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+    return VotingKit(engine).summary(service.get_cycle(engine, cycle_id).id)
 
 
 # -- residents and proposers ----------------------------------------------------------------------------
+@post("/api/budget/cycles/{cycle_id:uuid}/credential", guards=[requires("budget.vote")], sync_to_thread=True,
+      tags=TAGS, summary="Trade the voting code sent by text message for a ballot credential")
+def voter_credential(request: Request, cycle_id: FromPath[UUID], data: JSONBody[SignInVoter],
+                     engine: EngineDep) -> dict[str, Any]:
+    client = request.client.host if request.client else "unknown"
+    return {"credential": service.sign_in_voter(engine, cycle_id, data.entry_id, data.code, client)}
+
+
 @post("/api/budget/cycles/{cycle_id:uuid}/ballot", guards=[requires("budget.vote")], sync_to_thread=True, tags=TAGS,
-      summary="Cast or replace a ballot; returns the receipt")
+      summary="Cast or replace a ballot with a credential; returns the receipt")
 def cast(cycle_id: FromPath[UUID], data: JSONBody[BallotIn], engine: EngineDep) -> dict[str, Any]:
-    voter = service.voter_pseudonym(engine, cycle_id, data.voter)
-    receipt = service.cast_ballot(engine, cycle_id, voter=voter, choice=data.choice, channel="mobile")
-    receipt.pop("position")
-    return receipt
+    return service.cast_ballot(engine, cycle_id, credential=data.credential, choice=data.choice)
 
 
 @post("/api/budget/cycles/{cycle_id:uuid}/proposals", guards=[requires("budget.propose")], sync_to_thread=True, tags=TAGS, summary="Submit a proposal")
@@ -215,11 +233,19 @@ def advance(cycle_id: FromPath[UUID], data: JSONBody[PhaseIn], engine: EngineDep
       summary="Enter a paper or booth ballot (marked as such)")
 def paper_ballot(cycle_id: FromPath[UUID], data: JSONBody[PaperBallotIn],
                  engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    voter = service.voter_pseudonym(engine, cycle_id, data.voter)
-    receipt = service.cast_ballot(engine, cycle_id, voter=voter, choice=data.choice, channel="paper",
-                                  entered_by=actor.id)
-    receipt.pop("position")
-    return receipt
+    return service.enter_paper_ballot(engine, cycle_id, entry_id=data.entry_id, choice=data.choice, by=actor.id)
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/roll", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS,
+      summary="Import residents into the voter roll (CSV: entry_id, contact, optional group)")
+def import_roll(cycle_id: FromPath[UUID], data: JSONBody[RollIn], engine: EngineDep) -> dict[str, Any]:
+    return service.import_roll(engine, cycle_id, data.csv)
+
+
+@post("/api/budget/cycles/{cycle_id:uuid}/codes", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS,
+      summary="Send voting codes by text message to residents on the roll who have none")
+def send_codes(cycle_id: FromPath[UUID], data: JSONBody[CodesIn], engine: EngineDep) -> dict[str, Any]:
+    return {"sent": service.issue_codes(engine, cycle_id, data.entry_ids)}
 
 
 @post("/api/budget/cycles/{cycle_id:uuid}/tally", guards=[requires("budget.tally")], sync_to_thread=True, tags=TAGS,
@@ -250,5 +276,6 @@ def validate(cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> di
     return service.public_result(service.get_cycle(engine, cycle_id))
 
 
-ROUTES = [list_cycles, show_cycle, list_projects, public_results, public_results_csv, check_receipt, cast, propose,
-          open_cycle, change_settings, screen, advance, paper_ballot, tally, embargoed_result, override, validate]
+ROUTES = [list_cycles, show_cycle, list_projects, public_results, public_results_csv, check_receipt, box_summary,
+          voter_credential, cast, propose, open_cycle, change_settings, screen, advance, import_roll, send_codes,
+          paper_ballot, tally, embargoed_result, override, validate]

@@ -56,9 +56,22 @@ def load_demo(engine: Engine, progress: Callable[[str], None], *, scale: float =
         service.screen(engine, cid, str(number), feasible=True, cost=cost,
                        reason="사업부서 검토 결과 실현 가능, 소요 예산 확정", by=COMMITTEE)
     service.screen(engine, cid, late, feasible=False, cost=None, reason=INFEASIBLE[4], by=COMMITTEE)
-    service.advance(engine, cid, "voting", by=ADMIN)
 
-    progress("budget: residents voting")
+    progress("budget: voter roll and codes")
+    mobile, changed, paper = (max(1, int(k * scale)) for k in (MOBILE_VOTERS, CHANGED_MIND, PAPER_VOTERS))
+    dongs = sorted({p[1] for p in PROJECTS})
+    residents = [f"R{n:05d}" for n in range(mobile + paper)]
+    roll = ["entry_id,contact,group"] + [f"{r},010{rnd.randrange(10**8):08d},{rnd.choice(dongs)}" for r in residents]
+    service.import_roll(engine, cid, "\n".join(roll) + "\n")
+    service.advance(engine, cid, "voting", by=ADMIN)
+    phones, booth = residents[:mobile], residents[mobile:]
+    service.issue_codes(engine, cid, phones)
+    # the residents read their text messages: here, the outbox the codes went to
+    prefix = f"voting-code/{cid}/"
+    codes = {m["key"][len(prefix):].split("/")[0]: m["text"].rsplit(" ", 1)[-1]
+             for m in engine.outbox.sent() if m["key"].startswith(prefix)}
+
+    progress("budget: residents voting on their phones")
     ids = [str(n) for n in range(1, len(PROJECTS) + 1)]
     weights = [p[5] for p in PROJECTS]
 
@@ -69,17 +82,15 @@ def load_demo(engine: Engine, progress: Callable[[str], None], *, scale: float =
             picked.add(rnd.choices(ids, weights)[0])
         return sorted(picked, key=int)
 
-    mobile, changed, paper = (max(1, int(k * scale)) for k in (MOBILE_VOTERS, CHANGED_MIND, PAPER_VOTERS))
-    for n in range(mobile):
-        voter = service.voter_pseudonym(engine, cid, f"resident-{n:05d}")
-        service.cast_ballot(engine, cid, voter=voter, choice=choice(), channel="mobile")
-    for n in range(changed):
-        voter = service.voter_pseudonym(engine, cid, f"resident-{rnd.randrange(mobile):05d}")
-        service.cast_ballot(engine, cid, voter=voter, choice=choice(), channel="mobile")
+    credentials = {}
+    for n, resident in enumerate(phones):
+        credentials[resident] = service.sign_in_voter(engine, cid, resident, codes[resident], f"demo-phone-{n}")
+        service.cast_ballot(engine, cid, credential=credentials[resident], choice=choice())
+    for _ in range(changed):  # some change their minds before the close: the last vote counts
+        service.cast_ballot(engine, cid, credential=credentials[rnd.choice(phones)], choice=choice())
     progress("budget: paper ballots from the dong offices")
-    for n in range(paper):
-        voter = service.voter_pseudonym(engine, cid, f"paper-{n:05d}")
-        service.cast_ballot(engine, cid, voter=voter, choice=choice(), channel="paper", entered_by=ADMIN)
+    for resident in booth:
+        service.enter_paper_ballot(engine, cid, entry_id=resident, choice=choice(), by=ADMIN)
 
     progress("budget: tally and publish")
     service.advance(engine, cid, "tallying", by=ADMIN)

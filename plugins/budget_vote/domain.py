@@ -1,5 +1,5 @@
-"""Aggregates of the participatory budget: the cycle (settings, proposals, screening, phases,
-result) and one ballot per voter and cycle (replaced while voting is open, if allowed).
+"""The participatory-budget cycle: settings, proposals, screening, phases and result. Ballots
+live in the core voting kit's box for the cycle (process id = the cycle's id).
 
 Every command checks its rules first and raises a ``core.errors`` error before any event is
 triggered, so a refused command changes nothing."""
@@ -16,7 +16,7 @@ from plugins.budget_vote import rules
 PHASES = ("proposal", "screening", "voting", "tallying", "published")
 # transitions an administrator makes with "advance"; tallying -> published is "validate"
 NEXT_PHASE = {"proposal": "screening", "screening": "voting", "voting": "tallying"}
-CHANNELS = ("mobile", "web", "paper")
+CHANNELS = ("mobile", "paper")
 MIN_REASON = 10
 
 
@@ -108,8 +108,9 @@ class Cycle(CivicAggregate):
         style = rules.BallotStyle.from_dict(ballot_style if ballot_style is not None else self.ballot_style)
         rule_ = rules.WinnerRule.from_dict(rule if rule is not None else self.rule)
         last = self.last_vote_counts if last_vote_counts is None else last_vote_counts
-        if not isinstance(last, bool):
-            raise InvalidInput("last_vote_counts must be true or false.")
+        if last != self.last_vote_counts:
+            raise RuleViolation("Whether a later vote replaces an earlier one is fixed when the cycle opens: "
+                                "its ballot box is made for it.")
         self._configured(ballot_style=style.as_dict(), rule=rule_.as_dict(), last_vote_counts=last, by=by)
 
     @event("Configured")
@@ -238,28 +239,3 @@ class Cycle(CivicAggregate):
         self.phase = "published"
         self.validated_by = by
         self.result["final_funded_total"] = funded_total
-
-
-class Ballot(CivicAggregate):
-    """A voter's ballot in one cycle. ``voter`` is a pseudonym, never the person's identity."""
-
-    @staticmethod
-    def create_id(cycle_id: str, voter: str, **_: Any) -> UUID:
-        return natural_id("budget.ballot", cycle_id, voter)
-
-    @event("Cast")
-    def __init__(self, cycle_id: str, voter: str, choice: list[str], channel: str, entered_by: str | None,
-                 tracking_code: str) -> None:
-        self.cycle_id = cycle_id
-        self.voter = voter
-        self.choice = list(choice)
-        self.channel = channel
-        self.tracking_code = tracking_code
-        self.replaced_codes: list[str] = []
-
-    @event("Replaced")
-    def replace(self, choice: list[str], channel: str, entered_by: str | None, tracking_code: str) -> None:
-        self.replaced_codes.append(self.tracking_code)
-        self.choice = list(choice)
-        self.channel = channel
-        self.tracking_code = tracking_code

@@ -173,12 +173,6 @@ def vote_counts(projects: Iterable[str], ballots: Iterable[Ballot]) -> dict[str,
 
 
 # -- tie order ------------------------------------------------------------------------------
-def tie_order_from_seed(seed: bytes, projects: Iterable[str]) -> list[str]:
-    """A total order of the projects drawn from a public seed: sort by SHA-256(seed, id).
-    Anyone holding the seed recomputes it; nobody can pick it without choosing the seed."""
-    return sorted(projects, key=lambda p: (hashlib.sha256(seed + b"\x00" + p.encode()).hexdigest(), p))
-
-
 def _rank(tie_order: Sequence[str], projects: Iterable[str]) -> dict[str, int]:
     rank = {p: i for i, p in enumerate(tie_order)}
     missing = [p for p in projects if p not in rank]
@@ -333,23 +327,13 @@ def compute_winners(rule: WinnerRule, costs: Mapping[str, int], budget: int, bal
 
 
 # -- results --------------------------------------------------------------------------------
-def ballots_digest(ballots: Iterable[tuple[str, Sequence[str]]]) -> str:
-    """SHA-256 over the counted ballots (voter pseudonym and choice), in canonical order: the
-    result's record names exactly what it counted."""
+def ballots_digest(choices: Iterable[Sequence[str]]) -> str:
+    """SHA-256 over the counted choices as a multiset (canonical order): the result's record
+    names exactly what it counted, whatever order the ballots came in."""
     h = hashlib.sha256()
-    for voter, choice in sorted((v, tuple(sorted(c))) for v, c in ballots):
-        h.update(voter.encode() + b"\x1f" + ",".join(choice).encode() + b"\x1e")
+    for choice in sorted(tuple(sorted(c)) for c in choices):
+        h.update(",".join(choice).encode() + b"\x1e")
     return h.hexdigest()
-
-
-def effective_ballots(casts: Iterable[tuple[str, Sequence[str]]], *, last_counts: bool = True) -> dict[str, tuple[str, ...]]:
-    """Voter pseudonym -> counted choice, from casts in log order: the last one counts (or the
-    first one, when replacing is not allowed)."""
-    counted: dict[str, tuple[str, ...]] = {}
-    for voter, choice in casts:
-        if last_counts or voter not in counted:
-            counted[voter] = tuple(choice)
-    return counted
 
 
 def apply_overrides(winners: Sequence[str], overrides: Iterable[tuple[str, str]], costs: Mapping[str, int],

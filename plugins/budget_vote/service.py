@@ -4,13 +4,9 @@ demo. Each one authorises nothing itself (callers do) and records ``by``: who ac
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import re
-import secrets
 import threading
-import time
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -21,11 +17,14 @@ from eventsourcing.persistence import RecordConflictError
 from core.engine import Engine
 from core.errors import InvalidInput, NotFound, RuleViolation
 from core.records import LogRecord
+from core.voting import VotingKit
 from plugins.budget_vote import pabulib, replay, rules
-from plugins.budget_vote.domain import CHANNELS, Ballot, Cycle
+from plugins.budget_vote.domain import Cycle
 
 PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-CAST_RETRIES = 20
+# ballots enter the box in shuffled batches of at least this many (hides arrival order)
+BATCH_SIZE = 50
+CODE_MESSAGE = "[중구 주민참여예산] {name} 투표 인증번호: {code}"
 
 
 def get_cycle(engine: Engine, cycle_id: UUID | str) -> Cycle:
@@ -72,7 +71,12 @@ def open_cycle(engine: Engine, *, name: str, budget: int, scope: str = "district
                rule: dict[str, Any] | None = None, last_vote_counts: bool = True, by: str) -> Cycle:
     cycle = Cycle.open(name=name, budget=budget, scope=scope, voting_opens=voting_opens, voting_closes=voting_closes,
                        ballot_style=ballot_style, rule=rule, last_vote_counts=last_vote_counts, opened_by=by)
-    return engine.create(cycle, what=f"budget cycle named {cycle.name!r}")
+    box = VotingKit(engine).prepare(cycle.id, allow_revote=last_vote_counts, batch_size=BATCH_SIZE)
+    try:
+        engine.save(cycle, *box)  # the cycle and its ballot box, in one transaction
+    except RecordConflictError:
+        raise RuleViolation(f"A budget cycle named {cycle.name!r} already exists.") from None
+    return cycle
 
 
 def configure(engine: Engine, cycle_id: UUID, *, ballot_style: dict[str, Any] | None = None,
@@ -104,106 +108,106 @@ def screen(engine: Engine, cycle_id: UUID, project_id: str, *, feasible: bool, c
 
 
 def advance(engine: Engine, cycle_id: UUID, to: str, *, by: str) -> Cycle:
+    """Move to the next phase. Entering voting opens the cycle's ballot box (the voter roll must
+    be imported); leaving it closes the box first, so the box's Closing event decides which
+    ballots count, and the cycle's phase event follows it."""
+    cycle = get_cycle(engine, cycle_id)
+    cycle.advance(to=to, by=by)  # refuses out of order; not saved
+    kit = VotingKit(engine)
+    if to == "voting":
+        kit.open(cycle.id)
+    elif to == "tallying":
+        kit.close(cycle.id)
+
     def change(c: Cycle) -> Cycle:
         c.advance(to=to, by=by)
         return c
 
-    return engine.update(cycle_id, change, cls=Cycle, what="budget cycle")
+    return engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+
+
+# -- voters -------------------------------------------------------------------------------------
+def import_roll(engine: Engine, cycle_id: UUID | str, csv_text: str | bytes) -> dict[str, Any]:
+    """Add residents to the cycle's voter roll (CSV: entry_id, contact, optional group = dong)."""
+    cycle = get_cycle(engine, cycle_id)
+    if cycle.phase not in ("proposal", "screening"):
+        raise RuleViolation("The voter roll is frozen once voting has opened.", phase=cycle.phase)
+    result = VotingKit(engine).import_roll(cycle.id, csv_text)
+    return {"added": result.added, "total": result.total, "groups": result.groups}
+
+
+def issue_codes(engine: Engine, cycle_id: UUID | str, entry_ids: list[str] | None = None) -> int:
+    """Send a one-time voting code to every resident on the roll (or those named) who has none."""
+    cycle = get_cycle(engine, cycle_id)
+    message = CODE_MESSAGE.replace("{name}", cycle.name)
+    return VotingKit(engine).issue_codes(cycle.id, message, entry_ids, plugin="budget_vote")
+
+
+def sign_in_voter(engine: Engine, cycle_id: UUID | str, entry_id: str, code: str, client: str) -> str:
+    """Trade a resident's voting code for a ballot credential (its token)."""
+    return VotingKit(engine).authenticate(get_cycle(engine, cycle_id).id, entry_id, code, client).token
 
 
 # -- ballots ----------------------------------------------------------------------------------
-def voter_pseudonym(engine: Engine, cycle_id: UUID | str, resident: str) -> str:
-    """The voter's name in the log: a keyed hash of the resident's identifier, different in
-    every cycle, that nobody without the instance secret can link back to the person."""
-    resident = resident.strip()
-    if not resident:
-        raise InvalidInput("A voter identifier is required.")
-    key = engine.secrets.key("budget-voter")
-    return hmac.new(key, f"{cycle_id}\x1f{resident}".encode(), hashlib.sha256).hexdigest()[:32]
+def ballot_check(engine: Engine, cycle_id: UUID, channel: str):
+    """The voting kit's validator for this cycle: the content sealed into the box is
+    ``{"choice": [...], "channel": ...}``; a choice that breaks the ballot rule is refused naming it."""
+
+    def validate(content: Any, group: str) -> dict[str, Any]:
+        cycle = current_cycle(engine, cycle_id)
+        chosen = cycle.check_ballot(content)
+        return {"choice": list(chosen), "channel": channel}
+
+    return validate
 
 
-def new_tracking_code() -> str:
-    """A receipt code the voter can look up once results are published: 4 groups of 4."""
-    raw = secrets.token_hex(8).upper()
-    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+def cast_ballot(engine: Engine, cycle_id: UUID | str, *, credential: str, choice: list[str]) -> dict[str, Any]:
+    """A resident's ballot, sealed into the cycle's box; returns the receipt (tracking code).
+    Where the cycle lets a later vote count, casting again with the same credential replaces it."""
+    cid = get_cycle(engine, cycle_id).id if not isinstance(cycle_id, UUID) else cycle_id
+    receipt = VotingKit(engine).cast(cid, credential, choice, validate=ballot_check(engine, cid, "mobile"))
+    return {"cycle_id": str(cid), "tracking_code": receipt.tracking_code, "channel": "mobile"}
 
 
-def cast_ballot(engine: Engine, cycle_id: UUID | str, *, voter: str, choice: list[str], channel: str = "mobile",
-                entered_by: str | None = None) -> dict[str, Any]:
-    """Record a ballot (or replace the voter's earlier one) and return the receipt.
-
-    ``voter`` is the voter's pseudonym (see ``voter_pseudonym``). A ballot that breaks the
-    cycle's ballot rule is refused naming the rule; nothing is recorded."""
-    if channel not in CHANNELS:
-        raise InvalidInput(f"Unknown channel {channel!r}; use one of {', '.join(CHANNELS)}.")
-    if channel == "paper" and not entered_by:
-        raise InvalidInput("A paper ballot is entered by an official, who must be named.")
-    cycle = current_cycle(engine, cycle_id)
-    chosen = list(cycle.check_ballot(choice))
-    cid = str(cycle.id)
-    ballot_id = Ballot.create_id(cid, voter)
-    code = new_tracking_code()
-    replaced = False
-    for attempt in range(CAST_RETRIES):
-        try:
-            ballot = engine.repository.get(ballot_id)
-        except Exception:  # noqa: BLE001 - not found: this voter's first ballot
-            ballot = None
-        if ballot is None:
-            ballot = Ballot(cycle_id=cid, voter=voter, choice=chosen, channel=channel, entered_by=entered_by,
-                            tracking_code=code)
-        else:
-            if not cycle.last_vote_counts:
-                raise RuleViolation("This voter has already voted and this cycle does not allow changing a vote.",
-                                    rule="one-vote")
-            ballot.replace(choice=chosen, channel=channel, entered_by=entered_by, tracking_code=code)
-            replaced = True
-        try:
-            recordings = engine.save(ballot)
-        except RecordConflictError:
-            time.sleep(0.001 * (attempt + 1))
-            continue
-        break
-    else:
-        raise RuleViolation("The ballot box is busy; please try again.", title="Busy")
-    position = recordings[-1].notification.id
-    if _changed_since(engine, cycle):
-        _check_not_after_close(engine, cycle.id, position)
-    return {"cycle_id": cid, "tracking_code": code, "choice": chosen, "channel": channel, "replaced": replaced,
-            "position": position}
-
-
-def _check_not_after_close(engine: Engine, cycle_id: UUID, position: int) -> None:
-    """Voting may have closed between the check and the save: such a ballot is in the log but
-    after the close, so it is not counted, and the voter is told so."""
+def enter_paper_ballot(engine: Engine, cycle_id: UUID | str, *, entry_id: str, choice: list[str],
+                       by: str) -> dict[str, Any]:
+    """A paper or booth ballot entered by an official for a resident on the roll checked in
+    person; it is marked ``paper`` in the sealed content and the roll records the official."""
     cycle = get_cycle(engine, cycle_id)
-    if cycle.phase == "voting":
-        return
-    log = replay.collect(cycle_records(engine, cycle_id))
-    close = log[str(cycle_id)].close_position
-    if close is not None and position > close:
-        raise RuleViolation("Voting closed before this ballot was recorded; it is not counted.", rule="voting-closed")
+    cycle.check_ballot(choice)  # refuse a bad ballot before the credential is used up
+    kit = VotingKit(engine)
+    credential = kit.issue_credential_in_person(cycle.id, entry_id, by=by)
+    receipt = kit.cast(cycle.id, credential, choice, validate=ballot_check(engine, cycle.id, "paper"))
+    return {"cycle_id": str(cycle.id), "tracking_code": receipt.tracking_code, "channel": "paper"}
+
+
+def track(engine: Engine, cycle_id: UUID | str, tracking_code: str) -> dict[str, Any]:
+    """What a voter can check with a receipt: the ballot's state in the box (sealed while voting;
+    counted or replaced after close, with its content only once the result is published)."""
+    cycle = get_cycle(engine, cycle_id)
+    found = VotingKit(engine).track(cycle.id, tracking_code)
+    view = {"tracking_code": found.tracking_code, "state": found.state, "batch": found.batch,
+            "index": found.index, "position": found.position}
+    if cycle.phase == "published":
+        view["content"] = found.content
+    return view
 
 
 # -- the log -----------------------------------------------------------------------------------
-def _log_records(engine: Engine, topics: tuple[str, ...]) -> Iterator[LogRecord]:
-    for n in engine.notifications(1, topics=topics):
+def cycle_records(engine: Engine) -> Iterator[LogRecord]:
+    """The budget cycles' records of the log, in order."""
+    for n in engine.notifications(1, topics=replay.CYCLE_TOPICS):
         yield LogRecord(position=n.id, originator_id=str(n.originator_id), originator_version=n.originator_version,
                         topic=n.topic, payload=engine.decode_payload(n))
 
 
-def cycle_records(engine: Engine, cycle_id: UUID | str | None = None) -> list[LogRecord]:
-    """The budget records of the log, in order (every cycle's, or one cycle's and its ballots')."""
-    records = list(_log_records(engine, replay.CYCLE_TOPICS + replay.BALLOT_TOPICS))
-    if cycle_id is None:
-        return records
-    cid = str(cycle_id)
-    owned = {r.originator_id for r in records if r.topic == replay.ballot_topic("Cast") and r.payload["cycle_id"] == cid}
-    return [r for r in records if r.originator_id == cid or r.originator_id in owned]
-
-
 def cycle_log(engine: Engine, cycle_id: UUID | str) -> replay.CycleLog:
-    return replay.collect(cycle_records(engine, cycle_id))[str(cycle_id)]
+    return replay.collect(r for r in cycle_records(engine) if r.originator_id == str(cycle_id))[str(cycle_id)]
+
+
+def counted_ballots(engine: Engine, cycle_id: UUID) -> list[replay.CountedBallot]:
+    opened = VotingKit(engine).opened(cycle_id)
+    return [replay.CountedBallot.from_content(b.tracking_code, b.content) for b in opened.counted]
 
 
 # -- result -------------------------------------------------------------------------------------
@@ -214,7 +218,10 @@ def tally(engine: Engine, cycle_id: UUID | str, *, by: str) -> dict[str, Any]:
         raise RuleViolation(f"The cycle is in the {cycle.phase} phase; close voting before tallying.")
     if cycle.result is not None:
         raise RuleViolation("The result of this cycle has already been computed.")
-    result = replay.compute_result(cycle_log(engine, cycle.id))
+    kit = VotingKit(engine)
+    counted = counted_ballots(engine, cycle.id)
+    seed = kit.reveal_seed(cycle.id)
+    result = replay.compute_result(cycle_log(engine, cycle.id), counted, seed)
 
     def change(c: Cycle) -> dict[str, Any]:
         c.record_result(by=by, **result)
@@ -245,7 +252,7 @@ def validate(engine: Engine, cycle_id: UUID | str, *, by: str) -> Cycle:
 
 def close_due(engine: Engine) -> list[str]:
     """Close voting in every cycle whose closing time has passed (idempotent)."""
-    done = []
+    done = VotingKit(engine).tick()
     now = engine.now().isoformat()
     state = engine.read_models.get("budget.cycles").state
     for cid, summary in state.items():
@@ -306,8 +313,7 @@ def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
     cycle = get_cycle(engine, cycle_id)
     if cycle.phase not in ("tallying", "published"):
         raise RuleViolation("Ballots are exported only after voting has closed.", phase=cycle.phase)
-    log = cycle_log(engine, cycle.id)
-    counted = replay.counted_casts(log)
+    counted = counted_ballots(engine, cycle.id)
     style = cycle.style
     meta = {"description": cycle.name, "country": "South Korea", "unit": "Jung-gu, Seoul",
             "instance": cycle.name, "budget": str(cycle.budget), "vote_type": "approval",
@@ -317,7 +323,7 @@ def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
         meta["max_length"] = str(style.max_projects)
     if style.kind == "knapsack":
         meta["max_sum_cost"] = str(style.cost_limit if style.cost_limit is not None else cycle.budget)
-    votes = rules.vote_counts(cycle.ballot_costs, ({p: 1 for p in c.choice} for c in counted.values()))
+    votes = rules.vote_counts(cycle.ballot_costs, ({p: 1 for p in c.choice} for c in counted))
     winners = set(cycle.result["final_winners"]) if cycle.result else None
     projects = []
     for pid, cost in sorted(cycle.ballot_costs.items(), key=lambda kv: replay._natural(kv[0])):
@@ -328,7 +334,7 @@ def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
         projects.append(pabulib.PbProject(pid, cost, fields))
     ballots = [pabulib.PbVote(str(i), {p: 1 for p in c.choice},
                               {"voting_method": "paper" if c.channel == "paper" else "internet"})
-               for i, (_, c) in enumerate(sorted(counted.items()), start=1)]
+               for i, c in enumerate(sorted(counted, key=lambda c: c.tracking_code), start=1)]
     return pabulib.render(pabulib.PbElection(meta, projects, ballots))
 
 
@@ -354,6 +360,15 @@ def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
     for p in election.projects:
         if p.cost > budget:
             raise InvalidInput(f"Project {p.project_id} costs more than the whole budget.")
+    if not election.votes:
+        raise InvalidInput("Pabulib: the file has no votes to import.")
+    # every ballot is checked before anything is stored: a bad file changes nothing
+    checked_style, costs = rules.BallotStyle.from_dict(style), election.costs
+    for v in election.votes:
+        try:
+            rules.validate_choice(checked_style, costs, budget, list(v.points))
+        except InvalidInput as exc:
+            raise InvalidInput(f"Pabulib: voter {v.voter_id}: {exc.detail}", **exc.extra) from None
     cycle = open_cycle(engine, name=name, budget=budget, scope=meta.get("subunit") or meta.get("unit") or "district",
                        ballot_style=style, rule=rule, last_vote_counts=True, by=by)
     for p in election.projects:
@@ -364,11 +379,20 @@ def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
     for p in election.projects:
         screen(engine, cycle.id, p.project_id, feasible=True, cost=p.cost, reason="Imported from a Pabulib file.",
                by=by)
+    roll = io.StringIO()
+    writer = csv.writer(roll, lineterminator="\n")
+    writer.writerow(["entry_id", "contact"])
+    for n, v in enumerate(election.votes):
+        writer.writerow([f"pb-{v.voter_id}", f"voter{n}@pabulib.invalid"])
+    import_roll(engine, cycle.id, roll.getvalue())
     advance(engine, cycle.id, "voting", by=by)
+    kit = VotingKit(engine)
     for v in election.votes:
-        method = v.fields.get("voting_method", "")
-        cast_ballot(engine, cycle.id, voter=f"pb:{v.voter_id}", choice=list(v.points),
-                    channel="paper" if method == "paper" else "web", entered_by=by if method == "paper" else None)
+        # the file's ballots were checked by the organisers who published them: entered as
+        # paper ballots by the importing official, one credential per voter of the file
+        credential = kit.issue_credential_in_person(cycle.id, f"pb-{v.voter_id}", by=by)
+        channel = "paper" if v.fields.get("voting_method", "") == "paper" else "mobile"
+        kit.cast(cycle.id, credential, list(v.points), validate=ballot_check(engine, cycle.id, channel))
     advance(engine, cycle.id, "tallying", by=by)
     tally(engine, cycle.id, by=by)
     return get_cycle(engine, cycle.id)

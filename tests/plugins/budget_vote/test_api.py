@@ -50,21 +50,31 @@ def test_a_cycle_through_the_api(client):
     for pid, cost in (("1", 60_000_000), ("2", 50_000_000), ("3", 30_000_000)):
         ok(client.post(f"/api/budget/cycles/{cid}/proposals/{pid}/screening", headers=OFFICIAL,
                        json={"feasible": True, "cost": cost, "reason": "checked by the department"}))
+    roll = "entry_id,contact,group\n" + "".join(f"r{i},0101234567{i},필동\n" for i in range(5)) + "booth-7,booth7@example.org,명동\n"
+    assert ok(client.post(f"/api/budget/cycles/{cid}/roll", headers=OFFICIAL, json={"csv": roll}))["total"] == 6
     ok(client.post(f"/api/budget/cycles/{cid}/phase", headers=OFFICIAL, json={"to": "voting"}))
+    residents = [f"r{i}" for i in range(5)]
+    assert ok(client.post(f"/api/budget/cycles/{cid}/codes", headers=OFFICIAL, json={"entry_ids": residents}))["sent"] == 5
+    codes = {m["key"].split("/")[2]: m["text"].rsplit(" ", 1)[-1] for m in client.engine.outbox.sent()}
+    wrong = client.post(f"/api/budget/cycles/{cid}/credential", json={"entry_id": "r0", "code": "WRONG1"})
+    assert wrong.status_code == 401
+    credentials = {r: ok(client.post(f"/api/budget/cycles/{cid}/credential",
+                                     json={"entry_id": r, "code": codes[r]}))["credential"] for r in residents}
     projects = ok(client.get(f"/api/budget/cycles/{cid}/projects"), 200)
     assert [p["cost"] for p in projects] == [60_000_000, 50_000_000, 30_000_000]
 
-    refused = client.post(f"/api/budget/cycles/{cid}/ballot", json={"voter": "r1", "choice": ["1", "2", "3"]})
+    refused = client.post(f"/api/budget/cycles/{cid}/ballot", json={"credential": credentials["r1"], "choice": ["1", "2", "3"]})
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert refused.json()["rule"] == "max-projects" and "at most 2" in refused.json()["detail"]
 
-    receipts = [ok(client.post(f"/api/budget/cycles/{cid}/ballot", json={"voter": f"r{i}", "choice": c}))
+    receipts = [ok(client.post(f"/api/budget/cycles/{cid}/ballot", json={"credential": credentials[f"r{i}"], "choice": c}))
                 for i, c in enumerate([["1", "3"], ["1"], ["2"], ["2", "3"]])]
-    replaced = ok(client.post(f"/api/budget/cycles/{cid}/ballot", json={"voter": "r1", "choice": ["3"]}))
-    assert replaced["replaced"] is True
+    ok(client.post(f"/api/budget/cycles/{cid}/ballot", json={"credential": credentials["r1"], "choice": ["3"]}))
+    forged = client.post(f"/api/budget/cycles/{cid}/ballot", json={"credential": "nope", "choice": ["3"]})
+    assert forged.status_code == 401
     paper = ok(client.post(f"/api/budget/cycles/{cid}/paper-ballots", headers=OFFICIAL,
-                           json={"voter": "booth-7", "choice": ["3"]}))
+                           json={"entry_id": "booth-7", "choice": ["3"]}))
     assert paper["channel"] == "paper"
 
     assert client.get(f"/api/budget/cycles/{cid}/results").status_code == 409
@@ -85,13 +95,15 @@ def test_a_cycle_through_the_api(client):
     csv_text = client.get(f"/api/budget/cycles/{cid}/results.csv").text
     assert csv_text.startswith("project_id,title,dong")
 
-    first = ok(client.get(f"/api/budget/receipts/{receipts[1]['tracking_code']}"), 200)
-    assert first["status"] == "superseded" and first["counted"] is False
-    counted = ok(client.get(f"/api/budget/receipts/{receipts[0]['tracking_code'].lower()}"), 200)
-    assert counted["counted"] is True
-    assert client.get("/api/budget/receipts/0000-0000-0000-0000").status_code == 404
+    first = ok(client.get(f"/api/budget/cycles/{cid}/receipts/{receipts[1]['tracking_code']}"), 200)
+    assert first["state"] == "replaced"
+    counted = ok(client.get(f"/api/budget/cycles/{cid}/receipts/{receipts[0]['tracking_code'].lower()}"), 200)
+    assert counted["state"] == "counted" and counted["content"] == {"choice": ["1", "3"], "channel": "mobile"}
+    assert client.get(f"/api/budget/cycles/{cid}/receipts/AAAA-BBBB").status_code == 404
+    box = ok(client.get(f"/api/budget/cycles/{cid}/box"), 200)
+    assert box["status"] == "closed" and box["seed"]
     cycles = ok(client.get("/api/budget/cycles"), 200)
-    assert cycles[cid]["voters"] == 5 and cycles[cid]["paper"] == 1 and cycles[cid]["phase"] == "published"
+    assert cycles[cid]["phase"] == "published" and cycles[cid]["on_ballot"] == 3
 
 
 def test_out_of_order_phase_is_a_409(client):
@@ -117,7 +129,8 @@ def test_every_budget_route_is_in_openapi(client):
     assert {"/api/budget/cycles", "/api/budget/cycles/{cycle_id}/ballot", "/api/budget/cycles/{cycle_id}/results",
             "/api/budget/cycles/{cycle_id}/results.csv", "/api/budget/cycles/{cycle_id}/tally",
             "/api/budget/cycles/{cycle_id}/overrides", "/api/budget/cycles/{cycle_id}/validation",
-            "/api/budget/cycles/{cycle_id}/paper-ballots", "/api/budget/receipts/{code}",
+            "/api/budget/cycles/{cycle_id}/paper-ballots", "/api/budget/cycles/{cycle_id}/receipts/{code}",
+            "/api/budget/cycles/{cycle_id}/credential", "/api/budget/cycles/{cycle_id}/roll",
             "/api/budget/cycles/{cycle_id}/proposals/{project_id}/screening"} <= paths
     style = spec["components"]["schemas"]
     assert any("knapsack" in str(s) for s in style.values())
