@@ -18,7 +18,7 @@ validate and tally it; everything else is here. Typical use from a plugin::
     kit.track(process.id, receipt.tracking_code)
     order = kit.draw(process.id, ledger_root, ["p2", "p7"], context="last seat")
 
-See ``docs/security-ballots.md`` for what each party can and cannot learn.
+See ``docs/security.md (Ballot secrecy)`` for what each party can and cannot learn.
 """
 
 from core.voting.crypto import BallotCredential

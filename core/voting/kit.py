@@ -30,6 +30,7 @@ from eventsourcing.utils import get_topic
 from core import clock
 from core.errors import InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized
 from core.notify import Notification
+from core.privacy import ERASED
 from core.voting import crypto, lottery
 from core.voting.box import (CLOSED, OPEN, PREPARED, BallotBatch, BallotBox, BallotDeposit, BatchIndex,
                              batch_index_id, box_id)
@@ -163,8 +164,7 @@ class VotingKit:
                 raise RuleViolation("The roll is frozen once voting has opened.")
             roll = self.roll(pid)
             rows = parse_roll_csv(data, existing=list(roll.entries))
-            entries = [RollEntry(process_id=pid, entry_id=r.entry_id, group=r.group, channel=r.channel,
-                                 contact=r.contact, name=r.name) for r in rows]
+            entries = [self._new_entry(pid, r) for r in rows]
             roll.add_entries([[r.entry_id, r.group] for r in rows])
             try:
                 self._save(roll, *entries)
@@ -173,6 +173,23 @@ class VotingKit:
                 continue
             return RollImport(added=len(rows), total=len(roll.entries), groups=dict(Counter(roll.entries.values())))
         raise RuleViolation("The roll is busy; please try again.", title="Busy")
+
+    def _new_entry(self, pid: str, row: Any) -> RollEntry:
+        privacy = self.engine.privacy
+        subject = privacy.new_subject()
+        where = entry_aggregate_id(pid, row.entry_id)
+        return RollEntry(process_id=pid, entry_id=row.entry_id, group=row.group, channel=row.channel,
+                         subject=subject, contact=privacy.seal(subject, "contact", row.contact, where=where),
+                         name=privacy.seal(subject, "name", row.name, where=where) if row.name else None)
+
+    def contact(self, process_id: str | UUID, entry_id: str) -> str:
+        """Where the entry's codes go (opened from its sealed envelope), or ``ERASED``."""
+        entry = self.entry(process_id, entry_id)
+        return self.engine.privacy.open(entry.contact, where=entry.id)
+
+    def voter_name(self, process_id: str | UUID, entry_id: str) -> str:
+        entry = self.entry(process_id, entry_id)
+        return "" if entry.name is None else self.engine.privacy.open(entry.name, where=entry.id)
 
     def entry(self, process_id: str | UUID, entry_id: str) -> RollEntry:
         return self.engine.get(entry_aggregate_id(_pid(process_id), entry_id), RollEntry, what="roll entry")
@@ -223,9 +240,12 @@ class VotingKit:
             # saved first: a code that fails to go out can be re-issued; the reverse would hand
             # people codes that do not work
             for entry, code in outgoing:
+                to = self.engine.privacy.open(entry.contact, where=entry.id)
+                if to is ERASED:  # the voter's contact was erased: nowhere to send the code
+                    continue
                 self.engine.send_notification(Notification(
                     key=f"voting-code/{pid}/{entry.entry_id}/{entry.code_serial}", channel=entry.channel,
-                    to=entry.contact, text=message.replace(CODE_PLACEHOLDER, code), plugin=plugin))
+                    to=to, text=message.replace(CODE_PLACEHOLDER, code), plugin=plugin))
             return len(outgoing)
         raise RuleViolation("The roll is busy; please try again.", title="Busy")
 

@@ -178,12 +178,15 @@ class RollEntry(CivicAggregate):
         return entry_aggregate_id(process_id, entry_id)
 
     @event("Registered")
-    def __init__(self, process_id: str, entry_id: str, group: str, channel: str, contact: str,
-                 name: str) -> None:
+    def __init__(self, process_id: str, entry_id: str, group: str, channel: str, subject: str,
+                 contact: dict[str, str], name: dict[str, str] | None) -> None:
+        # contact and name are personal data: envelopes sealed by core.privacy for ``subject``,
+        # so forgetting the subject erases them while the roll and the ledger stay intact
         self.process_id = process_id
         self.entry_id = entry_id
         self.group = group
         self.channel = channel
+        self.subject = subject
         self.contact = contact
         self.name = name
         self.code_hash: str | None = None

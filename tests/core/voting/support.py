@@ -40,7 +40,7 @@ def latest_codes(engine: Engine) -> dict[str, str]:
 
 
 def contact_of(kit: VotingKit, process_id: str, entry_id: str) -> str:
-    return kit.entry(process_id, entry_id).contact
+    return kit.contact(process_id, entry_id)
 
 
 def sign_in(kit: VotingKit, process_id: str, entry_id: str, client: str = "203.0.113.9"):

@@ -19,7 +19,7 @@ ROOT = hashlib.sha256(b"a ledger root").digest()
 
 
 def reference_draw(seed: bytes, root: bytes, tied: list[str], context: str) -> list[str]:
-    """The formula of docs/security-ballots.md, written out independently."""
+    """The formula of docs/security.md (Ballot secrecy), written out independently."""
     options = sorted(tied)
     material = json.dumps([seed.hex(), root.hex(), context, options], separators=(",", ":"), ensure_ascii=False)
     key = hashlib.sha256(b"civic/tie-lottery/v1\x00" + material.encode("utf-8")).digest()

@@ -30,9 +30,12 @@ def test_roll_import_adds_every_entry_with_its_group(kit):
                                 "102-0301,+82 10 9876 5432,102동,,\n")
     assert (result.added, result.total, result.groups) == (3, 3, {"101동": 2, "102동": 1})
     entry = kit.entry(P, "101-1204")
-    assert (entry.channel, entry.contact, entry.group) == ("email", "lee@example.kr", "101동")
-    assert kit.entry(P, "101-1203").contact == "01012345678"
-    assert kit.entry(P, "102-0301").contact == "+821098765432"
+    assert (entry.channel, kit.contact(P, entry.entry_id), entry.group) == ("email", "lee@example.kr", "101동")
+    assert kit.contact(P, "101-1203") == "01012345678"
+    assert kit.contact(P, "102-0301") == "+821098765432"
+    # contacts are personal data: sealed in the log, never in clear
+    logged = "".join(str(r.payload) for r in kit.engine.records())
+    assert "lee@example.kr" not in logged and "01012345678" not in logged
     # a second file adds entries; repeating one is refused
     assert kit.import_roll(P, "entry_id,contact\n103-1,01011112222\n").total == 4
     with pytest.raises(InvalidInput, match="already on the roll"):

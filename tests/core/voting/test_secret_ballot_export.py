@@ -42,7 +42,7 @@ def test_no_record_or_transaction_links_a_voter_to_a_ballot(kit, manual_clock):
     kit.import_roll(P, roll_csv([(v, f"building-{i % 3}") for i, v in enumerate(voters)]))
     kit.open(P)
     kit.issue_codes(P, "Code {code}")
-    identity = {v: {v, kit.entry(P, v).contact, kit.entry(P, v).name} for v in voters}
+    identity = {v: {v, kit.contact(P, v), kit.voter_name(P, v)} - {''} for v in voters}
     cast_order: list[str] = []
     ballots: dict[str, dict[str, str]] = {}  # secret words and pseudonyms of each voter's ballots
     for v in voters[:-4]:  # a few never vote
