@@ -124,7 +124,9 @@ def cycle_view(cycle: Any) -> dict[str, Any]:
     return {"id": str(cycle.id), "name": cycle.name, "budget": cycle.budget, "scope": cycle.scope,
             "phase": cycle.phase, "voting_opens": cycle.voting_opens, "voting_closes": cycle.voting_closes,
             "ballot_style": cycle.ballot_style, "rule": cycle.rule, "last_vote_counts": cycle.last_vote_counts,
-            "proposals": [{"project_id": pid, **p} for pid, p in cycle.proposals.items()],
+            # the proposer's name is personal data: not shown publicly
+            "proposals": [{"project_id": pid, **{k: v for k, v in p.items() if k != "proposer"}}
+                          for pid, p in cycle.proposals.items()],
             "result_validated": cycle.phase == "published"}
 
 

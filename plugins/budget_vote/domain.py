@@ -31,6 +31,12 @@ def _text(value: Any, what: str, *, required: bool = True, limit: int = 2000) ->
     return value
 
 
+def _envelope(value: Any) -> dict[str, str]:
+    if not (isinstance(value, dict) and value.get("sealed") and value.get("ct")):
+        raise InvalidInput("The proposer must be given as sealed personal data.")
+    return value
+
+
 def _won(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidInput(f"{what} must be a positive whole number of won.")
@@ -120,8 +126,10 @@ class Cycle(CivicAggregate):
         self.last_vote_counts = last_vote_counts
 
     # -- proposals ------------------------------------------------------------------------------
-    def submit(self, *, title: str, description: str, dong: str, category: str, proposer: str,
+    def submit(self, *, title: str, description: str, dong: str, category: str, proposer: dict[str, str],
                proposer_role: str, project_id: str | None = None) -> str:
+        """``proposer`` is a personal-data envelope (``core.privacy``): the name never enters the
+        log in clear and is erased with its subject."""
         self._require_phase("proposal", doing="submit a proposal")
         if proposer_role not in ("resident", "council_member"):
             raise InvalidInput("A proposer is a resident or a council member.")
@@ -135,12 +143,12 @@ class Cycle(CivicAggregate):
         self._submitted(project_id=project_id, title=_text(title, "The title", limit=200),
                         description=_text(description, "The description", required=False, limit=5000),
                         dong=_text(dong, "The dong", limit=100), category=_text(category, "The category", limit=100),
-                        proposer=_text(proposer, "The proposer", limit=200), proposer_role=proposer_role)
+                        proposer=_envelope(proposer), proposer_role=proposer_role)
         return project_id
 
     @event("ProposalSubmitted")
-    def _submitted(self, project_id: str, title: str, description: str, dong: str, category: str, proposer: str,
-                   proposer_role: str) -> None:
+    def _submitted(self, project_id: str, title: str, description: str, dong: str, category: str,
+                   proposer: dict[str, str], proposer_role: str) -> None:
         self.proposals[project_id] = {"title": title, "description": description, "dong": dong,
                                       "category": category, "proposer": proposer, "proposer_role": proposer_role,
                                       "screened": False, "feasible": None, "cost": None, "reason": None}

@@ -91,14 +91,19 @@ def configure(engine: Engine, cycle_id: UUID, *, ballot_style: dict[str, Any] | 
 def submit_proposal(engine: Engine, cycle_id: UUID, *, title: str, description: str = "", dong: str,
                     category: str, proposer: str, proposer_role: str = "resident",
                     project_id: str | None = None) -> str:
+    """A proposal; the proposer's name is personal data, sealed under a subject of its own."""
     if project_id is not None and not PROJECT_ID.match(project_id):
         raise InvalidInput("A project id is 1-40 letters, digits, '.', '_' or '-'.")
+    if not isinstance(proposer, str) or not proposer.strip() or len(proposer) > 200:
+        raise InvalidInput("The proposer's name is required (at most 200 characters).")
+    cycle = get_cycle(engine, cycle_id)
+    sealed = engine.privacy.seal(engine.privacy.new_subject(), "proposer", proposer.strip(), where=cycle.id)
 
     def change(c: Cycle) -> str:
-        return c.submit(title=title, description=description, dong=dong, category=category, proposer=proposer,
+        return c.submit(title=title, description=description, dong=dong, category=category, proposer=sealed,
                         proposer_role=proposer_role, project_id=project_id)
 
-    return engine.update(cycle_id, change, cls=Cycle, what="budget cycle")
+    return engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
 
 
 def screen(engine: Engine, cycle_id: UUID, project_id: str, *, feasible: bool, cost: int | None, reason: str,

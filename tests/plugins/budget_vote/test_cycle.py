@@ -203,3 +203,19 @@ def test_tick_closes_voting_after_its_deadline(sqlite_engine, manual_clock):
     assert engine.tick() == ["budget: voting closed in timed"]
     assert engine.tick() == []
     assert service.get_cycle(engine, cycle.id).phase == "tallying"
+
+
+def test_the_proposers_name_is_sealed_personal_data(sqlite_engine):
+    import json
+
+    from core.identity import local_operator
+    from core.privacy import ERASED
+
+    engine = sqlite_engine
+    cycle = service.open_cycle(engine, name="pd", budget=100, by=ADMIN)
+    service.submit_proposal(engine, cycle.id, title="놀이터", dong="필동", category="복지", proposer="홍길동")
+    assert "홍길동" not in json.dumps([r.payload for r in engine.records()], ensure_ascii=False)
+    sealed = service.get_cycle(engine, cycle.id).proposals["1"]["proposer"]
+    assert engine.privacy.open(sealed, where=cycle.id) == "홍길동"
+    engine.privacy.forget(sealed["subject"], actor=local_operator())
+    assert engine.privacy.open(sealed, where=cycle.id) is ERASED
