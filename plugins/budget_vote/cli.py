@@ -132,3 +132,22 @@ def validate(engine, actor, cycle: str) -> None:
     """Validate the computed result of CYCLE: it is published."""
     c = service.validate(engine, service.find_cycle(engine, cycle).id, by=actor.id)
     click.echo(f"{c.name}: published; winners {', '.join(c.winners)}")
+
+
+@budget.command("roll")
+@authorized("budget.manage")
+@click.argument("cycle")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_roll(engine, actor, cycle: str, file: Path) -> None:
+    """Add residents from a CSV FILE (entry_id, contact, optional group) to CYCLE's voter roll."""
+    result = service.import_roll(engine, service.find_cycle(engine, cycle).id, file.read_bytes())
+    click.echo(f"{result['added']} added; {result['total']} on the roll")
+
+
+@budget.command("codes")
+@authorized("budget.manage")
+@click.argument("cycle")
+def send_codes(engine, actor, cycle: str) -> None:
+    """Send a voting code by text message to every resident of CYCLE's roll who has none."""
+    sent = service.issue_codes(engine, service.find_cycle(engine, cycle).id)
+    click.echo(f"{sent} voting code(s) sent")

@@ -404,10 +404,11 @@ def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
 
 
 def tally_pb(text: str, rule: rules.WinnerRule) -> dict[str, Any]:
-    """Winners of a Pabulib file (approval or cumulative), computed directly. Ties are broken by
-    project order in the file, as a published instance has no lottery seed."""
+    """Winners of a Pabulib file (approval or cumulative), computed directly. A published file
+    has no lottery seed: ties are broken as pabutools does by default (project ids in
+    lexicographic order), so the answer matches pabutools run on the same file."""
     election = pabulib.parse(text)
-    order = [p.project_id for p in election.projects]
+    order = sorted(p.project_id for p in election.projects)
     outcome = rules.compute_winners(rule, election.costs, election.budget, election.ballots(), order)
     return {"instance": election.meta.get("instance") or election.meta.get("description"),
             "vote_type": election.vote_type, "budget": election.budget, "rule": rule.as_dict(),
