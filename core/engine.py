@@ -123,6 +123,11 @@ class Engine(Application):
         models = [m for group in self.pm.hook.civic_register_read_models() for m in group]
         self.read_models = ReadModelHost(self, models)
 
+        from core.ledger.follower import Ledger
+
+        # touches neither the database nor the key file until first used
+        self.ledger = Ledger(self)
+
     # -- configuration -------------------------------------------------------------------
     @property
     def is_postgres(self) -> bool:

@@ -21,6 +21,7 @@ from core.engine import Engine
 from core.errors import CivicError
 from core.identity import provide_actor, required_permissions
 from core.identity_api import IDENTITY_ROUTES
+from core.ledger.api import LEDGER_ROUTES
 from core.plugins import describe
 
 PROBLEM = "application/problem+json"
@@ -77,7 +78,7 @@ def plugins_list(engine: EngineDep) -> list[dict[str, Any]]:
     return describe(engine.pm)
 
 
-CORE_ROUTES: list[Any] = [healthz, plugins_list, *IDENTITY_ROUTES]
+CORE_ROUTES: list[Any] = [healthz, plugins_list, *IDENTITY_ROUTES, *LEDGER_ROUTES]
 
 
 def check_permissions(app: Litestar, engine: Engine) -> None:

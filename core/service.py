@@ -10,6 +10,8 @@ from collections.abc import Callable
 from core.engine import Engine
 
 log = logging.getLogger("civic.service")
+# The loop wakes every 0.2 s; a job runs when its period has passed since its last run ended.
+LEDGER_SECONDS = 0.5
 
 
 class BackgroundJobs:
@@ -23,6 +25,8 @@ class BackgroundJobs:
         self.jobs: list[tuple[str, float, Callable[[], object]]] = [
             ("deadlines", tick_seconds, engine.tick),
             ("read models", 1.0, self._read_models),
+            # signs a checkpoint whenever new events arrived: at least one a second under load
+            ("ledger", LEDGER_SECONDS, engine.ledger.tick),
         ]
 
     def _read_models(self) -> None:
@@ -63,3 +67,5 @@ class BackgroundJobs:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        # a last checkpoint, so that what was acknowledged before shutdown is covered
+        self._run("ledger", self.engine.ledger.tick)

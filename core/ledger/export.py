@@ -1,0 +1,172 @@
+"""The portable export: one self-contained JSON Lines file an auditor verifies offline.
+
+Line 1 is a header (format, origin, public key), then one line per leaf in log order, then the
+checkpoint kept outside the store (if any), then an end line with the record count.
+``docs/audit.md`` specifies every field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.ledger.checkpoint import CHECKPOINT_TOPIC, NoteError, VerifierKey, b64
+from core.ledger.leaves import check_public_record, public_record
+from core.ledger.verify import Entry
+
+if TYPE_CHECKING:
+    from core.engine import Engine
+
+FORMAT = "civic-ledger-export"
+VERSION = 1
+LEAF_RULE = "SHA-256(0x00 || RFC 8785 canonical JSON of record)"
+
+
+class ExportFormatError(ValueError):
+    """The file is not a readable export (exit code 2 for ``civic audit verify``)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def write_export(
+    engine: Engine,
+    out: str | os.PathLike[str],
+    *,
+    sign: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Write the export of ``engine``'s log to ``out``; return a summary.
+
+    With ``sign`` a fresh checkpoint is signed first when new events are not yet covered, so
+    the export is covered up to its last event. The file appears only once complete."""
+    ledger = engine.ledger
+    if sign:
+        ledger.tick()
+    else:
+        ledger.follow()
+    key = ledger.existing_verifier_key()
+    out = Path(out)
+    tmp = out.with_name(out.name + ".part")
+    stored = ledger.stored_leaves()
+    pending = next(stored, None)
+    count = checkpoints = 0
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(_dump({
+            "type": "header",
+            "format": FORMAT,
+            "version": VERSION,
+            "origin": key.name if key else None,
+            "key": key.to_json() if key else None,
+            "leaf": LEAF_RULE,
+            "checkpoint_topic": CHECKPOINT_TOPIC,
+            "exported_at": engine.now().isoformat(),
+        }))
+        for index, record in enumerate(engine.records()):
+            while pending is not None and pending.index < index:
+                pending = next(stored, None)
+            stated = None
+            if pending is not None and pending.index == index and pending.position == record.position:
+                stated = b64(pending.leaf_hash)
+            f.write(_dump({"type": "record", "index": index, "leaf_hash": stated, "record": public_record(record)}))
+            count += 1
+            checkpoints += record.topic == CHECKPOINT_TOPIC
+            if progress and count % 2000 == 0:
+                progress(2000)
+        outside = ledger.outside_checkpoint()
+        if outside is not None:
+            f.write(_dump({"type": "checkpoint", "source": "outside-store", "note": outside}))
+        f.write(_dump({"type": "end", "records": count}))
+    os.replace(tmp, out)
+    return {"path": str(out), "records": count, "checkpoints": checkpoints,
+            "origin": key.name if key else None, "outside_checkpoint": outside is not None}
+
+
+def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], line: int) -> Any:
+    value = obj.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ExportFormatError(line, f"field {name!r} is missing or of the wrong type")
+    return value
+
+
+def _header_key(header: dict[str, Any], line: int) -> VerifierKey | None:
+    key = header.get("key")
+    if key is None:
+        return None
+    if not isinstance(key, dict) or not isinstance(key.get("verifier_key"), str):
+        raise ExportFormatError(line, "the header's key has no verifier_key")
+    try:
+        parsed = VerifierKey.parse(key["verifier_key"])
+    except NoteError as exc:
+        raise ExportFormatError(line, f"the header's key: {exc}") from None
+    if key.get("public_key") not in (None, b64(parsed.public_key)) or key.get("name") not in (None, parsed.name):
+        raise ExportFormatError(line, "the header's key fields disagree with its verifier_key")
+    return parsed
+
+
+def read_export(
+    path: str | os.PathLike[str], *, progress: Callable[[int], None] | None = None
+) -> Iterator[tuple[str, Any]]:
+    """``("header", {"key": VerifierKey | None, ...})``, then ``("record", Entry)`` per record,
+    ``("checkpoint", note)``, ``("end", count)``. Raises ``ExportFormatError`` for a file that
+    cannot be read as an export."""
+    try:
+        f = Path(path).open("rb")
+    except OSError as exc:
+        raise ExportFormatError(0, f"cannot open {path}: {exc.strerror}") from None
+    with f:
+        ended = False
+        for number, raw in enumerate(f, 1):
+            if progress:
+                progress(len(raw))
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ExportFormatError(number, f"not JSON ({exc})") from None
+            if not isinstance(obj, dict):
+                raise ExportFormatError(number, "not a JSON object")
+            kind = obj.get("type")
+            if number == 1:
+                if kind != "header" or obj.get("format") != FORMAT:
+                    raise ExportFormatError(1, f"not a {FORMAT} file")
+                if obj.get("version") != VERSION:
+                    raise ExportFormatError(1, f"export version {obj.get('version')} is not supported")
+                yield "header", {**obj, "key": _header_key(obj, 1)}
+                continue
+            if ended:
+                raise ExportFormatError(number, "content after the end line")
+            if kind == "record":
+                index = _field(obj, "index", int, number)
+                stated = obj.get("leaf_hash")
+                leaf_hash = None
+                if stated is not None:
+                    try:
+                        leaf_hash = base64.b64decode(_field(obj, "leaf_hash", str, number), validate=True)
+                    except (binascii.Error, ValueError):
+                        raise ExportFormatError(number, "leaf_hash is not base64") from None
+                try:
+                    record = check_public_record(obj.get("record"))
+                except ValueError as exc:
+                    raise ExportFormatError(number, str(exc)) from None
+                yield "record", Entry(record, index, leaf_hash)
+            elif kind == "checkpoint":
+                yield "checkpoint", _field(obj, "note", str, number)
+            elif kind == "end":
+                ended = True
+                yield "end", _field(obj, "records", int, number)
+            else:
+                raise ExportFormatError(number, f"unknown line type {kind!r}")
+        if f.tell() == 0:
+            raise ExportFormatError(1, "the file is empty")

@@ -1,0 +1,436 @@
+"""The auditor's check of a whole log: every leaf and root recomputed, every checkpoint's
+signature and root checked, successive checkpoints proven consistent, the events replayed
+through the plugins' re-tallies.
+
+The same ``Verifier`` reads a live store (``verify_database``) or an export file
+(``verify_export``). What the ledger stated about each leaf (its hash, its index, its position)
+is used only to *locate* a change; what proves the log is the chain of signed roots.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from core.ledger.checkpoint import CHECKPOINT_TOPIC, Checkpoint, NoteError, VerifierKey, b64, unb64
+from core.ledger.leaves import LeafEncodingError, log_record, public_record, record_leaf_hash
+from core.ledger.merkle import EMPTY_ROOT, MerkleTree, verify_consistency, verify_inclusion
+from core.records import LogRecord, RetallyReport
+
+if TYPE_CHECKING:
+    from core.engine import Engine
+    from core.ledger.follower import StoredLeaf
+
+Retally = Callable[[list[LogRecord]], Sequence[RetallyReport]]
+Progress = Callable[[int], None]
+MAX_PROBLEMS = 100
+PROGRESS_EVERY = 2000
+
+
+@attrs.frozen
+class Problem:
+    """Something that does not hold. ``position`` is the first log position concerned (``None``
+    for what lies outside the log, e.g. a bad checkpoint file); ``precise`` is False when only
+    a range is known (a signed root that no longer matches)."""
+
+    position: int | None
+    reason: str
+    precise: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"position": self.position, "reason": self.reason, "precise": self.precise}
+
+
+@attrs.frozen
+class Entry:
+    """One record as the verifier reads it, with what the export stated about it, if anything."""
+
+    record: dict[str, Any]
+    index: int | None = None
+    leaf_hash: bytes | None = None
+
+
+@attrs.frozen
+class VerifyReport:
+    records: int
+    checkpoints: int
+    root_hash: bytes
+    latest_checkpoint: dict[str, Any] | None
+    problems: tuple[Problem, ...]
+    more_problems: int
+    retally: tuple[RetallyReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        """The problem to name: the earliest located one, else the earliest of a range, else
+        one outside the log."""
+        if not self.problems:
+            return None
+        return min(self.problems, key=lambda p: (not p.precise, p.position is None, p.position or 0))
+
+    def to_json(self) -> dict[str, Any]:
+        first = self.first
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "checkpoints": self.checkpoints,
+            "tree_size": self.records,
+            "root_hash": b64(self.root_hash),
+            "latest_checkpoint": self.latest_checkpoint,
+            "first_bad_position": first.position if first else None,
+            "reason": first.reason if first else None,
+            "problems": [p.to_json() for p in self.problems],
+            "more_problems": self.more_problems,
+            "retally": [
+                {"plugin": r.plugin, "checked": r.checked,
+                 "discrepancies": [{"position": d.position, "reason": d.reason} for d in r.discrepancies]}
+                for r in self.retally
+            ],
+        }
+
+
+@attrs.frozen
+class _Good:
+    checkpoint: Checkpoint
+    where: str
+
+
+class Verifier:
+    """Feed records in log order with ``add``, outside checkpoints with ``add_outside``, then
+    ``finish``.
+
+    ``key`` is the key checkpoints must be signed with. ``stored`` are the leaves the follower
+    recorded (live store only): they locate a changed, missing or inserted record exactly.
+    """
+
+    def __init__(
+        self,
+        key: VerifierKey | None,
+        *,
+        stored: Sequence[StoredLeaf] | None = None,
+        retally: Retally | None = None,
+        keep_records: bool = True,
+    ) -> None:
+        self.key = key
+        self.stored = stored
+        self.retally = retally
+        self.keep_records = keep_records and retally is not None
+        self.tree = MerkleTree()
+        self.positions = array("q")
+        self.records: list[LogRecord] = []
+        self.problems: list[Problem] = []
+        self.more_problems = 0
+        self.checkpoints = 0
+        self.good: list[_Good] = []
+        self.latest: dict[str, Any] | None = None
+        self._aligned = True  # stored leaves still line up with the records
+        self._index_mismatches: list[tuple[int, int, int, int | None]] = []
+        self._seen_indexes: set[int] = set()
+        self._offset = 0  # stated index − actual index of the previous line
+        self._outside: list[tuple[str, str]] = []
+
+    # -- problems ------------------------------------------------------------------------
+    def problem(self, position: int | None, reason: str, *, precise: bool = True) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(position, reason, precise))
+        else:
+            self.more_problems += 1
+
+    @property
+    def last_position(self) -> int | None:
+        return self.positions[-1] if self.positions else None
+
+    # -- records -------------------------------------------------------------------------
+    def add(self, entry: Entry) -> None:
+        record = entry.record
+        k = len(self.tree)
+        position = record["position"]
+        previous = self.last_position
+        try:
+            digest = record_leaf_hash(record)
+        except LeafEncodingError as exc:
+            self.problem(position, str(exc))
+            digest = b"\xff" * 32  # no leaf can hash to this; later roots will not match either
+        if previous is not None and position <= previous:
+            self.problem(position, f"position {position} comes after position {previous}: out of order")
+        if entry.index is not None:
+            self._seen_indexes.add(entry.index)
+            offset = entry.index - k
+            # one line removed or added shifts every later index: report where the shift starts
+            if offset != 0 and offset != self._offset:
+                self._index_mismatches.append((k, entry.index, position, previous))
+            self._offset = offset
+        if record["topic"] == CHECKPOINT_TOPIC:  # first: its reason is the more telling one
+            self._check_recorded_checkpoint(record, k)
+        if entry.leaf_hash is not None and entry.leaf_hash != digest:
+            self.problem(position, f"the record at position {position} does not match the leaf hash "
+                                   f"the ledger stated for leaf {k}: it was changed")
+        if self.stored is not None and self._aligned and k < len(self.stored):
+            self._compare_stored(self.stored[k], position, digest)
+        self.tree.append(digest)
+        self.positions.append(position)
+        if self.keep_records:
+            self.records.append(log_record(record))
+
+    def _compare_stored(self, stored: StoredLeaf, position: int, digest: bytes) -> None:
+        k = stored.index
+        if stored.position < position:
+            self._aligned = False
+            self.problem(stored.position, f"position {stored.position} (leaf {k}) is missing: the ledger "
+                                          f"followed it, the log now has position {position} in its place")
+        elif stored.position > position:
+            self._aligned = False
+            self.problem(position, f"position {position} was never followed by the ledger (leaf {k} was "
+                                   f"position {stored.position}): it was inserted")
+        elif stored.leaf_hash != digest:
+            self.problem(position, f"the record at position {position} differs from the leaf the ledger "
+                                   f"recorded for it: it was changed or replaced")
+
+    def _check_recorded_checkpoint(self, record: dict[str, Any], k: int) -> None:
+        position = record["position"]
+        self.checkpoints += 1
+        note = record["payload"].get("note")
+        where = f"the checkpoint recorded at position {position}"
+        if not isinstance(note, str):
+            self.problem(position, f"{where} carries no signed note")
+            return
+        checkpoint = self._open(note, position, where)
+        if checkpoint is None:
+            return
+        if checkpoint.size > k:
+            self.problem(position, f"{where} claims {checkpoint.size} leaves, but only {k} precede it")
+            return
+        self._check_root(checkpoint, where, position)
+
+    def _open(self, note: str, position: int | None, where: str) -> Checkpoint | None:
+        if self.key is None:
+            self.problem(position, f"{where}: no ledger key to check its signature against (pass --key)")
+            return None
+        try:
+            return self.key.open_checkpoint(note)
+        except NoteError as exc:
+            self.problem(position, f"{where} is not valid: {exc}")
+            return None
+
+    def _check_root(self, checkpoint: Checkpoint, where: str, position: int | None) -> None:
+        size = checkpoint.size
+        if self.tree.root(size) == checkpoint.root_hash:
+            self.good.append(_Good(checkpoint, where))
+            if self.latest is None or size >= self.latest["size"]:
+                self.latest = {**checkpoint.to_json(), "where": where}
+            return
+        before = max((g.checkpoint.size for g in self.good if g.checkpoint.size < size), default=0)
+        first, last = self.positions[before], self.positions[size - 1]
+        self.problem(first, f"the first {size} leaves do not hash to the root signed in {where}; the last "
+                            f"matching checkpoint covers {before} leaves, so a record among positions "
+                            f"{first}–{last} was changed, removed, inserted or reordered", precise=False)
+
+    # -- outside the log -----------------------------------------------------------------
+    def add_outside(self, note: str, label: str) -> None:
+        """A checkpoint kept outside the log (the ledger's file, an auditor's copy)."""
+        self._outside.append((note, label))
+
+    def _check_outside(self, note: str, label: str) -> None:
+        checkpoint = self._open(note, None, label)
+        if checkpoint is None:
+            return
+        n = len(self.tree)
+        if checkpoint.size > n:
+            last = self.last_position
+            missing = (last or 0) + 1
+            self.problem(missing, f"{label} covers {checkpoint.size} leaves, but the log has only {n} "
+                                  f"(up to position {last}): the log was truncated from position {missing} on")
+            return
+        self._check_root(checkpoint, label, None)
+
+    # -- the end ---------------------------------------------------------------------------
+    def finish(self, *, expected_records: int | None = None, progress: Progress | None = None) -> VerifyReport:
+        n = len(self.tree)
+        for k, stated, position, previous in self._index_mismatches:
+            if stated > k and k not in self._seen_indexes:
+                self.problem((previous or 0) + 1, f"leaf {k} is missing: nothing between position "
+                                                  f"{previous} and position {position}")
+            else:
+                self.problem(position, f"position {position} is stated as leaf {stated} but is leaf {k}: "
+                                       f"records were reordered or inserted")
+        if self.stored is not None and self._aligned and len(self.stored) > n:
+            gone = self.stored[n]
+            self.problem(gone.position, f"the log ends at position {self.last_position}, but the ledger "
+                                        f"followed {len(self.stored)} leaves: position {gone.position} and "
+                                        f"{len(self.stored) - n - 1} more were removed")
+        inner_gap = any(k < n and k not in self._seen_indexes for k, _, _, _ in self._index_mismatches)
+        if expected_records is not None and expected_records > n and inner_gap:
+            self.problem(None, f"the export announces {expected_records} records but holds {n}", precise=False)
+        elif expected_records is not None and expected_records > n:
+            missing = (self.last_position or 0) + 1
+            self.problem(missing, f"the export announces {expected_records} records but holds {n}: "
+                                  f"cut short after position {self.last_position}")
+        elif expected_records is not None and expected_records < n:
+            extra = self.positions[expected_records]
+            self.problem(extra, f"the export announces {expected_records} records but holds {n}: "
+                                f"records from position {extra} on were added")
+        for note, label in self._outside:
+            self._check_outside(note, label)
+        self._check_consistency()
+        reports: tuple[RetallyReport, ...] = ()
+        if self.retally is not None:
+            reports = self._run_retally()
+        return VerifyReport(
+            records=n,
+            checkpoints=self.checkpoints,
+            root_hash=self.tree.root() if n else EMPTY_ROOT,
+            latest_checkpoint=self.latest,
+            problems=tuple(self.problems),
+            more_problems=self.more_problems,
+            retally=reports,
+        )
+
+    def _check_consistency(self) -> None:
+        """Successive signed checkpoints must each extend the one before (RFC 9162 §2.1.4)."""
+        by_size = sorted({g.checkpoint.size: g for g in self.good}.values(), key=lambda g: g.checkpoint.size)
+        for older, newer in zip(by_size, by_size[1:]):
+            a, b = older.checkpoint, newer.checkpoint
+            proof = self.tree.consistency_proof(a.size, b.size)
+            if not verify_consistency(a.size, b.size, a.root_hash, b.root_hash, proof):
+                self.problem(self.positions[a.size], f"{newer.where} is not consistent with {older.where}",
+                             precise=False)
+
+    def _run_retally(self) -> tuple[RetallyReport, ...]:
+        assert self.retally is not None
+        try:
+            reports = tuple(r for r in self.retally(self.records) if r is not None)
+        except Exception as exc:  # a plugin's bug must not pass as a clean audit
+            self.problem(None, f"a plugin's re-tally failed: {type(exc).__name__}: {exc}")
+            return ()
+        for report in reports:
+            for d in report.discrepancies:
+                self.problem(d.position, f"{report.plugin}: {d.reason}")
+        return reports
+
+
+# -- the two sources ------------------------------------------------------------------------
+def plugin_retally(pm: Any) -> Retally:
+    def retally(records: list[LogRecord]) -> list[RetallyReport]:
+        return [r for r in pm.hook.civic_audit_retally(records=records) if r is not None]
+
+    return retally
+
+
+def verify_database(
+    engine: Engine,
+    *,
+    key: VerifierKey | None = None,
+    checkpoints: Iterable[tuple[str, str]] = (),
+    retally: Retally | None = None,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Verify a live store read-only: its records, the checkpoints recorded in it, the
+    checkpoint file kept outside it, and any ``(note, label)`` an auditor brings."""
+    ledger = engine.ledger
+    key = key or ledger.existing_verifier_key()
+    stored = list(ledger.stored_leaves())
+    verifier = Verifier(key, stored=stored, retally=retally)
+    for count, record in enumerate(engine.records(), 1):
+        verifier.add(Entry(public_record(record)))
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+    outside = ledger.outside_checkpoint()
+    if outside is not None:
+        verifier.add_outside(outside, f"the checkpoint kept outside the store ({ledger.checkpoint_path})")
+    for note, label in checkpoints:
+        verifier.add_outside(note, label)
+    return verifier.finish()
+
+
+def verify_export(
+    path: str | Path,
+    *,
+    key: VerifierKey | None = None,
+    checkpoints: Iterable[tuple[str, str]] = (),
+    retally: Retally | None = None,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Verify an export file. ``key`` pins the key the auditor trusts; without it, the key the
+    export names is used (which proves integrity only against that key)."""
+    from core.ledger.export import read_export
+
+    verifier: Verifier | None = None
+    expected: int | None = None
+    for kind, value in read_export(path, progress=progress):
+        if kind == "header":
+            stated = value["key"]
+            if key is not None and stated is not None and stated != key:
+                verifier = Verifier(key, retally=retally)
+                verifier.problem(None, f"the export names the key {stated}, not the trusted key {key}")
+            else:
+                verifier = Verifier(key or stated, retally=retally)
+            if value.get("checkpoint_topic") != CHECKPOINT_TOPIC:
+                # checkpoint records are recognised by this verifier's own topic, never the file's
+                verifier.problem(None, f"the export names checkpoint records {value.get('checkpoint_topic')!r}, "
+                                       f"not {CHECKPOINT_TOPIC!r}")
+        elif kind == "record":
+            assert verifier is not None
+            verifier.add(value)
+        elif kind == "checkpoint":
+            assert verifier is not None
+            verifier.add_outside(value, "the checkpoint kept outside the store (in the export)")
+        elif kind == "end":
+            expected = value
+    assert verifier is not None
+    if expected is None:
+        verifier.problem((verifier.last_position or 0) + 1,
+                         "the export has no end line: it was cut short after position "
+                         f"{verifier.last_position}")
+    for note, label in checkpoints:
+        verifier.add_outside(note, label)
+    return verifier.finish(expected_records=expected)
+
+
+def check_receipt(receipt: dict[str, Any], key: VerifierKey) -> str | None:
+    """Why a receipt does not hold, or ``None`` when it does: the checkpoint is signed by
+    ``key``, the record hashes to the leaf, and the inclusion proof leads to the signed root."""
+    try:
+        checkpoint = key.open_checkpoint(receipt["checkpoint"]["note"])
+    except NoteError as exc:
+        return f"the receipt's checkpoint: {exc}"
+    except (KeyError, TypeError) as exc:
+        return f"malformed receipt: no checkpoint note ({exc})"
+    try:
+        leaf = unb64(receipt["leaf_hash"], "leaf_hash")
+        proof = [unb64(p, "a proof hash") for p in receipt["inclusion_proof"]]
+        index = int(receipt["leaf_index"])
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"malformed receipt: {exc}"
+    record = receipt.get("record")
+    if record is not None:
+        if record_leaf_hash(record) != leaf:
+            return "the record does not hash to the receipt's leaf hash"
+        if record.get("position") != receipt.get("position"):
+            return "the record's position is not the receipt's"
+    if not verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root_hash):
+        return "the inclusion proof does not lead to the checkpoint's root"
+    return None
+
+
+def load_checkpoint_file(path: str | Path) -> str:
+    """A checkpoint an auditor kept: the signed note itself, or JSON with a ``note`` field (as
+    ``/ledger/checkpoint`` and receipts give it)."""
+    text = Path(path).read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        value = json.loads(text)
+        if isinstance(value.get("checkpoint"), dict):
+            value = value["checkpoint"]
+        note = value.get("note")
+        if not isinstance(note, str):
+            raise ValueError(f"{path}: no 'note' field")
+        return note
+    return text
