@@ -128,7 +128,10 @@ def advance(engine: Engine, cycle_id: UUID, to: str, *, by: str) -> Cycle:
         c.advance(to=to, by=by)
         return c
 
-    return engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+    advanced = engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+    if to == "tallying":
+        engine.ledger.checkpoint()  # the closed box rests on a signed checkpoint
+    return advanced
 
 
 # -- voters -------------------------------------------------------------------------------------
@@ -252,7 +255,9 @@ def validate(engine: Engine, cycle_id: UUID | str, *, by: str) -> Cycle:
         c.validate(by=by)
         return c
 
-    return engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+    published = engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+    engine.ledger.checkpoint()  # the published result rests on a signed checkpoint
+    return published
 
 
 def close_due(engine: Engine) -> list[str]:

@@ -24,3 +24,30 @@ def test_the_demo_cycle_is_published_and_re_derived(sqlite_engine):
     report = civic_audit_retally(list(sqlite_engine.records()))
     assert report.ok and report.checked == 1
     assert steps[0] == "budget: 2016 district cycle"
+
+
+def test_civic_audit_verify_re_derives_the_published_result(tmp_path, monkeypatch, manual_clock):
+    import json
+
+    from click.testing import CliRunner
+
+    from core import cli as cli_module
+    from core.engine import Engine
+    from core.plugins import make_plugin_manager
+
+    pm = make_plugin_manager(allow={"budget_vote"})
+    monkeypatch.setattr(cli_module, "_plugin_manager", pm)
+    db = str(tmp_path / "demo.db")
+    engine = Engine(db, plugins=pm, outbox=tmp_path / "o.jsonl")
+    load_demo(engine, lambda _: None, scale=0.05)
+    engine.close()
+    runner = CliRunner()
+    live = runner.invoke(cli_module.cli, ["audit", "verify", "--db", db, "--json"], catch_exceptions=False)
+    assert live.exit_code == 0, live.output
+    report = json.loads(live.output[live.output.index("{"):])
+    budget_reports = [r for r in report["retally"] if r["plugin"] == "budget_vote"]
+    assert budget_reports and budget_reports[0]["checked"] == 1 and not budget_reports[0]["discrepancies"]
+    out = tmp_path / "log.jsonl"
+    assert runner.invoke(cli_module.cli, ["audit", "export", "--db", db, "--out", str(out)]).exit_code == 0
+    exported = runner.invoke(cli_module.cli, ["audit", "verify", "--log", str(out)], catch_exceptions=False)
+    assert exported.exit_code == 0 and "re-tally budget_vote: 1 results checked, 0 differ" in exported.output
