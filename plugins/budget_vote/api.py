@@ -13,7 +13,6 @@ import attrs
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from core.errors import NotFound
 from core.http import EngineDep
 from core.identity import ActorDep, requires
 from core.voting import VotingKit

@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import InvalidInput, RuleViolation
 from plugins.budget_vote import civic_audit_retally, replay, service
-from tests.plugins.budget_vote.support import ADMIN, credential, prepared_cycle, voting_cycle, vote
+from tests.plugins.budget_vote.support import ADMIN, credential, voting_cycle, vote
 
 
 def test_a_cycle_from_proposal_to_published(engine):
