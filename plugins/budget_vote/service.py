@@ -18,6 +18,7 @@ from core.engine import Engine
 from core.errors import InvalidInput, NotFound, RuleViolation
 from core.records import LogRecord
 from core.voting import VotingKit
+from core.voting.box import PREPARED
 from plugins.budget_vote import pabulib, replay, rules
 from plugins.budget_vote.domain import Cycle
 
@@ -119,7 +120,7 @@ def advance(engine: Engine, cycle_id: UUID, to: str, *, by: str) -> Cycle:
     cycle = get_cycle(engine, cycle_id)
     cycle.advance(to=to, by=by)  # refuses out of order; not saved
     kit = VotingKit(engine)
-    if to == "voting":
+    if to == "voting" and kit.box(cycle.id).status == PREPARED:  # already open on a retry
         kit.open(cycle.id)
     elif to == "tallying":
         kit.close(cycle.id)

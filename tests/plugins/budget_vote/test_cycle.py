@@ -219,3 +219,13 @@ def test_the_proposers_name_is_sealed_personal_data(sqlite_engine):
     assert engine.privacy.open(sealed, where=cycle.id) == "홍길동"
     engine.privacy.forget(sealed["subject"], actor=local_operator())
     assert engine.privacy.open(sealed, where=cycle.id) is ERASED
+
+
+def test_advancing_to_voting_again_after_a_lost_race_is_harmless(sqlite_engine):
+    from core.voting import VotingKit
+
+    from tests.plugins.budget_vote.support import prepared_cycle
+
+    cycle = prepared_cycle(sqlite_engine)
+    VotingKit(sqlite_engine).open(cycle.id)  # the box opened, the phase event was lost
+    assert service.advance(sqlite_engine, cycle.id, "voting", by=ADMIN).phase == "voting"
