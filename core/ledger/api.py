@@ -5,28 +5,31 @@ Public reads: an auditor needs no account to check the log.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Response, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
 
 from core.engine import Engine
 from core.ledger.checkpoint import b64
 
 TAGS = ["ledger"]
+# the same named dependency as core.http.EngineDep (core.http imports this module)
+EngineDep = NamedDependency[Engine]
 
 
 @get("/ledger/key", sync_to_thread=True, tags=TAGS, summary="The ledger's public key")
-def ledger_key(engine: Engine) -> dict[str, str]:
+def ledger_key(engine: EngineDep) -> dict[str, str]:
     """The Ed25519 key that signs checkpoints, raw and as a signed-note verifier key."""
     return engine.ledger.verifier_key.to_json()
 
 
 @get("/ledger/checkpoint", sync_to_thread=True, tags=TAGS, summary="The newest signed checkpoint")
 def ledger_checkpoint(
-    engine: Engine,
-    format: Literal["json", "note"] = Parameter(  # noqa: A002 - the query parameter's name
-        default="json", description="`note`: the C2SP signed note as text/plain"),
+    engine: EngineDep,
+    format: Annotated[Literal["json", "note"], QueryParameter(  # noqa: A002 - the query parameter's name
+        description="`note`: the C2SP signed note as text/plain")] = "json",
 ) -> Response[Any]:
     """A checkpoint covering every event so far (signed now if new events are not yet covered)."""
     ledger = engine.ledger
@@ -38,9 +41,9 @@ def ledger_checkpoint(
 
 @get("/ledger/proof/inclusion", sync_to_thread=True, tags=TAGS, summary="RFC 9162 inclusion proof")
 def inclusion_proof(
-    engine: Engine,
-    index: int = Parameter(ge=0, description="0-based leaf index"),
-    size: int = Parameter(ge=1, description="tree size the proof is for"),
+    engine: EngineDep,
+    index: Annotated[int, QueryParameter(ge=0, description="0-based leaf index")],
+    size: Annotated[int, QueryParameter(ge=1, description="tree size the proof is for")],
 ) -> dict[str, Any]:
     ledger = engine.ledger
     proof = ledger.inclusion_proof(index, size)
@@ -57,9 +60,9 @@ def inclusion_proof(
 
 @get("/ledger/proof/consistency", sync_to_thread=True, tags=TAGS, summary="RFC 9162 consistency proof")
 def consistency_proof(
-    engine: Engine,
-    first: int = Parameter(query="from", ge=0, description="the older tree size"),
-    second: int = Parameter(query="to", ge=0, description="the newer tree size"),
+    engine: EngineDep,
+    first: Annotated[int, QueryParameter(name="from", ge=0, description="the older tree size")],
+    second: Annotated[int, QueryParameter(name="to", ge=0, description="the newer tree size")],
 ) -> dict[str, Any]:
     ledger = engine.ledger
     proof = ledger.consistency_proof(first, second)
@@ -73,7 +76,7 @@ def consistency_proof(
 
 
 @get("/ledger/receipt/{position:int}", sync_to_thread=True, tags=TAGS, summary="Receipt for one event")
-def receipt(engine: Engine, position: int) -> dict[str, Any]:
+def receipt(engine: EngineDep, position: FromPath[int]) -> dict[str, Any]:
     """The event's public record, leaf hash, inclusion proof and a signed checkpoint holding it."""
     return engine.ledger.receipt(position)
 

@@ -164,7 +164,8 @@ class VotingKit:
                 raise RuleViolation("The roll is frozen once voting has opened.")
             roll = self.roll(pid)
             rows = parse_roll_csv(data, existing=list(roll.entries))
-            entries = [self._new_entry(pid, r) for r in rows]
+            with self.engine.privacy.batch():  # keys durable before the events that use them
+                entries = [self._new_entry(pid, r) for r in rows]
             roll.add_entries([[r.entry_id, r.group] for r in rows])
             try:
                 self._save(roll, *entries)

@@ -1,1 +1,66 @@
-"""ad_review plugin."""
+"""ad_review: the district's online advertisement review committee (광고물 SNS온라인 심의위원회).
+
+Applications are routed by configurable rules to the 5-member small committee's weekly online
+session or to the full committee; members decide with Ed25519-signed decisions; the quorum rule
+decides at the deadline; the service level (days to decision notice) is reported against the
+5-day target and the 28-day baseline."""
+
+from __future__ import annotations
+
+from core.hookspecs import hookimpl
+
+
+@hookimpl
+def civic_register_aggregates():
+    from plugins.ad_review.domain import Application, Committee, Deliberation, Session
+
+    return [Committee, Application, Session, Deliberation]
+
+
+@hookimpl
+def civic_register_read_models():
+    from plugins.ad_review.views import ApplicationsView, SessionsView
+
+    return [ApplicationsView, SessionsView]
+
+
+@hookimpl
+def civic_register_permissions():
+    from plugins.ad_review.access import PERMISSIONS
+
+    return PERMISSIONS
+
+
+@hookimpl
+def civic_register_routes(engine):
+    from plugins.ad_review.api import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def civic_register_commands(cli):
+    from plugins.ad_review.cli import adreview
+
+    cli.add_command(adreview)
+
+
+@hookimpl
+def civic_audit_retally(records):
+    from plugins.ad_review.audit import retally
+
+    return retally(records)
+
+
+@hookimpl
+def civic_tick(engine):
+    from plugins.ad_review.service import tick
+
+    return tick(engine)
+
+
+@hookimpl
+def civic_load_demo(engine, progress):
+    from plugins.ad_review.demo import load
+
+    load(engine, progress)

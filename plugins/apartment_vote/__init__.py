@@ -1,1 +1,66 @@
-"""apartment_vote plugin."""
+"""apartment_vote: K-voting apartment elections and decisions (공동주택 온라인 투표제).
+
+Hook implementations only; see ``domain`` (aggregates), ``rules`` (Art. 11 tally), ``service``
+(commands), ``api`` (HTTP), ``cli`` (``civic apartment ...``), ``audit`` (re-tally),
+``certificate`` (signed results) and ``demo``.
+"""
+
+from __future__ import annotations
+
+from core.hookspecs import hookimpl
+
+
+@hookimpl
+def civic_register_aggregates():
+    from plugins.apartment_vote.domain import AGGREGATES
+
+    return list(AGGREGATES)
+
+
+@hookimpl
+def civic_register_read_models():
+    from plugins.apartment_vote.views import ElectionList
+
+    return [ElectionList]
+
+
+@hookimpl
+def civic_register_routes(engine):
+    from plugins.apartment_vote.api import ROUTES
+
+    return list(ROUTES)
+
+
+@hookimpl
+def civic_register_commands(cli):
+    from plugins.apartment_vote.cli import apartment
+
+    cli.add_command(apartment)
+
+
+@hookimpl
+def civic_register_permissions():
+    from plugins.apartment_vote.api import PERMISSIONS
+
+    return dict(PERMISSIONS)
+
+
+@hookimpl
+def civic_audit_retally(records):
+    from plugins.apartment_vote.audit import retally
+
+    return retally(records)
+
+
+@hookimpl
+def civic_load_demo(engine, progress):
+    from plugins.apartment_vote.demo import load_demo
+
+    load_demo(engine, progress)
+
+
+@hookimpl
+def civic_tick(engine):
+    from plugins.apartment_vote.service import tick
+
+    return tick(engine)

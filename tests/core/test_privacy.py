@@ -289,3 +289,18 @@ def test_a_key_store_of_other_secrets_is_reported(sqlite_engine, tmp_path):
             reopened.privacy.open(env)
     finally:
         reopened.close()
+
+
+def test_a_batch_of_seals_commits_its_keys_together(sqlite_engine):
+    privacy = sqlite_engine.privacy
+    with privacy.batch():
+        sealed = [privacy.seal(f"s{i}", "phone", f"0101234{i:04d}", where="r") for i in range(50)]
+    assert [privacy.open(e) for e in sealed] == [f"0101234{i:04d}" for i in range(50)]
+
+    class Interrupted(Exception):
+        pass
+
+    with pytest.raises(Interrupted), privacy.batch():
+        privacy.seal("lost", "phone", "01099998888", where="r")
+        raise Interrupted  # a failed batch leaves no key behind: its events were never saved
+    assert privacy.keys.key("lost", create=False) is None

@@ -1,0 +1,479 @@
+"""The committee's commands, shared by the HTTP API, the CLI, the scheduler and the demo.
+
+Each function takes the engine and the id of the actor already authorised by the caller; it
+checks, then saves in one transaction. Notices go to applicants after the decision is saved,
+through ``engine.send_notification``; a notice not yet recorded as sent is sent again by the
+next tick (the notification key makes a repeat harmless)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import RecordConflictError
+
+from core import clock
+from core.clock import SEOUL
+from core.engine import Engine
+from core.errors import InvalidInput, NotFound, RuleViolation
+from core.notify import Notification
+from core.privacy import ERASED
+from plugins.ad_review import rules
+from plugins.ad_review.attachments import AttachmentStore
+from plugins.ad_review.domain import (
+    COMMITTEE_ID,
+    Application,
+    Committee,
+    Deliberation,
+    Session,
+    deliberation_id,
+    session_id,
+)
+
+PLUGIN = "ad_review"
+log = logging.getLogger("civic.ad_review")
+SCHEDULER = "schedule"
+DEFAULTS = "defaults"  # who constitutes the committee when the first application arrives
+RETRIES = 20
+
+
+# -- committee and settings -------------------------------------------------------------------
+
+
+def committee(engine: Engine) -> Committee:
+    """The committee; NotFound until it is constituted."""
+    return engine.get(COMMITTEE_ID, Committee, what="committee")
+
+
+def ensure_committee(engine: Engine, by: str) -> Committee:
+    """The committee, constituted with the default settings on first use."""
+    if not engine.exists(COMMITTEE_ID):
+        try:
+            engine.create(Committee.with_defaults(by=by), what="committee")
+        except RuleViolation:
+            pass  # constituted meanwhile by another request
+    return committee(engine)
+
+
+def _change_committee(engine: Engine, by: str, change: Any) -> Committee:
+    ensure_committee(engine, by)
+
+    def apply(c: Committee) -> Committee:
+        change(c)
+        return c
+
+    return engine.update(COMMITTEE_ID, apply, cls=Committee, what="committee")
+
+
+def add_member(engine: Engine, by: str, member_id: str, name: str, public_key: str) -> Committee:
+    return _change_committee(engine, by, lambda c: c.join(member_id, name, public_key, by))
+
+
+def remove_member(engine: Engine, by: str, member_id: str, reason: str) -> Committee:
+    return _change_committee(engine, by, lambda c: c.leave(member_id, reason, by))
+
+
+def set_routing(engine: Engine, by: str, raw: Any) -> Committee:
+    return _change_committee(engine, by, lambda c: c.set_routing(raw, by))
+
+
+def set_quorum(engine: Engine, by: str, raw: dict[str, Any]) -> Committee:
+    return _change_committee(engine, by, lambda c: c.set_quorum(raw, by))
+
+
+def set_schedule(engine: Engine, by: str, raw: dict[str, Any]) -> Committee:
+    return _change_committee(engine, by, lambda c: c.set_schedule(raw, by))
+
+
+def describe_committee(engine: Engine) -> dict[str, Any]:
+    c = committee(engine)
+    return {"id": str(c.id), "name": c.name,
+            "members": [{"member_id": m, **info} for m, info in sorted(c.members.items())],
+            "routing": c.routing, "quorum": c.quorum, "schedule": c.schedule}
+
+
+# -- applications -----------------------------------------------------------------------------
+
+
+def store_attachment(engine: Engine, data: bytes, declared_type: str | None = None) -> dict[str, Any]:
+    return AttachmentStore.of(engine).put(data, declared_type)
+
+
+def _resolve_attachments(engine: Engine, raw: Any) -> tuple[Any, dict[str, str]]:
+    """Replace each attachment reference by the description recomputed from the stored bytes;
+    the client's claims about type and size are not trusted."""
+    if not isinstance(raw, list):
+        return raw, {}
+    store = AttachmentStore.of(engine)
+    resolved: list[Any] = []
+    problems: dict[str, str] = {}
+    for i, item in enumerate(raw):
+        digest = item.get("sha256") if isinstance(item, dict) else item
+        if not isinstance(digest, str):
+            problems[f"attachments[{i}]"] = "give the sha256 of an uploaded attachment"
+            continue
+        described = store.describe(digest.lower()) if len(digest) == 64 else None
+        if described is None:
+            problems[f"attachments[{i}]"] = "no uploaded attachment with this sha256 (upload it first)"
+            continue
+        resolved.append(described)
+    return resolved, problems
+
+
+def submit(engine: Engine, by: str, data: dict[str, Any]) -> Application:
+    """Take in an application: validate (every bad field named), route by the committee's rules
+    in force, record the rule that matched, and put it on the agenda of a session taking in."""
+    if not isinstance(data, dict):
+        raise InvalidInput("An application is a JSON object.")
+    attachments, attachment_problems = _resolve_attachments(engine, data.get("attachments"))
+    try:
+        application = rules.validate_application({**data, "attachments": attachments})
+        problems: dict[str, str] = {}
+    except rules.ApplicationInvalid as exc:
+        problems = exc.fields
+    if attachment_problems:
+        problems = {k: v for k, v in problems.items() if not k.startswith("attachments")} | attachment_problems
+    if problems:
+        raise InvalidInput("The application is incomplete or invalid: "
+                           + "; ".join(f"{k}: {v}" for k, v in sorted(problems.items())) + ".",
+                           fields=problems)
+    c = ensure_committee(engine, DEFAULTS)
+    rule = rules.route(application, c.routing_rules())
+    routed = {"committee": rule.committee, "rule_id": rule.id, "rule": rule.description}
+    application_id = uuid4()
+    application["applicant"] = seal_applicant(engine, application_id, application["applicant"])
+    app = engine.create(Application(id=application_id, application=application, route=routed, by=by),
+                        what="application")
+    if rule.committee == "small":
+        current = session_taking_in(engine)
+        if current is not None:
+            try:
+                collect(engine, current, [app.id])
+            except RuleViolation:
+                pass  # the session closed meanwhile; the application waits for the next one
+    return engine.get(app.id, Application, what="application")
+
+
+def seal_applicant(engine: Engine, application_id: UUID, applicant: dict[str, Any]) -> dict[str, Any]:
+    """The applicant's name and phone sealed for a new data subject (erasable with ``civic
+    privacy forget``); the business name stays readable: it is what the sign shows."""
+    privacy = engine.privacy
+    subject = privacy.new_subject()
+    sealed = {"subject": subject,
+              "name": privacy.seal(subject, "applicant.name", applicant["name"], where=application_id),
+              "phone": privacy.seal(subject, "applicant.phone", applicant["phone"], where=application_id)}
+    if applicant.get("business"):
+        sealed["business"] = applicant["business"]
+    privacy.remember(subject, "phone", applicant["phone"])
+    return sealed
+
+
+STATUSES = ("queued", "in_session", "referred", "decided")
+
+
+def list_applications(engine: Engine, status: str | None = None) -> list[dict[str, Any]]:
+    """Applications (no personal data), oldest first, optionally of one status."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status is one of {', '.join(STATUSES)}.", field="status")
+    state = engine.read_models.get("ad_review.applications").state
+    rows = [{"id": a, **v} for a, v in state.items() if status is None or v["status"] == status]
+    return sorted(rows, key=lambda r: r["submitted_at"])
+
+
+def application_view(engine: Engine, application_id: UUID) -> dict[str, Any]:
+    state = engine.read_models.get("ad_review.applications").state.get(str(application_id))
+    if state is None:
+        raise NotFound(f"No application with id {application_id}.", title="Not found")
+    return {"id": str(application_id), **state}
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def _save_with_retry(engine: Engine, load_and_change: Any) -> Any:
+    """Load aggregates, change them, save them together; replay on a concurrent write."""
+    for attempt in range(RETRIES):
+        aggregates, result = load_and_change()
+        try:
+            engine.save(*aggregates)
+        except RecordConflictError:
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            continue
+        return result
+    raise RuleViolation("The session is busy; please try again.", title="Busy")
+
+
+def current_week(now: datetime | None = None) -> str:
+    return rules.iso_week(now or clock.now(), SEOUL)
+
+
+def session_taking_in(engine: Engine) -> UUID | None:
+    """The open session whose intake has not ended, if any."""
+    now = clock.now()
+    for sid, s in engine.read_models.get("ad_review.sessions").state.items():
+        if s["status"] == "open" and datetime.fromisoformat(s["intake_until"]) > now:
+            return UUID(sid)
+    return None
+
+
+def open_session(engine: Engine, by: str, week: str | None = None) -> Session:
+    """Open the weekly session of ``week`` (default: this week) with the committee's roster and
+    quorum rule, and put every application waiting for the small committee on its agenda."""
+    c = committee(engine)
+    week = week or current_week()
+    try:
+        schedule = c.schedule_rule()
+        times = schedule.times(week, SEOUL)
+    except (ValueError, TypeError):
+        raise InvalidInput(f"{week!r} is not an ISO week like 2016-W10.", field="week") from None
+    if clock.now() >= times[2]:
+        raise RuleViolation(f"The session of {week} would already be past its deadline.")
+    if not c.members:
+        raise RuleViolation("The committee has no members yet.")
+    if engine.exists(session_id(week)):
+        raise RuleViolation(f"The session of {week} is already open.")
+    members = {m: info["public_key"] for m, info in c.members.items()}
+    session = engine.create(Session(week=week, opens_at=times[0], intake_until=times[1], closes_at=times[2],
+                                    members=members, quorum=c.quorum, by=by), what="session")
+    queued = [UUID(a) for a, v in engine.read_models.get("ad_review.applications").state.items()
+              if v["status"] == "queued"]
+    collect(engine, session.id, queued)
+    return engine.get(session.id, Session, what="session")
+
+
+def collect(engine: Engine, sid: UUID, application_ids: list[UUID]) -> int:
+    """Put applications on a session's agenda (each with its application, in one transaction)."""
+    added = 0
+    for application_id in application_ids:
+
+        def change(application_id: UUID = application_id) -> tuple[list[Any], bool]:
+            session = engine.get(sid, Session, what="session")
+            app = engine.get(application_id, Application, what="application")
+            if app.status != "queued":
+                return [], False
+            if session.closed:
+                raise RuleViolation("The session is closed.")
+            deliberation = session.add(str(application_id))
+            app.schedule(str(sid), session.week)
+            return [session, app, deliberation], True
+
+        added += bool(_save_with_retry(engine, change))
+    return added
+
+
+def close_session(engine: Engine, by: str, sid: UUID) -> dict[str, dict[str, Any]]:
+    """Close a session: decide every application by the quorum rule; those without quorum or
+    majority, and those sent to re-review, roll over to the next session. Closing twice is
+    harmless (returns the recorded results)."""
+
+    def change() -> tuple[list[Any], dict[str, dict[str, Any]]]:
+        session = engine.get(sid, Session, what="session")
+        if session.closed:
+            return [], session.results
+        deliberations = {a: deliberation(engine, sid, UUID(a)) for a in session.items}
+        results = session.close(deliberations, by)
+        apps = []
+        for application_id, result in results.items():
+            app = engine.get(UUID(application_id), Application, what="application")
+            app.settle(str(sid), result)
+            apps.append(app)
+        return [session, *deliberations.values(), *apps], results
+
+    results = _save_with_retry(engine, change)
+    engine.ledger.checkpoint()  # the session's results rest on a signed checkpoint of the log
+    send_notices(engine, [UUID(a) for a in results], session=str(sid))
+    return results
+
+
+def deliberation(engine: Engine, sid: UUID, application: UUID) -> Deliberation:
+    """An application's thread in a session; NotFound when it is not on that session's agenda."""
+    try:
+        return engine.get(deliberation_id(sid, application), Deliberation)
+    except NotFound:
+        raise NotFound("The application is not on this session's agenda.") from None
+
+
+def _act(engine: Engine, sid: UUID, application: UUID, change: Any) -> None:
+    try:
+        engine.update(deliberation_id(sid, application), change, cls=Deliberation, what="agenda item")
+    except NotFound:
+        raise NotFound("The application is not on this session's agenda.") from None
+
+
+def comment(engine: Engine, sid: UUID, application: UUID, member: str, text: str, signature: str) -> None:
+    _act(engine, sid, application, lambda d: d.comment(member, text, signature))
+
+
+def recuse(engine: Engine, sid: UUID, application: UUID, member: str, reason: str, signature: str) -> None:
+    _act(engine, sid, application, lambda d: d.recuse(member, reason, signature))
+
+
+def decide(engine: Engine, sid: UUID, application: UUID, member: str, decision: str, reasons: str,
+           conditions: list[str], signature: str) -> None:
+    _act(engine, sid, application, lambda d: d.decide(member, decision, reasons, list(conditions), signature))
+
+
+def record_full_committee_decision(engine: Engine, by: str, application: UUID, decision: str, reasons: str,
+                                   conditions: list[str], meeting: str) -> None:
+    engine.update(application, lambda a: a.decide_in_full_committee(decision, reasons, list(conditions), meeting),
+                  cls=Application, what="application")
+    send_notices(engine, [application])
+
+
+def member_queue(engine: Engine, member: str) -> list[dict[str, Any]]:
+    """What a member still has to act on in open sessions."""
+    out = []
+    apps = engine.read_models.get("ad_review.applications").state
+    for sid, s in sorted(engine.read_models.get("ad_review.sessions").state.items(), key=lambda kv: kv[1]["week"]):
+        if s["status"] != "open" or member not in s["members"]:
+            continue
+        for application, item in s["items"].items():
+            if member in item["decided"] or member in item["recused"]:
+                continue
+            app = apps.get(application, {})
+            out.append({"session": sid, "week": s["week"], "closes_at": s["closes_at"], "application": application,
+                        "sign_type": app.get("sign_type"), "dong": app.get("dong"),
+                        "address": app.get("address"), "area_m2": app.get("area_m2"),
+                        "comments": item["comments"]})
+    return out
+
+
+def thread(engine: Engine, sid: UUID, application: UUID) -> dict[str, Any]:
+    """An application's thread in a session: comments, who recused, who decided; the votes
+    themselves and the result once the session is closed."""
+    d = deliberation(engine, sid, application)
+    out: dict[str, Any] = {
+        "session": str(sid), "application": str(application), "closed": d.closed, "comments": d.comments,
+        "recused": sorted(d.recusals), "decided": sorted(d.votes),
+    }
+    if d.closed:
+        out["votes"] = d.votes
+        out["result"] = engine.get(sid, Session, what="session").results.get(str(application))
+    return out
+
+
+def public_decisions(engine: Engine, start: date, end: date) -> list[dict[str, Any]]:
+    """Decisions noticed between two local dates, without the applicant's personal data."""
+    out = []
+    for application_id, a in engine.read_models.get("ad_review.applications").state.items():
+        if a["status"] != "decided":
+            continue
+        noticed = datetime.fromisoformat(a["noticed_at"])
+        if not start <= noticed.astimezone(SEOUL).date() <= end:
+            continue
+        out.append({
+            "application": application_id, "business": a["business"], "sign_type": a["sign_type"],
+            "dong": a["dong"], "address": a["address"], "area_m2": a["area_m2"], "committee": a["committee"],
+            "rule_id": a["rule_id"], "outcome": a["outcome"], "reasons": a["reasons"],
+            "conditions": a["conditions"], "submitted_at": a["submitted_at"], "noticed_at": a["noticed_at"],
+            "days": round(rules.days_between(datetime.fromisoformat(a["submitted_at"]), noticed), 2),
+        })
+    return sorted(out, key=lambda d: d["noticed_at"])
+
+
+# -- notices ----------------------------------------------------------------------------------
+
+NOTICE_TEXT = {
+    "approve": "원안 가결되었습니다",
+    "approve_with_conditions": "조건부 가결되었습니다",
+    "reject": "부결되었습니다",
+    "re_review": "재심의로 결정되어 다음 주 심의에 다시 상정됩니다",
+}
+
+
+def send_notices(engine: Engine, application_ids: list[UUID], session: str | None = None) -> int:
+    """Tell each applicant the outcome: final decisions (recorded as sent) and re-review."""
+    sent = 0
+    for application_id in application_ids:
+        app = engine.get(application_id, Application, what="application")
+        if app.status == "decided" and not app.notice_sent:
+            outcome, where = app.outcome, app.session
+        elif session is not None and app.status == "queued" and getattr(app, "last_rollover", None) == "re_review":
+            outcome, where = "re_review", session
+        else:
+            continue
+        text = f"[중구 옥외광고물 심의] 신청 {str(application_id)[:8]}: {NOTICE_TEXT[outcome]}."
+        if outcome == "approve_with_conditions":
+            text += " 조건: " + "; ".join(app.conditions)
+        if outcome in ("reject", "re_review") and app.status == "decided":
+            text += " 사유: " + " / ".join(app.reasons)
+        phone = engine.privacy.open(app.application["applicant"]["phone"], where=app.id)
+        if phone is ERASED:
+            reference = "not sent: the applicant's personal data was erased"
+        else:
+            try:
+                reference = engine.send_notification(Notification(
+                    key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms", to=phone, text=text,
+                    plugin=PLUGIN))
+            except Exception:  # a gateway failure: the decision stands; the next tick sends again
+                log.exception("ad_review: notice for %s not sent", application_id)
+                continue
+        if outcome != "re_review":
+            engine.update(application_id, lambda a, r=reference: a.record_notice(str(r)), cls=Application,
+                          what="application")
+        sent += 1
+    return sent
+
+
+# -- the scheduler ----------------------------------------------------------------------------
+
+
+def tick(engine: Engine) -> list[str]:
+    """Open this week's session when its time has come, close sessions past their deadline, put
+    waiting applications on the agenda, and resend notices not recorded as sent."""
+    try:
+        c = committee(engine)
+    except NotFound:
+        return []  # the process is not set up here
+    done: list[str] = []
+    now = clock.now()
+    sessions = engine.read_models.get("ad_review.sessions").state
+    for sid, s in sorted(sessions.items(), key=lambda kv: kv[1]["week"]):
+        if s["status"] == "open" and datetime.fromisoformat(s["closes_at"]) <= now:
+            results = close_session(engine, SCHEDULER, UUID(sid))
+            decided = sum(1 for r in results.values() if r["outcome"] in rules.FINAL_OUTCOMES)
+            done.append(f"ad_review: session {s['week']} closed: {decided} decided, "
+                        f"{len(results) - decided} rolled over")
+    week = current_week(now)
+    opens, _, closes = c.schedule_rule().times(week, SEOUL)
+    if opens <= now < closes and str(session_id(week)) not in sessions and c.members:
+        try:
+            session = open_session(engine, SCHEDULER, week)
+            done.append(f"ad_review: session {week} opened with {len(session.items)} applications")
+        except RuleViolation:
+            pass  # opened meanwhile by the secretary
+    current = session_taking_in(engine)
+    if current is not None:
+        waiting = [UUID(a) for a, v in engine.read_models.get("ad_review.applications").state.items()
+                   if v["status"] == "queued"]
+        added = collect(engine, current, waiting) if waiting else 0
+        if added:
+            done.append(f"ad_review: {added} waiting applications put on the agenda")
+    unsent = [UUID(a) for a, v in engine.read_models.get("ad_review.applications").state.items()
+              if v["status"] == "decided" and not v["notice_sent"]]
+    sent = send_notices(engine, unsent) if unsent else 0
+    if sent:
+        done.append(f"ad_review: {sent} decision notices sent")
+    return done
+
+
+# -- service level ----------------------------------------------------------------------------
+
+
+def sla_rows_live(engine: Engine) -> list[dict[str, Any]]:
+    rows = []
+    for application_id, v in engine.read_models.get("ad_review.applications").state.items():
+        rows.append({"application": application_id, "committee": v["committee"],
+                     "submitted_at": datetime.fromisoformat(v["submitted_at"]),
+                     "noticed_at": datetime.fromisoformat(v["noticed_at"]) if v["noticed_at"] else None})
+    return rows
+
+
+def report(engine: Engine, start: date, end: date) -> dict[str, Any]:
+    if end < start:
+        raise InvalidInput("The report's end comes before its start.", field="to")
+    return rules.sla_report(sla_rows_live(engine), start, end, SEOUL)

@@ -1,0 +1,340 @@
+"""Commands and queries of field complaints, shared by the HTTP API, Open311, the CLI, the demo
+and the benchmark. Every command checks before it saves: a refused command changes nothing."""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import uuid
+import weakref
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from core import clock
+from core.errors import InvalidInput, NotFound, RuleViolation
+from plugins.complaints import rules
+from plugins.complaints.domain import Complaint, Inspection, Taxonomy, inspection_id, taxonomy_id
+from plugins.complaints.media import MediaStore, check_hash
+from plugins.complaints.personal import open_reporter, seal_reporter
+from plugins.complaints.taxonomy_data import JURISDICTION_ID, default_taxonomy
+
+log = logging.getLogger("civic.complaints")
+INDEX = "complaints.index"
+MAX_DESCRIPTION = 2000
+
+
+# -- taxonomy ----------------------------------------------------------------------------------
+def ensure_taxonomy(engine: Any) -> Taxonomy:
+    """The jurisdiction's taxonomy; established with the shipped defaults on first use."""
+    tid = taxonomy_id(JURISDICTION_ID)
+    try:
+        return engine.get(tid, Taxonomy, what="taxonomy")
+    except NotFound:
+        pass
+    try:
+        engine.create(Taxonomy(id=tid, taxonomy=default_taxonomy()), what="taxonomy")
+    except RuleViolation:
+        pass  # established concurrently
+    return engine.get(tid, Taxonomy, what="taxonomy")
+
+
+# engine → (taxonomy version, state): every intake reads the taxonomy; replaying it each time
+# would cost more than the intake itself. The latest version is one indexed query.
+_taxonomies: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def taxonomy(engine: Any) -> dict[str, Any]:
+    """The current taxonomy (read-only: callers must not modify it)."""
+    tid = taxonomy_id(JURISDICTION_ID)
+    latest = engine.recorder.select_events(tid, desc=True, limit=1)
+    cached = _taxonomies.get(engine)
+    if latest and cached is not None and cached[0] == latest[0].originator_version:
+        return cached[1]
+    current = ensure_taxonomy(engine)
+    _taxonomies[engine] = (current.version, current.state)
+    return current.state
+
+
+def change_taxonomy(engine: Any, name: str, by: str = "system", **data: Any) -> dict[str, Any]:
+    ensure_taxonomy(engine)
+
+    def change(t: Taxonomy) -> dict[str, Any]:
+        t.change(name, by=by, **data)
+        return t.state
+
+    return engine.update(taxonomy_id(JURISDICTION_ID), change, cls=Taxonomy, what="taxonomy")
+
+
+# -- intake ------------------------------------------------------------------------------------
+def _text(value: Any, what: str, limit: int, *, required: bool) -> str | None:
+    text = (value or "").strip() if isinstance(value, str) or value is None else None
+    if text is None:
+        raise InvalidInput(f"{what} must be text.", field=what)
+    if required and not text:
+        raise InvalidInput(f"A complaint needs a {what}.", field=what)
+    if len(text) > limit:
+        raise InvalidInput(f"The {what} has at most {limit} characters.", field=what)
+    return text or None
+
+
+def _coordinate(value: Any, what: str, low: float, high: float) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{what} must be a number.", field=what) from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise InvalidInput(f"{what} must be between {low} and {high}.", field=what)
+    return number
+
+
+def build_complaint(
+    engine: Any,
+    tax: dict[str, Any],
+    *,
+    channel: str,
+    item: str,
+    dong: str,
+    description: str,
+    address: str | None = None,
+    lat: float | None = None,
+    long: float | None = None,
+    reporter_name: str | None = None,
+    reporter_phone: str | None = None,
+    photos: Sequence[dict[str, Any]] = (),
+    media_url: str | None = None,
+    received_at: datetime | None = None,
+    by: str = "system",
+) -> Complaint:
+    """A new complaint with its routing (Received + Transferred), checked and not yet saved."""
+    if channel not in rules.CHANNELS:
+        raise InvalidInput(f"Unknown channel {channel!r}; channels are: {', '.join(rules.CHANNELS)}.", field="channel")
+    description = _text(description, "description", MAX_DESCRIPTION, required=True)
+    address = _text(address, "address", 300, required=False)
+    media_url = _text(media_url, "media_url", 1000, required=False)
+    lat = _coordinate(lat, "lat", -90, 90)
+    long = _coordinate(long, "long", -180, 180)
+    if (lat is None) != (long is None):
+        raise InvalidInput("Give both lat and long, or neither.", field="lat")
+    now = clock.now()
+    when = now if received_at is None else rules.parse_time(received_at)
+    if when > now:
+        raise InvalidInput("A complaint cannot be received in the future.", field="received_at")
+    received = rules.iso(when)
+    terms = rules.intake_terms(tax, item, dong, received)
+    cid = uuid.uuid4()
+    reporter = seal_reporter(engine, cid, reporter_name, reporter_phone)
+    complaint = Complaint(
+        id=cid, token=secrets.token_hex(8), channel=channel, item=item, field=terms["field"],
+        department=terms["department"], dong=dong, address=address, lat=lat, long=long,
+        description=description, photos=[dict(p) for p in photos], media_url=media_url,
+        reporter=reporter, received_at=received, deadline=terms["deadline"], by=by,
+    )
+    # The call centre transfers each report to the responsible field officer at once.
+    complaint.act("transfer", officer=terms["officer"], department=terms["department"],
+                  note="routed by item type and dong", at=received, by="routing")
+    return complaint
+
+
+def intake(engine: Any, *, photo_bytes: Sequence[bytes] = (), photo_hashes: Sequence[str] = (),
+           **fields: Any) -> Complaint:
+    """Take in one complaint and transfer it to its field officer (one transaction)."""
+    tax = taxonomy(engine)
+    media = MediaStore.for_engine(engine)
+    photos = [media.put(content) for content in photo_bytes]
+    for sha in photo_hashes:
+        if not media.has(check_hash(sha)):
+            raise InvalidInput(f"No uploaded photo {sha}; upload it first.", field="photos")
+        _, media_type = media.get(sha)
+        photos.append({"sha256": sha, "media_type": media_type, "bytes": len(_)})
+    complaint = build_complaint(engine, tax, photos=photos, **fields)
+    return engine.create(complaint, what="complaint")
+
+
+def bulk_intake(engine: Any, specs: Iterable[dict[str, Any]], *, batch: int = 1000) -> int:
+    """Take in many complaints (imports, demo, benchmark), saving ``batch`` complaints per
+    transaction. Each spec holds ``build_complaint``'s keywords and optionally ``then``: a list
+    of (action, keywords) applied after intake, each keyword set may carry ``at`` (ISO time).
+    A bad spec stops the import with its error; the batches before it stay saved."""
+    tax = taxonomy(engine)
+    pending: list[Complaint] = []
+    count = 0
+    for spec in specs:
+        spec = dict(spec)
+        then = spec.pop("then", ())
+        complaint = build_complaint(engine, tax, **spec)
+        for action, kwargs in then:
+            complaint.act(action, **kwargs)
+        pending.append(complaint)
+        if len(pending) >= batch:
+            engine.save(*pending)
+            count += len(pending)
+            pending = []
+    if pending:
+        engine.save(*pending)
+        count += len(pending)
+    return count
+
+
+# -- handling ----------------------------------------------------------------------------------
+def get_complaint(engine: Any, complaint_id: UUID | str) -> Complaint:
+    try:
+        cid = complaint_id if isinstance(complaint_id, UUID) else UUID(str(complaint_id))
+    except ValueError:
+        raise NotFound(f"No complaint {complaint_id}.") from None
+    return engine.get(cid, Complaint, what="complaint")
+
+
+def act(engine: Any, complaint_id: UUID | str, action: str, *, officer: str | None = None,
+        department: str | None = None, note: str | None = None, original: str | None = None,
+        by: str = "system") -> Complaint:
+    """Accept, reassign, start, resolve, reject or mark as duplicate. A resolution queues the
+    result text message; it is sent here and, failing that, by the next tick."""
+    cid = get_complaint(engine, complaint_id).id
+    if action == "duplicate":
+        original = str(_root_original(engine, cid, original))
+    if department is not None and department not in taxonomy(engine)["departments"]:
+        raise InvalidInput(f"Unknown department {department!r}.", field="department")
+
+    def change(c: Complaint) -> Complaint:
+        c.act(action, officer=officer, department=department, note=note, original=original, by=by)
+        return c
+
+    complaint = engine.update(cid, change, cls=Complaint, what="complaint")
+    if action == "resolve":
+        send_pending_texts(engine)
+    return complaint
+
+
+def _root_original(engine: Any, cid: UUID, original: str | None) -> UUID:
+    """Link a duplicate to the first report of the problem (follow a chain of duplicates)."""
+    if not original:
+        raise InvalidInput("Name the complaint this one duplicates.", field="original")
+    target = get_complaint(engine, original)
+    seen = {cid}
+    while target.duplicate_of is not None:
+        if target.id in seen:
+            break
+        seen.add(target.id)
+        target = get_complaint(engine, target.duplicate_of)
+    if target.id == cid:
+        raise RuleViolation("A complaint cannot duplicate itself (the chain of duplicates leads back to it).")
+    return target.id
+
+
+def add_photo(engine: Any, complaint_id: UUID | str, content: bytes) -> dict[str, Any]:
+    photo = MediaStore.for_engine(engine).put(content)
+    cid = get_complaint(engine, complaint_id).id
+    engine.update(cid, lambda c: c.add_photo(photo), cls=Complaint, what="complaint")
+    return photo
+
+
+def flag_overdue(engine: Any) -> list[str]:
+    """Record an OverdueFlagged event on each open complaint whose deadline has passed
+    (the scheduler's and ``civic tick``'s job; flagging twice is impossible)."""
+    now = clock.now()
+    done = []
+    for cid, entry in list(index(engine)["complaints"].items()):
+        if entry["overdue_flagged_at"] is None and rules.is_overdue(entry, now):
+            if engine.update(UUID(cid), lambda c: c.flag_overdue(rules.iso(now)), cls=Complaint):
+                done.append(f"complaints: {cid} overdue since {entry['deadline']}")
+    return done
+
+
+def send_pending_texts(engine: Any) -> list[str]:
+    from plugins.complaints.texts import ResolutionTexts
+
+    try:
+        return ResolutionTexts(engine).drain()
+    except Exception:  # the resolution is saved; the next tick delivers the text
+        log.exception("sending result texts failed; will retry on the next tick")
+        return []
+
+
+def erase_reporter(engine: Any, complaint_id: UUID | str, actor: Any) -> bool:
+    """Crypto-shred the reporter's name and phone (the caller has authorised the actor)."""
+    from plugins.complaints.personal import forget_reporter
+
+    complaint = get_complaint(engine, complaint_id)
+    return forget_reporter(engine, complaint.reporter, actor)
+
+
+# -- queries -----------------------------------------------------------------------------------
+def index(engine: Any) -> dict[str, Any]:
+    return engine.read_models.get(INDEX).state
+
+
+def describe(engine: Any, complaint: Complaint, *, reveal: bool = False) -> dict[str, Any]:
+    out = {
+        "id": str(complaint.id), "token": complaint.token, "status": complaint.status,
+        "channel": complaint.channel, "item": complaint.item, "field": complaint.field,
+        "department": complaint.department, "officer": complaint.officer, "dong": complaint.dong,
+        "address": complaint.address, "lat": complaint.lat, "long": complaint.long,
+        "description": complaint.description, "photos": complaint.photos, "media_url": complaint.media_url,
+        "received_at": complaint.received_at, "deadline": complaint.deadline,
+        "closed_at": complaint.closed_at, "duplicate_of": complaint.duplicate_of,
+        "overdue_flagged_at": complaint.overdue_flagged_at, "history": complaint.history,
+        "overdue": rules.is_overdue({"status": complaint.status, "deadline": complaint.deadline}, clock.now()),
+    }
+    if reveal:
+        out["reporter"] = open_reporter(engine, complaint.id, complaint.reporter)
+    return out
+
+
+def yearly_report(engine: Any, years: Iterable[int] | None = None) -> list[dict[str, int]]:
+    entries = index(engine)["complaints"].values()
+    return rules.yearly_by_field(entries, years, taxonomy(engine)["fields"])
+
+
+def monthly_report(engine: Any, year: int, month: int) -> list[dict[str, Any]]:
+    tax = taxonomy(engine)
+    rows = rules.monthly_by_department(index(engine)["complaints"].values(), year, month, clock.now())
+    for row in rows:
+        dept = tax["departments"].get(row["department"], {})
+        row["name_ko"] = dept.get("name_ko", row["department"])
+        row["name_en"] = dept.get("name_en", row["department"])
+    return rows
+
+
+def parse_month(value: str) -> tuple[int, int]:
+    try:
+        year, month = (int(p) for p in value.split("-"))
+    except ValueError:
+        raise InvalidInput(f"A month is written YYYY-MM; got {value!r}.", field="month") from None
+    rules.month_bounds(year, month)
+    return year, month
+
+
+def publish_inspection(engine: Any, kind: str, period: str, by: str) -> Inspection:
+    """Record the monthly inspection (``kind`` "monthly", period YYYY-MM, once the month is over)
+    or a year's figures by field ("yearly", YYYY, once the year is over), as computed now from the
+    log. Publishing a period twice is refused. The ledger signs a checkpoint right after."""
+    now = clock.now()
+    entries = index(engine)["complaints"].values()
+    if kind == "monthly":
+        year, month = parse_month(period)
+        if rules.month_bounds(year, month)[1] > now:
+            raise RuleViolation(f"The month {period} is not over yet; inspect it when it is.")
+        rows: list[dict[str, Any]] = rules.monthly_by_department(entries, year, month, now)
+    elif kind == "yearly":
+        try:
+            year = int(period)
+        except ValueError:
+            raise InvalidInput(f"A year is written YYYY; got {period!r}.", field="period") from None
+        if rules.month_bounds(year, 12)[1] > now:
+            raise RuleViolation(f"The year {period} is not over yet.")
+        rows = rules.yearly_by_field(entries, [year], taxonomy(engine)["fields"])
+        period = str(year)
+    else:
+        raise InvalidInput("An inspection is monthly or yearly.", field="kind")
+    inspection = Inspection(id=inspection_id(kind, period), kind=kind, period=period, as_of=rules.iso(now),
+                            rows=rows, by=by)
+    engine.create(inspection, what=f"{kind} inspection for {period}")
+    ledger = getattr(engine, "ledger", None)
+    if ledger is not None:
+        ledger.checkpoint()
+    return inspection

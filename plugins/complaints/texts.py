@@ -1,0 +1,101 @@
+"""Result text messages (처리결과 문자 통보), exactly once per resolution.
+
+The outbox is the log itself: this follower reads ``Complaint.Resolved`` events in log order and
+keeps the position it has reached in a derived table (``complaints_text_positions``), saved after
+each message. A crash between sending and saving the position makes the follower send that
+message again on restart, with the same key, derived from the resolution event (complaint id
+and event version); notifiers deliver a key once (core's outbox file never writes a key twice; an
+SMS gateway plugin passes the key as its idempotency key). So each resolution reaches the
+reporter exactly once.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from core.clock import local
+from core.notify import Notification
+from plugins.complaints import rules
+from plugins.complaints.domain import Complaint
+from plugins.complaints.personal import open_reporter
+
+TABLE = "complaints_text_positions"
+FOLLOWER = "resolution_texts"
+RESOLVED_TOPIC = get_topic(Complaint.Resolved)
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+_tables_ready: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def text_key(complaint_id: str, version: int) -> str:
+    return f"complaints:resolved:{complaint_id}:{version}"
+
+
+def result_text(item_name: str, dong: str, received_at: str, note: str | None) -> str:
+    day = local(rules.parse_time(received_at)).strftime("%m/%d")
+    text = f"[중구 응답소] {day} 접수하신 {dong} '{item_name}' 민원이 처리되었습니다."
+    if note:
+        text += f" 처리내용: {note[:200]}"
+    return text
+
+
+class ResolutionTexts:
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        with _locks_guard:
+            self._lock = _locks.setdefault(str(engine.db), threading.Lock())
+
+    def _ensure_table(self) -> None:
+        if self.engine in _tables_ready:
+            return
+        with self.engine.side.transaction() as cur:
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+        _tables_ready.add(self.engine)
+
+    def position(self) -> int:
+        self._ensure_table()
+        with self.engine.side.transaction(commit=False) as cur:
+            row = cur.execute(f"SELECT position FROM {TABLE} WHERE name = ?", (FOLLOWER,)).fetchone()
+        return 0 if row is None else int(row["position"])
+
+    def save_position(self, position: int) -> None:
+        sql = self.engine.side.upsert_sql(TABLE, "name", ["position"])
+        with self.engine.side.transaction() as cur:
+            cur.execute(sql, (FOLLOWER, position))
+
+    def pending(self) -> int:
+        return sum(1 for _ in self.engine.notifications(self.position() + 1, topics=(RESOLVED_TOPIC,)))
+
+    def message_for(self, event: Any) -> Notification | None:
+        """The text for one resolution, or None when there is nobody to text (anonymous report,
+        no phone given, or the reporter's data was erased)."""
+        complaint = self.engine.get(event.originator_id, Complaint, what="complaint")
+        reporter = open_reporter(self.engine, complaint.id, complaint.reporter)
+        if reporter is None or reporter["erased"] or not reporter["phone"]:
+            return None
+        from plugins.complaints.service import taxonomy
+
+        item = taxonomy(self.engine)["items"].get(complaint.item, {})
+        return Notification(
+            key=text_key(str(event.originator_id), event.originator_version),
+            channel="sms",
+            to=reporter["phone"],
+            text=result_text(item.get("name_ko", complaint.item), complaint.dong, complaint.received_at, event.note),
+            plugin="complaints",
+        )
+
+    def drain(self) -> list[str]:
+        """Send a text for every resolution not yet handled; return the delivery references."""
+        sent = []
+        with self._lock:
+            start = self.position() + 1
+            for position, event in self.engine.log_events(start, topics=(RESOLVED_TOPIC,)):
+                message = self.message_for(event)
+                if message is not None:
+                    sent.append(self.engine.send_notification(message))
+                self.save_position(position)
+        return sent
