@@ -40,21 +40,20 @@ _voting_cycles: weakref.WeakKeyDictionary[Engine, dict[UUID, Cycle]] = weakref.W
 _cache_lock = threading.Lock()
 
 
-def _changed_since(engine: Engine, cycle: Cycle) -> bool:
-    return bool(engine.recorder.select_events(cycle.id, gt=cycle.version, limit=1))
-
-
-def current_cycle(engine: Engine, cycle_id: UUID | str) -> Cycle:
-    """The cycle, from a per-engine cache when the store holds no newer event of it (one
-    indexed query instead of replaying the cycle for every ballot). Read-only use only."""
+def voting_cycle_for_ballots(engine: Engine, cycle_id: UUID | str) -> Cycle:
+    """The cycle as ballots are checked against it. Once a cycle is voting, what a ballot is
+    checked against (projects, costs, style) can no longer change (settings and screening are
+    refused from then on) and the box, not the cycle, says whether voting is still open; so a
+    cycle loaded in the voting phase is kept per engine instead of being replayed per ballot."""
     cid = UUID(str(cycle_id)) if not isinstance(cycle_id, UUID) else cycle_id
     with _cache_lock:
         cached = _voting_cycles.setdefault(engine, {}).get(cid)
-    if cached is not None and not _changed_since(engine, cached):
+    if cached is not None:
         return cached
     cycle = get_cycle(engine, cid)
-    with _cache_lock:
-        _voting_cycles[engine][cid] = cycle
+    if cycle.phase == "voting":
+        with _cache_lock:
+            _voting_cycles[engine][cid] = cycle
     return cycle
 
 
@@ -163,7 +162,7 @@ def ballot_check(engine: Engine, cycle_id: UUID, channel: str):
     ``{"choice": [...], "channel": ...}``; a choice that breaks the ballot rule is refused naming it."""
 
     def validate(content: Any, group: str) -> dict[str, Any]:
-        cycle = current_cycle(engine, cycle_id)
+        cycle = voting_cycle_for_ballots(engine, cycle_id)
         chosen = cycle.check_ballot(content)
         return {"choice": list(chosen), "channel": channel}
 
