@@ -1,0 +1,153 @@
+"""``civic budget ...`` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from core.cli import authorized, db_option, echo_json, json_option, open_engine
+from core.errors import CivicError
+from plugins.budget_vote import rules, service
+from plugins.budget_vote.readmodels import CycleSummaries
+
+
+@click.group("budget")
+def budget() -> None:
+    """Participatory budget (주민참여예산): cycles, ballots, winners, Pabulib files."""
+
+
+@budget.command("list")
+@db_option
+@json_option
+def list_cycles(db: str, as_json: bool) -> None:
+    """List budget cycles."""
+    with open_engine(db) as engine:
+        cycles = CycleSummaries.cycles(engine.read_models.get("budget.cycles").state)
+        if as_json:
+            echo_json(cycles)
+            return
+        for cid, c in cycles.items():
+            click.echo(f"{cid}  {c['phase']:<10} {c['budget']:>15,} won  {c['voters']:>7} voters  {c['name']}")
+
+
+@budget.command("import-pb")
+@authorized("budget.manage")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Cycle name (default: the file's instance name).")
+@click.option("--rule", type=click.Choice(rules.RULE_NAMES), help="Winner rule (default: the file's rule).")
+@json_option
+def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
+    """Import a Pabulib approval FILE as a closed cycle with its result computed (embargoed)."""
+    cycle = service.import_pb(engine, file.read_text(encoding="utf-8"), name=name, by=actor.id,
+                              rule={"name": rule} if rule else None)
+    view = service.result_view(cycle)
+    if as_json:
+        echo_json(view)
+    else:
+        click.echo(f"imported {cycle.name} as {cycle.id}: {view['inputs']['ballots_counted']} ballots, "
+                   f"winners {', '.join(view['winners'])} ({view['funded_total']:,} won); awaiting validation")
+
+
+@budget.command("export-pb")
+@authorized("budget.view_embargoed")
+@click.argument("cycle")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
+def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
+    """Export the counted ballots of CYCLE (id or name) as a Pabulib file (once voting has closed)."""
+    text = service.export_pb(engine, service.find_cycle(engine, cycle).id)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@budget.command("tally")
+@click.option("--pb", "pb_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A Pabulib file (approval or cumulative).")
+@click.option("--rule", type=click.Choice(rules.RULE_NAMES), default="greedy", show_default=True)
+@click.option("--satisfaction", type=click.Choice(rules.SATISFACTIONS), default="cost", show_default=True)
+@click.option("--completion", type=click.Choice(rules.COMPLETIONS), default="add1-greedy", show_default=True,
+              help="Completion after equal shares.")
+@json_option
+def tally_pb(pb_file: Path, rule: str, satisfaction: str, completion: str, as_json: bool) -> None:
+    """Compute the winners of a Pabulib file directly (nothing is stored)."""
+    try:
+        result = service.tally_pb(pb_file.read_text(encoding="utf-8"),
+                                  rules.WinnerRule(rule, satisfaction, completion))
+    except CivicError as exc:
+        raise click.ClickException(f"{exc.title}: {exc.detail}") from None
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"{result['instance']}: {result['voters']} voters, budget {result['budget']:,}")
+    click.echo(f"winners ({rule}): {', '.join(result['winners'])}; funded {result['funded_total']:,}")
+
+
+@budget.command("results")
+@db_option
+@click.argument("cycle")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+def results(db: str, cycle: str, fmt: str) -> None:
+    """Open data: the published result of CYCLE as JSON or CSV."""
+    with open_engine(db) as engine:
+        c = service.find_cycle(engine, cycle)
+        if fmt == "csv":
+            click.echo(service.open_data_csv(c), nl=False)
+        else:
+            click.echo(json.dumps(service.public_result(c), ensure_ascii=False, indent=2))
+
+
+@budget.command("advance")
+@authorized("budget.manage")
+@click.argument("cycle")
+@click.argument("to", type=click.Choice(["screening", "voting", "tallying"]))
+def advance(engine, actor, cycle: str, to: str) -> None:
+    """Move CYCLE to its next phase."""
+    c = service.advance(engine, service.find_cycle(engine, cycle).id, to, by=actor.id)
+    click.echo(f"{c.name}: {c.phase}")
+
+
+@budget.command("compute")
+@authorized("budget.tally")
+@click.argument("cycle")
+@json_option
+def compute(engine, actor, cycle: str, as_json: bool) -> None:
+    """Compute and record the result of a closed CYCLE (embargoed until validated)."""
+    c = service.find_cycle(engine, cycle)
+    service.tally(engine, c.id, by=actor.id)
+    view = service.result_view(service.get_cycle(engine, c.id))
+    if as_json:
+        echo_json(view)
+    else:
+        click.echo(f"{view['name']}: winners {', '.join(view['winners'])} ({view['funded_total']:,} won); "
+                   "embargoed until validated")
+
+
+@budget.command("validate")
+@authorized("budget.validate")
+@click.argument("cycle")
+def validate(engine, actor, cycle: str) -> None:
+    """Validate the computed result of CYCLE: it is published."""
+    c = service.validate(engine, service.find_cycle(engine, cycle).id, by=actor.id)
+    click.echo(f"{c.name}: published; winners {', '.join(c.winners)}")
+
+
+@budget.command("roll")
+@authorized("budget.manage")
+@click.argument("cycle")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_roll(engine, actor, cycle: str, file: Path) -> None:
+    """Add residents from a CSV FILE (entry_id, contact, optional group) to CYCLE's voter roll."""
+    result = service.import_roll(engine, service.find_cycle(engine, cycle).id, file.read_bytes())
+    click.echo(f"{result['added']} added; {result['total']} on the roll")
+
+
+@budget.command("codes")
+@authorized("budget.manage")
+@click.argument("cycle")
+def send_codes(engine, actor, cycle: str) -> None:
+    """Send a voting code by text message to every resident of CYCLE's roll who has none."""
+    sent = service.issue_codes(engine, service.find_cycle(engine, cycle).id)
+    click.echo(f"{sent} voting code(s) sent")

@@ -1,0 +1,98 @@
+"""Demo data: Jung-gu's 2016 district projects, the first cycle with mobile voting.
+
+As in the plan: 11 district projects worth 345 million won on the ballot, 190 million won to
+spend; a few thousand residents vote on their phones, paper ballots from the dong offices are
+entered by an official; voting closes, the result is computed, validated and published."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from core.engine import Engine
+from plugins.budget_vote import service
+
+CYCLE_NAME = "2016 중구 주민참여예산 구 단위 사업"
+BUDGET = 190_000_000
+ADMIN = "demo:기획예산과"
+COMMITTEE = "demo:주민참여예산위원회"
+
+# (title, dong, category, proposer role, cost in won, popularity weight)
+PROJECTS = [
+    ("골목길 보안등 LED 교체", "소공동", "안전", "resident", 25_000_000, 9),
+    ("외국인 관광객 안내 표지판 정비", "명동", "관광", "council_member", 30_000_000, 4),
+    ("남산 산책로 쉼터 조성", "필동", "녹지", "resident", 40_000_000, 7),
+    ("어린이 놀이터 안전시설 개선", "장충동", "복지", "resident", 35_000_000, 10),
+    ("전통시장 공용 주차 안내 시스템", "신당동", "교통", "council_member", 45_000_000, 6),
+    ("경로당 냉난방기 교체", "다산동", "복지", "resident", 20_000_000, 8),
+    ("마을도서관 열람실 확충", "약수동", "교육", "resident", 30_000_000, 5),
+    ("주방가구거리 보행환경 개선", "황학동", "교통", "council_member", 50_000_000, 5),
+    ("청소년 공부방 운영 지원", "중림동", "교육", "resident", 15_000_000, 6),
+    ("쌈지공원 녹지 조성", "을지로동", "녹지", "resident", 35_000_000, 4),
+    ("다문화가정 한국어 교실", "광희동", "복지", "council_member", 20_000_000, 3),
+]
+INFEASIBLE = ("청계천 보행교 신설", "광희동", "교통", "resident", "구 예산 범위를 넘는 광역 시설로 서울시 사업 대상입니다.")
+MOBILE_VOTERS = 2_800
+PAPER_VOTERS = 240
+CHANGED_MIND = 120
+
+
+def load_demo(engine: Engine, progress: Callable[[str], None], *, scale: float = 1.0) -> None:
+    """``scale`` shrinks the number of voters (for tests); the cycle itself stays as planned."""
+    progress("budget: 2016 district cycle")
+    rnd = random.Random(2016)
+    cycle = service.open_cycle(engine, name=CYCLE_NAME, budget=BUDGET, scope="중구 (district)",
+                               ballot_style={"kind": "approval", "min_projects": 1, "max_projects": 5},
+                               rule={"name": "greedy"}, last_vote_counts=True, by=ADMIN)
+    cid = cycle.id
+    for title, dong, category, role, _, _ in PROJECTS:
+        service.submit_proposal(engine, cid, title=title, dong=dong, category=category,
+                                proposer=f"{dong} 주민자치위원회" if role == "council_member" else f"{dong} 주민",
+                                proposer_role=role, description=f"{dong} {title} 사업")
+    late = service.submit_proposal(engine, cid, title=INFEASIBLE[0], dong=INFEASIBLE[1], category=INFEASIBLE[2],
+                                   proposer=f"{INFEASIBLE[1]} 주민", proposer_role=INFEASIBLE[3])
+    service.advance(engine, cid, "screening", by=ADMIN)
+    for number, (_, _, _, _, cost, _) in enumerate(PROJECTS, start=1):
+        service.screen(engine, cid, str(number), feasible=True, cost=cost,
+                       reason="사업부서 검토 결과 실현 가능, 소요 예산 확정", by=COMMITTEE)
+    service.screen(engine, cid, late, feasible=False, cost=None, reason=INFEASIBLE[4], by=COMMITTEE)
+
+    progress("budget: voter roll and codes")
+    mobile, changed, paper = (max(1, int(k * scale)) for k in (MOBILE_VOTERS, CHANGED_MIND, PAPER_VOTERS))
+    dongs = sorted({p[1] for p in PROJECTS})
+    residents = [f"R{n:05d}" for n in range(mobile + paper)]
+    roll = ["entry_id,contact,group"] + [f"{r},010{rnd.randrange(10**8):08d},{rnd.choice(dongs)}" for r in residents]
+    service.import_roll(engine, cid, "\n".join(roll) + "\n")
+    service.advance(engine, cid, "voting", by=ADMIN)
+    phones, booth = residents[:mobile], residents[mobile:]
+    service.issue_codes(engine, cid, phones)
+    # the residents read their text messages: here, the outbox the codes went to
+    prefix = f"voting-code/{cid}/"
+    codes = {m["key"][len(prefix):].split("/")[0]: m["text"].rsplit(" ", 1)[-1]
+             for m in engine.outbox.sent() if m["key"].startswith(prefix)}
+
+    progress("budget: residents voting on their phones")
+    ids = [str(n) for n in range(1, len(PROJECTS) + 1)]
+    weights = [p[5] for p in PROJECTS]
+
+    def choice() -> list[str]:
+        k = rnd.choice([1, 2, 3, 3, 4, 5, 5])
+        picked: set[str] = set()
+        while len(picked) < k:
+            picked.add(rnd.choices(ids, weights)[0])
+        return sorted(picked, key=int)
+
+    credentials = {}
+    for n, resident in enumerate(phones):
+        credentials[resident] = service.sign_in_voter(engine, cid, resident, codes[resident], f"demo-phone-{n}")
+        service.cast_ballot(engine, cid, credential=credentials[resident], choice=choice())
+    for _ in range(changed):  # some change their minds before the close: the last vote counts
+        service.cast_ballot(engine, cid, credential=credentials[rnd.choice(phones)], choice=choice())
+    progress("budget: paper ballots from the dong offices")
+    for resident in booth:
+        service.enter_paper_ballot(engine, cid, entry_id=resident, choice=choice(), by=ADMIN)
+
+    progress("budget: tally and publish")
+    service.advance(engine, cid, "tallying", by=ADMIN)
+    service.tally(engine, cid, by=ADMIN)
+    service.validate(engine, cid, by=ADMIN)

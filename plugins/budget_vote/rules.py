@@ -1,0 +1,361 @@
+"""Pure rules of the participatory budget: ballot validity, vote counts and winner rules.
+
+No I/O and no clock. The live tally, the auditor's replay and the property tests call these
+functions. Money is integer won; rule arithmetic is exact (``fractions.Fraction``).
+
+Winner rules (both resolute, ties broken by a total ``tie_order`` of the projects, earlier first;
+the order comes from the verifiable lottery):
+
+- ``greedy``: CONSUL's rule. Projects in decreasing order of support; each project that still
+  fits the remaining budget is funded, one that does not is skipped. Identical to pabutools
+  ``greedy_utilitarian_welfare``: with ``satisfaction="cost"`` (pabutools ``Cost_Sat``) the order
+  is by votes (CONSUL); with ``satisfaction="cardinality"`` (``Cardinality_Sat``) it is by votes
+  per won.
+- ``equal-shares``: the Method of Equal Shares, identical to pabutools ``method_of_equal_shares``
+  (which by itself applies no completion) followed by the chosen completion:
+  ``none``; ``add1`` (pabutools ``voter_budget_increment``: raise every voter's share until the
+  outcome is exhaustive, keeping the last feasible outcome); ``greedy`` (pabutools
+  ``completion_by_rule_combination`` with the greedy rule); ``add1-greedy`` (both, the
+  completion recommended on equalshares.net, and the default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
+from typing import Any, Literal
+
+import attrs
+
+from core.errors import InvalidInput
+
+BallotKind = Literal["approval", "knapsack"]
+RuleName = Literal["greedy", "equal-shares"]
+Satisfaction = Literal["cost", "cardinality"]
+Completion = Literal["none", "add1", "greedy", "add1-greedy"]
+
+BALLOT_KINDS = ("approval", "knapsack")
+RULE_NAMES = ("greedy", "equal-shares")
+SATISFACTIONS = ("cost", "cardinality")
+COMPLETIONS = ("none", "add1", "greedy", "add1-greedy")
+
+
+# -- settings -----------------------------------------------------------------------------
+@attrs.frozen
+class BallotStyle:
+    """How a resident fills in a ballot.
+
+    ``approval``: choose between ``min_projects`` and ``max_projects`` projects (``None``: any
+    number up to all). ``knapsack``: the chosen projects' total cost may not exceed
+    ``cost_limit`` won (``None``: the cycle's budget); ``min_projects``/``max_projects`` apply too.
+    """
+
+    kind: BallotKind = "approval"
+    min_projects: int = 1
+    max_projects: int | None = None
+    cost_limit: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in BALLOT_KINDS:
+            raise InvalidInput(f"Unknown ballot style {self.kind!r}; use one of {', '.join(BALLOT_KINDS)}.")
+        if self.min_projects < 0:
+            raise InvalidInput("The minimum number of projects cannot be negative.")
+        if self.max_projects is not None and self.max_projects < max(1, self.min_projects):
+            raise InvalidInput("The maximum number of projects must be at least the minimum and at least 1.")
+        if self.cost_limit is not None and (self.kind != "knapsack" or self.cost_limit <= 0):
+            raise InvalidInput("A cost limit is for knapsack ballots and must be a positive number of won.")
+
+    def as_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BallotStyle:
+        known = {f.name for f in attrs.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidInput(f"Unknown ballot style setting(s): {', '.join(sorted(unknown))}.")
+        return cls(**{k: _int_or_none(k, v) if k != "kind" else v for k, v in data.items()})
+
+
+@attrs.frozen
+class WinnerRule:
+    """Which rule picks the winners, with its parameters (all recorded with the result)."""
+
+    name: RuleName = "greedy"
+    satisfaction: Satisfaction = "cost"
+    completion: Completion = "add1-greedy"
+    # add1 step: each voter's share grows by this percentage of the initial share per round
+    increment_percent: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        if self.name not in RULE_NAMES:
+            raise InvalidInput(f"Unknown winner rule {self.name!r}; use one of {', '.join(RULE_NAMES)}.")
+        if self.satisfaction not in SATISFACTIONS:
+            raise InvalidInput(f"Unknown satisfaction {self.satisfaction!r}; use one of {', '.join(SATISFACTIONS)}.")
+        if self.completion not in COMPLETIONS:
+            raise InvalidInput(f"Unknown completion {self.completion!r}; use one of {', '.join(COMPLETIONS)}.")
+        if not 1 <= self.increment_percent <= 100:
+            raise InvalidInput("The completion increment must be between 1 and 100 percent.")
+
+    def as_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WinnerRule:
+        known = {f.name for f in attrs.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidInput(f"Unknown winner rule setting(s): {', '.join(sorted(unknown))}.")
+        values = dict(data)
+        if "increment_percent" in values:
+            values["increment_percent"] = _int_or_none("increment_percent", values["increment_percent"])
+        return cls(**values)
+
+
+def _int_or_none(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} must be a whole number.")
+    return value
+
+
+# -- ballots ------------------------------------------------------------------------------
+def validate_choice(style: BallotStyle, costs: Mapping[str, int], budget: int, choice: Sequence[str]) -> tuple[str, ...]:
+    """The ballot as a sorted tuple of project ids, or ``InvalidInput`` naming the broken rule.
+
+    ``costs`` holds the projects on the ballot (screened feasible) and their costs."""
+    if isinstance(choice, (str, bytes)) or not all(isinstance(p, str) for p in choice):
+        raise InvalidInput("A ballot is a list of project ids.", rule="form")
+    chosen = set(choice)
+    if len(chosen) != len(choice):
+        raise InvalidInput("A ballot may name each project once.", rule="no-duplicates")
+    unknown = sorted(chosen - set(costs))
+    if unknown:
+        raise InvalidInput(f"Not on the ballot: {', '.join(unknown)}.", rule="projects-on-ballot")
+    if len(chosen) < style.min_projects:
+        raise InvalidInput(f"Choose at least {style.min_projects} project(s); this ballot has {len(chosen)}.",
+                           rule="min-projects")
+    if style.max_projects is not None and len(chosen) > style.max_projects:
+        raise InvalidInput(f"Choose at most {style.max_projects} project(s); this ballot has {len(chosen)}.",
+                           rule="max-projects")
+    if style.kind == "knapsack":
+        limit = style.cost_limit if style.cost_limit is not None else budget
+        total = sum(costs[p] for p in chosen)
+        if total > limit:
+            which = "per-voter limit" if style.cost_limit is not None else "budget"
+            raise InvalidInput(f"The chosen projects cost {total:,} won, more than the {which} of {limit:,} won.",
+                               rule="knapsack-limit")
+    return tuple(sorted(chosen))
+
+
+Ballot = Mapping[str, int]  # project id -> points (1 for approval)
+
+
+def aggregate_ballots(ballots: Iterable[Ballot]) -> list[tuple[tuple[tuple[str, int], ...], int]]:
+    """Identical ballots grouped with their multiplicity, in a canonical order (so the rules'
+    results cannot depend on the order ballots arrived in)."""
+    counter: Counter[tuple[tuple[str, int], ...]] = Counter()
+    for ballot in ballots:
+        counter[tuple(sorted((p, int(w)) for p, w in ballot.items() if w))] += 1
+    return sorted(counter.items())
+
+
+def vote_counts(projects: Iterable[str], ballots: Iterable[Ballot]) -> dict[str, int]:
+    counts = {p: 0 for p in projects}
+    for ballot in ballots:
+        for p, w in ballot.items():
+            if p in counts:
+                counts[p] += int(w)
+    return counts
+
+
+# -- tie order ------------------------------------------------------------------------------
+def _rank(tie_order: Sequence[str], projects: Iterable[str]) -> dict[str, int]:
+    rank = {p: i for i, p in enumerate(tie_order)}
+    missing = [p for p in projects if p not in rank]
+    if missing:
+        raise ValueError(f"tie order misses projects: {missing}")
+    return rank
+
+
+# -- winner rules ---------------------------------------------------------------------------
+@attrs.frozen
+class Instance:
+    """One election for the rules: costs (won), budget (won), and grouped ballots."""
+
+    costs: Mapping[str, int]
+    budget: int
+    ballots: Sequence[tuple[tuple[tuple[str, int], ...], int]]  # from aggregate_ballots
+
+    @classmethod
+    def build(cls, costs: Mapping[str, int], budget: int, ballots: Iterable[Ballot]) -> Instance:
+        return cls(dict(costs), int(budget), aggregate_ballots(ballots))
+
+    @property
+    def voters(self) -> int:
+        return sum(m for _, m in self.ballots)
+
+
+def _sat(instance: Instance, satisfaction: str, project: str, points: int) -> int:
+    return points * instance.costs[project] if satisfaction == "cost" else points
+
+
+def greedy(instance: Instance, tie_order: Sequence[str], satisfaction: str = "cost",
+           initial: Sequence[str] = ()) -> list[str]:
+    """Greedy by support: winners (``initial`` first) in the order they were funded."""
+    rank = _rank(tie_order, instance.costs)
+    total: dict[str, int] = {p: 0 for p in instance.costs}
+    for ballot, multiplicity in instance.ballots:
+        for p, w in ballot:
+            total[p] += multiplicity * _sat(instance, satisfaction, p, w)
+
+    def density(p: str) -> Fraction | float:
+        if total[p] > 0:
+            return Fraction(total[p], instance.costs[p]) if instance.costs[p] > 0 else float("inf")
+        return 0
+
+    chosen = list(initial)
+    remaining = instance.budget - sum(instance.costs[p] for p in chosen)
+    for p in sorted((p for p in instance.costs if p not in chosen), key=lambda p: (-density(p), rank[p])):
+        if instance.costs[p] <= remaining:
+            chosen.append(p)
+            remaining -= instance.costs[p]
+    return chosen
+
+
+def _mes_once(instance: Instance, supported: Sequence[str], share: Fraction, satisfaction: str,
+              rank: Mapping[str, int]) -> list[str]:
+    """One run of MES with every voter holding ``share``; returns the projects in selection order."""
+    groups = [(dict(ballot), m) for ballot, m in instance.ballots]
+    budgets = [share] * len(groups)
+    supporters = {p: [i for i, (b, _) in enumerate(groups) if b.get(p)] for p in supported}
+    remaining = set(supported)
+    chosen: list[str] = []
+    while True:
+        best: tuple[Fraction, int, str] | None = None
+        for p in list(remaining):
+            cost = instance.costs[p]
+            if sum(budgets[i] * groups[i][1] for i in supporters[p]) < cost:
+                remaining.discard(p)  # budgets only fall: it can never be afforded
+                continue
+            # smallest rho with sum_i m_i * min(b_i, rho * u_i) >= cost
+            sats = {i: _sat(instance, satisfaction, p, groups[i][0][p]) for i in supporters[p]}
+            order = sorted(supporters[p], key=lambda i: budgets[i] / sats[i])
+            paid = Fraction(0)
+            denominator = sum(groups[i][1] * sats[i] for i in order)
+            rho = None
+            for i in order:
+                candidate = (cost - paid) / denominator
+                if candidate * sats[i] <= budgets[i]:
+                    rho = candidate
+                    break
+                paid += budgets[i] * groups[i][1]
+                denominator -= groups[i][1] * sats[i]
+            if rho is None:  # pragma: no cover - excluded by the affordability test above
+                remaining.discard(p)
+                continue
+            key = (rho, rank[p], p)
+            if best is None or key < best:
+                best = key
+        if best is None:
+            return chosen
+        rho, _, p = best
+        chosen.append(p)
+        remaining.discard(p)
+        for i in supporters[p]:
+            u = _sat(instance, satisfaction, p, groups[i][0][p])
+            budgets[i] -= min(budgets[i], rho * u)
+
+
+def equal_shares(instance: Instance, tie_order: Sequence[str], satisfaction: str = "cost",
+                 completion: str = "add1-greedy", increment_percent: int = 1) -> list[str]:
+    """Method of Equal Shares with a completion; winners in the order they were funded."""
+    rank = _rank(tie_order, instance.costs)
+    n = instance.voters
+    supported_all = sorted({p for ballot, _ in instance.ballots for p, w in ballot if w}, key=lambda p: rank[p])
+    # supported zero-cost projects are free: funded up front, as pabutools does
+    initial = [p for p in supported_all if instance.costs[p] == 0]
+    supported = [p for p in supported_all if instance.costs[p] > 0]
+    share = Fraction(instance.budget, n) if n else Fraction(0)
+    if n == 0:
+        outcome: list[str] = []
+    elif completion in ("add1", "add1-greedy"):
+        step = share * Fraction(increment_percent, 100)
+        previous = list(initial)
+        while True:
+            outcome = initial + _mes_once(instance, supported, share, satisfaction, rank)
+            spent = sum(instance.costs[p] for p in outcome)
+            if spent > instance.budget:
+                outcome = previous
+                break
+            if all(p in outcome or spent + instance.costs[p] > instance.budget for p in supported):
+                break
+            previous = outcome
+            share += step
+    else:
+        outcome = initial + _mes_once(instance, supported, share, satisfaction, rank)
+    if completion in ("greedy", "add1-greedy"):
+        spent = sum(instance.costs[p] for p in outcome)
+        exhaustive = all(p in outcome or spent + instance.costs[p] > instance.budget for p in instance.costs)
+        if not exhaustive:
+            outcome = greedy(instance, tie_order, "cost", initial=outcome)
+    return outcome
+
+
+@attrs.frozen
+class Outcome:
+    winners: tuple[str, ...]  # in funding order
+    funded_total: int
+    votes: Mapping[str, int]
+
+
+def compute_winners(rule: WinnerRule, costs: Mapping[str, int], budget: int, ballots: Sequence[Ballot],
+                    tie_order: Sequence[str]) -> Outcome:
+    """The winners of an election under ``rule``. The funded total never exceeds the budget."""
+    instance = Instance.build(costs, budget, ballots)
+    if rule.name == "greedy":
+        winners = greedy(instance, tie_order, rule.satisfaction)
+    else:
+        winners = equal_shares(instance, tie_order, rule.satisfaction, rule.completion, rule.increment_percent)
+    funded = sum(costs[p] for p in winners)
+    if funded > budget:  # pragma: no cover - both rules only fund what still fits
+        raise AssertionError("a winner rule exceeded the budget")
+    return Outcome(tuple(winners), funded, vote_counts(costs, ballots))
+
+
+# -- results --------------------------------------------------------------------------------
+def ballots_digest(choices: Iterable[Sequence[str]]) -> str:
+    """SHA-256 over the counted choices as a multiset (canonical order): the result's record
+    names exactly what it counted, whatever order the ballots came in."""
+    h = hashlib.sha256()
+    for choice in sorted(tuple(sorted(c)) for c in choices):
+        h.update(",".join(choice).encode() + b"\x1e")
+    return h.hexdigest()
+
+
+def apply_overrides(winners: Sequence[str], overrides: Iterable[tuple[str, str]], costs: Mapping[str, int],
+                    budget: int) -> tuple[str, ...]:
+    """The winners after officials' overrides (``("fund"|"unfund", project)``), refusing any that
+    would break the budget."""
+    result = list(winners)
+    for action, project in overrides:
+        if project not in costs:
+            raise InvalidInput(f"Project {project} was not on the ballot.")
+        if action == "fund":
+            if project in result:
+                raise InvalidInput(f"Project {project} is already funded.")
+            total = sum(costs[p] for p in result) + costs[project]
+            if total > budget:
+                raise InvalidInput(f"Funding {project} would bring the total to {total:,} won, over the budget of {budget:,} won.",
+                                   rule="budget")
+            result.append(project)
+        elif action == "unfund":
+            if project not in result:
+                raise InvalidInput(f"Project {project} is not funded.")
+            result.remove(project)
+        else:
+            raise InvalidInput(f"Unknown override {action!r}; use fund or unfund.")
+    return tuple(result)

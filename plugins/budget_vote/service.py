@@ -1,0 +1,421 @@
+"""Commands of the participatory budget on the engine, shared by the HTTP API, the CLI and the
+demo. Each one authorises nothing itself (callers do) and records ``by``: who acted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+import weakref
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
+
+from core.engine import Engine
+from core.errors import InvalidInput, NotFound, RuleViolation
+from core.records import LogRecord
+from core.voting import VotingKit
+from core.voting.box import PREPARED
+from plugins.budget_vote import pabulib, replay, rules
+from plugins.budget_vote.domain import Cycle
+
+PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+# ballots enter the box in shuffled batches of at least this many (hides arrival order)
+BATCH_SIZE = 50
+CODE_MESSAGE = "[중구 주민참여예산] {name} 투표 인증번호: {code}"
+
+
+def get_cycle(engine: Engine, cycle_id: UUID | str) -> Cycle:
+    try:
+        cid = UUID(str(cycle_id))
+    except ValueError:
+        raise NotFound(f"No budget cycle with id {cycle_id}.") from None
+    return engine.get(cid, Cycle, what="budget cycle")
+
+
+_voting_cycles: weakref.WeakKeyDictionary[Engine, dict[UUID, Cycle]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def voting_cycle_for_ballots(engine: Engine, cycle_id: UUID | str) -> Cycle:
+    """The cycle as ballots are checked against it. Once a cycle is voting, what a ballot is
+    checked against (projects, costs, style) can no longer change (settings and screening are
+    refused from then on) and the box, not the cycle, says whether voting is still open; so a
+    cycle loaded in the voting phase is kept per engine instead of being replayed per ballot."""
+    cid = UUID(str(cycle_id)) if not isinstance(cycle_id, UUID) else cycle_id
+    with _cache_lock:
+        cached = _voting_cycles.setdefault(engine, {}).get(cid)
+    if cached is not None:
+        return cached
+    cycle = get_cycle(engine, cid)
+    if cycle.phase == "voting":
+        with _cache_lock:
+            _voting_cycles[engine][cid] = cycle
+    return cycle
+
+
+def find_cycle(engine: Engine, ref: str) -> Cycle:
+    """A cycle by id or by name."""
+    try:
+        return get_cycle(engine, UUID(ref))
+    except ValueError:
+        return engine.get(Cycle.create_id(ref.strip()), Cycle, what="budget cycle")
+
+
+# -- cycle ----------------------------------------------------------------------------------
+def open_cycle(engine: Engine, *, name: str, budget: int, scope: str = "district", voting_opens: str | None = None,
+               voting_closes: str | None = None, ballot_style: dict[str, Any] | None = None,
+               rule: dict[str, Any] | None = None, last_vote_counts: bool = True, by: str) -> Cycle:
+    cycle = Cycle.open(name=name, budget=budget, scope=scope, voting_opens=voting_opens, voting_closes=voting_closes,
+                       ballot_style=ballot_style, rule=rule, last_vote_counts=last_vote_counts, opened_by=by)
+    box = VotingKit(engine).prepare(cycle.id, allow_revote=last_vote_counts, batch_size=BATCH_SIZE)
+    try:
+        engine.save(cycle, *box)  # the cycle and its ballot box, in one transaction
+    except RecordConflictError:
+        raise RuleViolation(f"A budget cycle named {cycle.name!r} already exists.") from None
+    return cycle
+
+
+def configure(engine: Engine, cycle_id: UUID, *, ballot_style: dict[str, Any] | None = None,
+              rule: dict[str, Any] | None = None, last_vote_counts: bool | None = None, by: str) -> Cycle:
+    def change(c: Cycle) -> Cycle:
+        c.configure(ballot_style=ballot_style, rule=rule, last_vote_counts=last_vote_counts, by=by)
+        return c
+
+    return engine.update(cycle_id, change, cls=Cycle, what="budget cycle")
+
+
+def submit_proposal(engine: Engine, cycle_id: UUID, *, title: str, description: str = "", dong: str,
+                    category: str, proposer: str, proposer_role: str = "resident",
+                    project_id: str | None = None) -> str:
+    """A proposal; the proposer's name is personal data, sealed under a subject of its own."""
+    if project_id is not None and not PROJECT_ID.match(project_id):
+        raise InvalidInput("A project id is 1-40 letters, digits, '.', '_' or '-'.")
+    if not isinstance(proposer, str) or not proposer.strip() or len(proposer) > 200:
+        raise InvalidInput("The proposer's name is required (at most 200 characters).")
+    cycle = get_cycle(engine, cycle_id)
+    sealed = engine.privacy.seal(engine.privacy.new_subject(), "proposer", proposer.strip(), where=cycle.id)
+
+    def change(c: Cycle) -> str:
+        return c.submit(title=title, description=description, dong=dong, category=category, proposer=sealed,
+                        proposer_role=proposer_role, project_id=project_id)
+
+    return engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+
+
+def screen(engine: Engine, cycle_id: UUID, project_id: str, *, feasible: bool, cost: int | None, reason: str,
+           by: str) -> None:
+    engine.update(cycle_id, lambda c: c.screen(project_id=project_id, feasible=feasible, cost=cost, reason=reason,
+                                               by=by), cls=Cycle, what="budget cycle")
+
+
+def advance(engine: Engine, cycle_id: UUID, to: str, *, by: str) -> Cycle:
+    """Move to the next phase. Entering voting opens the cycle's ballot box (the voter roll must
+    be imported); leaving it closes the box first, so the box's Closing event decides which
+    ballots count, and the cycle's phase event follows it."""
+    cycle = get_cycle(engine, cycle_id)
+    cycle.advance(to=to, by=by)  # refuses out of order; not saved
+    kit = VotingKit(engine)
+    if to == "voting" and kit.box(cycle.id).status == PREPARED:  # already open on a retry
+        kit.open(cycle.id)
+    elif to == "tallying":
+        kit.close(cycle.id)
+
+    def change(c: Cycle) -> Cycle:
+        c.advance(to=to, by=by)
+        return c
+
+    advanced = engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+    if to == "tallying":
+        engine.ledger.checkpoint()  # the closed box rests on a signed checkpoint
+    return advanced
+
+
+# -- voters -------------------------------------------------------------------------------------
+def import_roll(engine: Engine, cycle_id: UUID | str, csv_text: str | bytes) -> dict[str, Any]:
+    """Add residents to the cycle's voter roll (CSV: entry_id, contact, optional group = dong)."""
+    cycle = get_cycle(engine, cycle_id)
+    if cycle.phase not in ("proposal", "screening"):
+        raise RuleViolation("The voter roll is frozen once voting has opened.", phase=cycle.phase)
+    result = VotingKit(engine).import_roll(cycle.id, csv_text)
+    return {"added": result.added, "total": result.total, "groups": result.groups}
+
+
+def issue_codes(engine: Engine, cycle_id: UUID | str, entry_ids: list[str] | None = None) -> int:
+    """Send a one-time voting code to every resident on the roll (or those named) who has none."""
+    cycle = get_cycle(engine, cycle_id)
+    message = CODE_MESSAGE.replace("{name}", cycle.name)
+    return VotingKit(engine).issue_codes(cycle.id, message, entry_ids, plugin="budget_vote")
+
+
+def sign_in_voter(engine: Engine, cycle_id: UUID | str, entry_id: str, code: str, client: str) -> str:
+    """Trade a resident's voting code for a ballot credential (its token)."""
+    return VotingKit(engine).authenticate(get_cycle(engine, cycle_id).id, entry_id, code, client).token
+
+
+# -- ballots ----------------------------------------------------------------------------------
+def ballot_check(engine: Engine, cycle_id: UUID, channel: str):
+    """The voting kit's validator for this cycle: the content sealed into the box is
+    ``{"choice": [...], "channel": ...}``; a choice that breaks the ballot rule is refused naming it."""
+
+    def validate(content: Any, group: str) -> dict[str, Any]:
+        cycle = voting_cycle_for_ballots(engine, cycle_id)
+        chosen = cycle.check_ballot(content)
+        return {"choice": list(chosen), "channel": channel}
+
+    return validate
+
+
+def cast_ballot(engine: Engine, cycle_id: UUID | str, *, credential: str, choice: list[str]) -> dict[str, Any]:
+    """A resident's ballot, sealed into the cycle's box; returns the receipt (tracking code).
+    Where the cycle lets a later vote count, casting again with the same credential replaces it."""
+    cid = get_cycle(engine, cycle_id).id if not isinstance(cycle_id, UUID) else cycle_id
+    receipt = VotingKit(engine).cast(cid, credential, choice, validate=ballot_check(engine, cid, "mobile"))
+    return {"cycle_id": str(cid), "tracking_code": receipt.tracking_code, "channel": "mobile"}
+
+
+def enter_paper_ballot(engine: Engine, cycle_id: UUID | str, *, entry_id: str, choice: list[str],
+                       by: str) -> dict[str, Any]:
+    """A paper or booth ballot entered by an official for a resident on the roll checked in
+    person; it is marked ``paper`` in the sealed content and the roll records the official."""
+    cycle = get_cycle(engine, cycle_id)
+    cycle.check_ballot(choice)  # refuse a bad ballot before the credential is used up
+    kit = VotingKit(engine)
+    credential = kit.issue_credential_in_person(cycle.id, entry_id, by=by)
+    receipt = kit.cast(cycle.id, credential, choice, validate=ballot_check(engine, cycle.id, "paper"))
+    return {"cycle_id": str(cycle.id), "tracking_code": receipt.tracking_code, "channel": "paper"}
+
+
+def track(engine: Engine, cycle_id: UUID | str, tracking_code: str) -> dict[str, Any]:
+    """What a voter can check with a receipt: the ballot's state in the box (sealed while voting;
+    counted or replaced after close, with its content only once the result is published)."""
+    cycle = get_cycle(engine, cycle_id)
+    found = VotingKit(engine).track(cycle.id, tracking_code)
+    view = {"tracking_code": found.tracking_code, "state": found.state, "batch": found.batch,
+            "index": found.index, "position": found.position}
+    if cycle.phase == "published":
+        view["content"] = found.content
+    return view
+
+
+# -- the log -----------------------------------------------------------------------------------
+def cycle_records(engine: Engine) -> Iterator[LogRecord]:
+    """The budget cycles' records of the log, in order."""
+    for n in engine.notifications(1, topics=replay.CYCLE_TOPICS):
+        yield LogRecord(position=n.id, originator_id=str(n.originator_id), originator_version=n.originator_version,
+                        topic=n.topic, payload=engine.decode_payload(n))
+
+
+def cycle_log(engine: Engine, cycle_id: UUID | str) -> replay.CycleLog:
+    return replay.collect(r for r in cycle_records(engine) if r.originator_id == str(cycle_id))[str(cycle_id)]
+
+
+def counted_ballots(engine: Engine, cycle_id: UUID) -> list[replay.CountedBallot]:
+    opened = VotingKit(engine).opened(cycle_id)
+    return [replay.CountedBallot.from_content(b.tracking_code, b.content) for b in opened.counted]
+
+
+# -- result -------------------------------------------------------------------------------------
+def tally(engine: Engine, cycle_id: UUID | str, *, by: str) -> dict[str, Any]:
+    """Compute and record the result of a closed cycle (embargoed until validated)."""
+    cycle = get_cycle(engine, cycle_id)
+    if cycle.phase != "tallying":
+        raise RuleViolation(f"The cycle is in the {cycle.phase} phase; close voting before tallying.")
+    if cycle.result is not None:
+        raise RuleViolation("The result of this cycle has already been computed.")
+    kit = VotingKit(engine)
+    counted = counted_ballots(engine, cycle.id)
+    seed = kit.reveal_seed(cycle.id)
+    result = replay.compute_result(cycle_log(engine, cycle.id), counted, seed)
+
+    def change(c: Cycle) -> dict[str, Any]:
+        c.record_result(by=by, **result)
+        return c.result
+
+    return engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+
+
+def override(engine: Engine, cycle_id: UUID | str, *, action: str, project_id: str, reason: str, by: str) -> list[str]:
+    cycle = get_cycle(engine, cycle_id)
+
+    def change(c: Cycle) -> list[str]:
+        c.override(action=action, project_id=project_id, reason=reason, by=by)
+        return c.winners
+
+    return engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+
+
+def validate(engine: Engine, cycle_id: UUID | str, *, by: str) -> Cycle:
+    cycle = get_cycle(engine, cycle_id)
+
+    def change(c: Cycle) -> Cycle:
+        c.validate(by=by)
+        return c
+
+    published = engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
+    engine.ledger.checkpoint()  # the published result rests on a signed checkpoint
+    return published
+
+
+def close_due(engine: Engine) -> list[str]:
+    """Close voting in every cycle whose closing time has passed (idempotent)."""
+    done = VotingKit(engine).tick()
+    now = engine.now().isoformat()
+    state = engine.read_models.get("budget.cycles").state
+    for cid, summary in state.items():
+        closes = summary.get("voting_closes")
+        if summary.get("phase") == "voting" and closes and closes <= now:
+            try:
+                advance(engine, UUID(cid), "tallying", by="system:deadline")
+            except RuleViolation:
+                continue  # closed meanwhile by someone else
+            done.append(f"budget: voting closed in {summary['name']}")
+    return done
+
+
+# -- views ---------------------------------------------------------------------------------------
+def project_rows(cycle: Cycle) -> list[dict[str, Any]]:
+    result = cycle.result or {}
+    votes = result.get("votes", {})
+    funded = set(result.get("final_winners", ()))
+    rows = []
+    for pid, p in cycle.proposals.items():
+        rows.append({"project_id": pid, "title": p["title"], "dong": p["dong"], "category": p["category"],
+                     "cost": p["cost"], "feasible": p["feasible"], "votes": votes.get(pid),
+                     "funded": pid in funded if result else None})
+    return rows
+
+
+def public_result(cycle: Cycle) -> dict[str, Any]:
+    """The published result (refused while embargoed)."""
+    if cycle.phase != "published":
+        raise RuleViolation("The result is embargoed until an official validates it.", phase=cycle.phase)
+    return result_view(cycle)
+
+
+def result_view(cycle: Cycle) -> dict[str, Any]:
+    if cycle.result is None:
+        raise RuleViolation("The result of this cycle has not been computed yet.", phase=cycle.phase)
+    r = cycle.result
+    return {"cycle_id": str(cycle.id), "name": cycle.name, "phase": cycle.phase, "budget": cycle.budget,
+            "rule": r["rule"], "inputs": r["inputs"], "computed_winners": r["winners"],
+            "winners": r["final_winners"], "funded_total": sum(cycle.proposals[p]["cost"] for p in r["final_winners"]),
+            "overrides": cycle.overrides, "validated_by": cycle.validated_by, "projects": project_rows(cycle)}
+
+
+def open_data_csv(cycle: Cycle) -> str:
+    view = public_result(cycle)
+    out = io.StringIO()
+    fields = ["project_id", "title", "dong", "category", "cost", "feasible", "votes", "funded"]
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in view["projects"]:
+        writer.writerow(row)
+    return out.getvalue()
+
+
+# -- Pabulib ----------------------------------------------------------------------------------------
+def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
+    """The cycle's counted ballots as a Pabulib file (only once voting has closed)."""
+    cycle = get_cycle(engine, cycle_id)
+    if cycle.phase not in ("tallying", "published"):
+        raise RuleViolation("Ballots are exported only after voting has closed.", phase=cycle.phase)
+    counted = counted_ballots(engine, cycle.id)
+    style = cycle.style
+    meta = {"description": cycle.name, "country": "South Korea", "unit": "Jung-gu, Seoul",
+            "instance": cycle.name, "budget": str(cycle.budget), "vote_type": "approval",
+            "rule": "greedy" if cycle.winner_rule.name == "greedy" else "equalshares"}
+    meta["min_length"] = str(style.min_projects)
+    if style.max_projects is not None:
+        meta["max_length"] = str(style.max_projects)
+    if style.kind == "knapsack":
+        meta["max_sum_cost"] = str(style.cost_limit if style.cost_limit is not None else cycle.budget)
+    votes = rules.vote_counts(cycle.ballot_costs, ({p: 1 for p in c.choice} for c in counted))
+    winners = set(cycle.result["final_winners"]) if cycle.result else None
+    projects = []
+    for pid, cost in sorted(cycle.ballot_costs.items(), key=lambda kv: replay._natural(kv[0])):
+        p = cycle.proposals[pid]
+        fields = {"name": p["title"], "category": p["category"], "votes": str(votes[pid])}
+        if winners is not None:
+            fields["selected"] = "1" if pid in winners else "0"
+        projects.append(pabulib.PbProject(pid, cost, fields))
+    ballots = [pabulib.PbVote(str(i), {p: 1 for p in c.choice},
+                              {"voting_method": "paper" if c.channel == "paper" else "internet"})
+               for i, c in enumerate(sorted(counted, key=lambda c: c.tracking_code), start=1)]
+    return pabulib.render(pabulib.PbElection(meta, projects, ballots))
+
+
+def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
+              rule: dict[str, Any] | None = None) -> Cycle:
+    """A closed cycle from a Pabulib approval file: projects, screening and ballots as events,
+    then voting closed and the result computed (embargoed until an official validates it)."""
+    election = pabulib.parse(text)
+    if election.vote_type != "approval":
+        raise InvalidInput("Only approval Pabulib files become cycles; use `civic budget tally --pb` for "
+                           f"{election.vote_type} files.")
+    meta = election.meta
+    style: dict[str, Any] = {"kind": "approval", "min_projects": int(meta.get("min_length", 0) or 0)}
+    if meta.get("max_length"):
+        style["max_projects"] = int(meta["max_length"])
+    if meta.get("max_sum_cost"):
+        style["kind"] = "knapsack"
+        style["cost_limit"] = pabulib._whole("max_sum_cost", meta["max_sum_cost"])
+    if rule is None:
+        rule = {"name": "equal-shares" if "equal" in meta.get("rule", "").lower() else "greedy"}
+    name = name or meta.get("instance") or meta.get("description") or "imported"
+    budget = election.budget
+    for p in election.projects:
+        if p.cost > budget:
+            raise InvalidInput(f"Project {p.project_id} costs more than the whole budget.")
+    if not election.votes:
+        raise InvalidInput("Pabulib: the file has no votes to import.")
+    # every ballot is checked before anything is stored: a bad file changes nothing
+    checked_style, costs = rules.BallotStyle.from_dict(style), election.costs
+    for v in election.votes:
+        try:
+            rules.validate_choice(checked_style, costs, budget, list(v.points))
+        except InvalidInput as exc:
+            raise InvalidInput(f"Pabulib: voter {v.voter_id}: {exc.detail}", **exc.extra) from None
+    cycle = open_cycle(engine, name=name, budget=budget, scope=meta.get("subunit") or meta.get("unit") or "district",
+                       ballot_style=style, rule=rule, last_vote_counts=True, by=by)
+    for p in election.projects:
+        submit_proposal(engine, cycle.id, title=p.fields.get("name") or p.project_id, dong=meta.get("subunit") or "-",
+                        category=p.fields.get("category") or "-", proposer="pabulib import",
+                        proposer_role="resident", project_id=p.project_id)
+    advance(engine, cycle.id, "screening", by=by)
+    for p in election.projects:
+        screen(engine, cycle.id, p.project_id, feasible=True, cost=p.cost, reason="Imported from a Pabulib file.",
+               by=by)
+    roll = io.StringIO()
+    writer = csv.writer(roll, lineterminator="\n")
+    writer.writerow(["entry_id", "contact"])
+    for n, v in enumerate(election.votes):
+        writer.writerow([f"pb-{v.voter_id}", f"voter{n}@pabulib.invalid"])
+    import_roll(engine, cycle.id, roll.getvalue())
+    advance(engine, cycle.id, "voting", by=by)
+    kit = VotingKit(engine)
+    for v in election.votes:
+        # the file's ballots were checked by the organisers who published them: entered as
+        # paper ballots by the importing official, one credential per voter of the file
+        credential = kit.issue_credential_in_person(cycle.id, f"pb-{v.voter_id}", by=by)
+        channel = "paper" if v.fields.get("voting_method", "") == "paper" else "mobile"
+        kit.cast(cycle.id, credential, list(v.points), validate=ballot_check(engine, cycle.id, channel))
+    advance(engine, cycle.id, "tallying", by=by)
+    tally(engine, cycle.id, by=by)
+    return get_cycle(engine, cycle.id)
+
+
+def tally_pb(text: str, rule: rules.WinnerRule) -> dict[str, Any]:
+    """Winners of a Pabulib file (approval or cumulative), computed directly. A published file
+    has no lottery seed: ties are broken as pabutools does by default (project ids in
+    lexicographic order), so the answer matches pabutools run on the same file."""
+    election = pabulib.parse(text)
+    order = sorted(p.project_id for p in election.projects)
+    outcome = rules.compute_winners(rule, election.costs, election.budget, election.ballots(), order)
+    return {"instance": election.meta.get("instance") or election.meta.get("description"),
+            "vote_type": election.vote_type, "budget": election.budget, "rule": rule.as_dict(),
+            "tie_order": order, "voters": len(election.votes), "winners": list(outcome.winners),
+            "funded_total": outcome.funded_total, "votes": dict(outcome.votes)}
