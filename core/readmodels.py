@@ -71,11 +71,10 @@ class ReadModelHost:
     def _ensure_table(self) -> None:
         if self._table_ready:
             return
-        with self.engine.side.transaction() as cur:
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, version INTEGER NOT"
-                " NULL, position BIGINT NOT NULL, state TEXT NOT NULL)"
-            )
+        self.engine.side.create_tables(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, version INTEGER NOT"
+            " NULL, position BIGINT NOT NULL, state TEXT NOT NULL)"
+        )
         self._table_ready = True
 
     def _load(self, name: str) -> ReadModel:

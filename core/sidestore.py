@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from eventsourcing.persistence import RecordConflictError
+
 
 class Cursor:
     def __init__(self, raw: Any, postgres: bool) -> None:
@@ -45,6 +47,20 @@ class SideStore:
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
         with self._datastore.transaction(commit=commit) as raw:
             yield Cursor(raw, self.postgres)
+
+    def create_tables(self, *statements: str) -> None:
+        """Run ``CREATE TABLE IF NOT EXISTS`` statements in one transaction. On PostgreSQL two
+        processes creating the same table at the same moment make one fail with a unique
+        violation in the catalogue; the table then exists, so trying again succeeds."""
+        for attempt in range(3):
+            try:
+                with self.transaction() as cur:
+                    for statement in statements:
+                        cur.execute(statement)
+                return
+            except RecordConflictError:
+                if attempt == 2:
+                    raise
 
     @property
     def blob(self) -> str:

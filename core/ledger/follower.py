@@ -158,22 +158,12 @@ class Ledger:
         if self._tables_ready:
             return
         blob = self.engine.side.blob
-        for attempt in range(3):
-            try:
-                with self.engine.side.transaction() as cur:
-                    cur.execute(
-                        f"CREATE TABLE IF NOT EXISTS {LEAVES} (leaf_index BIGINT PRIMARY KEY, position"
-                        f" BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL, is_checkpoint SMALLINT NOT NULL)"
-                    )
-                    cur.execute(
-                        f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (leaf_index BIGINT PRIMARY KEY,"
-                        " position BIGINT NOT NULL, size BIGINT NOT NULL, note TEXT NOT NULL)"
-                    )
-                break
-            except RecordConflictError:
-                # PostgreSQL: another process created the table at the same moment
-                if attempt == 2:
-                    raise
+        self.engine.side.create_tables(
+            f"CREATE TABLE IF NOT EXISTS {LEAVES} (leaf_index BIGINT PRIMARY KEY, position"
+            f" BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL, is_checkpoint SMALLINT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (leaf_index BIGINT PRIMARY KEY,"
+            " position BIGINT NOT NULL, size BIGINT NOT NULL, note TEXT NOT NULL)",
+        )
         self._tables_ready = True
 
     def stored_leaves(self) -> Iterator[StoredLeaf]:

@@ -52,8 +52,8 @@ class ResolutionTexts:
     def _ensure_table(self) -> None:
         if self.engine in _tables_ready:
             return
-        with self.engine.side.transaction() as cur:
-            cur.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+        self.engine.side.create_tables(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
         _tables_ready.add(self.engine)
 
     def position(self) -> int:
