@@ -9,6 +9,7 @@ and the tests call these same functions with the same inputs.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -339,10 +340,36 @@ class QuorumRule:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> QuorumRule:
-        return cls(participation=Fraction(str(raw.get("participation", "1/2"))),
-                   participation_inclusive=bool(raw.get("participation_inclusive", False)),
-                   decision=Fraction(str(raw.get("decision", "1/2"))),
-                   recused_count_in_quorum=bool(raw.get("recused_count_in_quorum", False)))
+        """Strict: fractions as ``"a/b"`` or a short decimal (never an arbitrary string, whose
+        exponent could make ``Fraction`` build a huge number), JSON booleans, no unknown keys."""
+        unknown = set(raw) - QUORUM_KEYS
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(QUORUM_KEYS))}")
+        return cls(participation=_fraction_setting(raw, "participation"),
+                   participation_inclusive=_bool_setting(raw, "participation_inclusive"),
+                   decision=_fraction_setting(raw, "decision"),
+                   recused_count_in_quorum=_bool_setting(raw, "recused_count_in_quorum"))
+
+
+QUORUM_KEYS = frozenset({"participation", "participation_inclusive", "decision", "recused_count_in_quorum"})
+_FRACTION_TEXT = re.compile(r"^\s*(\d{1,6}\s*/\s*\d{1,6}|\d{0,3}(\.\d{1,6})?)\s*$")
+
+
+def _fraction_setting(raw: Mapping[str, Any], key: str) -> Fraction:
+    value = raw.get(key, "1/2")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{key} must be a fraction such as \"1/2\" or 0.5")
+    text = str(value)
+    if not _FRACTION_TEXT.match(text) or text.strip() in ("", "."):
+        raise ValueError(f"{key} must be a fraction such as \"1/2\" or 0.5, not {text[:20]!r}")
+    return Fraction(text.replace(" ", ""))
+
+
+def _bool_setting(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false")
+    return value
 
 
 DEFAULT_QUORUM = QuorumRule()

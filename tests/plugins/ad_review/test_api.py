@@ -172,3 +172,16 @@ def test_a_signed_in_secretary_manages_the_committee(client, tokens, sqlite_engi
     assert r.status_code == 422 and "rules[0]" in r.json()["fields"]
     joined = [r for r in sqlite_engine.records() if r.event_name == "Committee.MemberJoined"]
     assert joined[-1].payload["by"] == str(sqlite_engine.identity.account_id("secretary.kim"))
+
+
+def test_bad_quorum_settings_are_refused_and_change_nothing(client, tokens, sqlite_engine):
+    secretary = tokens["secretary"]
+    before = sqlite_engine.position
+    for body in ({"participation": "1e-99999999"},  # would make Fraction build a huge number
+                 {"participation_inclusive": "false"},  # a string is not a boolean
+                 {"quorum": -1},  # unknown setting, not a silent reset to the defaults
+                 {"decision": "abc"}):
+        r = client.put("/api/ad_review/quorum", json=body, headers=secretary)
+        assert r.status_code == 422, body
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert sqlite_engine.position == before
