@@ -51,7 +51,9 @@ class OutboxFileNotifier:
                 self._seen = self._load_seen()
             if notification.key not in self._seen:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as fh:
+                # messages carry phone numbers and one-time codes: owner-only, like the secrets
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                with os.fdopen(fd, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps(attrs.asdict(notification), ensure_ascii=False) + "\n")
                     fh.flush()
                     os.fsync(fh.fileno())

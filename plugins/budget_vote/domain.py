@@ -37,9 +37,15 @@ def _envelope(value: Any) -> dict[str, str]:
     return value
 
 
+# 10 trillion won: above any district budget, and exact in every JSON reader (< 2**53)
+MAX_WON = 10**13
+
+
 def _won(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidInput(f"{what} must be a positive whole number of won.")
+    if value > MAX_WON:
+        raise InvalidInput(f"{what} must be at most {MAX_WON:,} won.")
     return value
 
 

@@ -142,3 +142,10 @@ def test_a_plugin_notifier_wins_over_the_outbox(db_url, manual_clock, tmp_path):
         assert eng.outbox.sent() == []
     finally:
         eng.close()
+
+
+def test_the_outbox_file_is_readable_by_its_owner_only(pet_engine):
+    from core.notify import Notification
+
+    pet_engine.send_notification(Notification(key="k2", channel="sms", to="010", text="code 123", plugin="t"))
+    assert pet_engine.outbox.path.stat().st_mode & 0o777 == 0o600

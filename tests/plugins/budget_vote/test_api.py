@@ -134,3 +134,10 @@ def test_every_budget_route_is_in_openapi(client):
             "/api/budget/cycles/{cycle_id}/proposals/{project_id}/screening"} <= paths
     style = spec["components"]["schemas"]
     assert any("knapsack" in str(s) for s in style.values())
+
+
+def test_an_absurd_budget_is_refused(client):
+    before = client.get("/api/budget/cycles").json()
+    response = client.post("/api/budget/cycles", headers=OFFICIAL, json={"name": "huge", "budget": 10**40})
+    assert response.status_code == 422 and "at most" in response.json()["detail"]
+    assert client.get("/api/budget/cycles").json() == before
