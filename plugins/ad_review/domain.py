@@ -104,7 +104,7 @@ class Committee(CivicAggregate):
 
     def set_schedule(self, raw: dict[str, Any], by: str) -> None:
         try:
-            schedule = rules.Schedule(**raw)
+            schedule = rules.Schedule.from_json(raw)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"Schedule refused: {exc}.") from None
         self._schedule_set(schedule.to_json(), by)

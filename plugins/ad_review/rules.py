@@ -475,8 +475,10 @@ class Schedule:
         marks = [(self.open_weekday, self.open_time), (self.intake_weekday, self.intake_time),
                  (self.close_weekday, self.close_time)]
         for weekday, clock_text in marks:
-            if not 0 <= weekday <= 6:
-                raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+            if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+                raise ValueError("weekdays are whole numbers 0 (Monday) to 6 (Sunday)")
+            if not isinstance(clock_text, str) or not re.fullmatch(r"\d{2}:\d{2}", clock_text):
+                raise ValueError("times are given as HH:MM, e.g. 18:00")
             time.fromisoformat(clock_text)
         offsets = [timedelta(days=w) + _as_delta(t) for w, t in marks]
         if not offsets[0] < offsets[1] <= offsets[2]:
@@ -484,6 +486,14 @@ class Schedule:
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Schedule:
+        known = {f.name for f in attrs.fields(cls)}
+        unknown = set(raw) - known
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        return cls(**raw)
 
     def times(self, week: str, zone: tzinfo) -> tuple[datetime, datetime, datetime]:
         """(opens, intake ends, closes) of the ISO ``week`` ('2016-W10'), aware datetimes."""
