@@ -19,6 +19,9 @@ from typing import Any
 import attrs
 import rfc8785
 
+from core.settings import refuse_unknown_settings
+
+
 # -- closed sets ------------------------------------------------------------------------------
 
 SIGN_TYPES = {
@@ -342,16 +345,13 @@ class QuorumRule:
     def from_json(cls, raw: Mapping[str, Any]) -> QuorumRule:
         """Strict: fractions as ``"a/b"`` or a short decimal (never an arbitrary string, whose
         exponent could make ``Fraction`` build a huge number), JSON booleans, no unknown keys."""
-        unknown = set(raw) - QUORUM_KEYS
-        if unknown:
-            raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(QUORUM_KEYS))}")
+        refuse_unknown_settings(cls, raw, "quorum rule")
         return cls(participation=_fraction_setting(raw, "participation"),
                    participation_inclusive=_bool_setting(raw, "participation_inclusive"),
                    decision=_fraction_setting(raw, "decision"),
                    recused_count_in_quorum=_bool_setting(raw, "recused_count_in_quorum"))
 
 
-QUORUM_KEYS = frozenset({"participation", "participation_inclusive", "decision", "recused_count_in_quorum"})
 _FRACTION_TEXT = re.compile(r"^\s*(\d{1,6}\s*/\s*\d{1,6}|\d{0,3}(\.\d{1,6})?)\s*$")
 
 
@@ -489,10 +489,7 @@ class Schedule:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Schedule:
-        known = {f.name for f in attrs.fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        refuse_unknown_settings(cls, raw, "schedule")
         return cls(**raw)
 
     def times(self, week: str, zone: tzinfo) -> tuple[datetime, datetime, datetime]:

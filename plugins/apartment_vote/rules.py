@@ -17,6 +17,8 @@ from typing import Any, Literal
 import attrs
 
 from core.errors import InvalidInput
+from core.settings import refuse_unknown_settings
+
 
 Kind = Literal["building_representative", "chair", "auditor", "agenda"]
 KINDS: tuple[str, ...] = ("building_representative", "chair", "auditor", "agenda")
@@ -80,10 +82,7 @@ class RuleSet:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RuleSet:
-        known = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidInput(f"Unknown rule setting(s): {', '.join(unknown)}.", fields=unknown)
+        refuse_unknown_settings(cls, data, "rule")
         try:
             return cls(**dict(data))
         except TypeError as exc:

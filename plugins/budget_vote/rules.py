@@ -30,6 +30,8 @@ from typing import Any, Literal
 import attrs
 
 from core.errors import InvalidInput
+from core.settings import refuse_unknown_settings
+
 
 BallotKind = Literal["approval", "knapsack"]
 RuleName = Literal["greedy", "equal-shares"]
@@ -72,10 +74,7 @@ class BallotStyle:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BallotStyle:
-        known = {f.name for f in attrs.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise InvalidInput(f"Unknown ballot style setting(s): {', '.join(sorted(unknown))}.")
+        refuse_unknown_settings(cls, data, "ballot style")
         return cls(**{k: _int_or_none(k, v) if k != "kind" else v for k, v in data.items()})
 
 
@@ -104,10 +103,7 @@ class WinnerRule:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WinnerRule:
-        known = {f.name for f in attrs.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise InvalidInput(f"Unknown winner rule setting(s): {', '.join(sorted(unknown))}.")
+        refuse_unknown_settings(cls, data, "winner rule")
         values = dict(data)
         if "increment_percent" in values:
             values["increment_percent"] = _int_or_none("increment_percent", values["increment_percent"])

@@ -189,7 +189,7 @@ def test_bad_quorum_settings_are_refused_and_change_nothing(client, tokens, sqli
 
 def test_bad_schedules_are_refused_in_words_and_change_nothing(client, tokens, sqlite_engine):
     before = sqlite_engine.position
-    for body, words in (({"open_weekday": "x"}, "weekdays"), ({"weekday": 99}, "unknown setting"),
+    for body, words in (({"open_weekday": "x"}, "weekdays"), ({"weekday": 99}, "Unknown schedule setting"),
                         ({"close_time": "6pm"}, "HH:MM")):
         r = client.put("/api/ad_review/schedule", json=body, headers=tokens["secretary"])
         assert r.status_code == 422 and words in r.json()["detail"], r.json()
