@@ -26,7 +26,7 @@ def _engine(path) -> Engine:
 
 
 def run(table) -> None:
-    previous = clock.use(ManualClock(datetime(2016, 3, 6, 12, 0, tzinfo=SEOUL)))
+    previous = clock.use_clock(ManualClock(datetime(2016, 3, 6, 12, 0, tzinfo=SEOUL)))
     attachments = os.environ.get("CIVIC_ADREVIEW_ATTACHMENTS")
     try:
         with temp_dir() as tmp:
@@ -73,7 +73,7 @@ def run(table) -> None:
                       f"{report.checked} checks incl. every signature, {len(report.discrepancies)} discrepancies")
             engine.close()
     finally:
-        clock.use(previous)
+        clock.use_clock(previous)
         if attachments is None:
             os.environ.pop("CIVIC_ADREVIEW_ATTACHMENTS", None)
         else:

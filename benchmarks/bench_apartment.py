@@ -35,7 +35,7 @@ def roll_csv() -> str:
 def run(table) -> None:
     rng = random.Random(7)
     manual = ManualClock(T0)
-    previous = clock.use(manual)
+    previous = clock.use_clock(manual)
     try:
         with temp_dir() as tmp:
             engine = Engine(str(tmp / "apartment.db"), outbox=tmp / "outbox.jsonl")
@@ -91,7 +91,7 @@ def run(table) -> None:
             events = engine.position
             engine.close()
     finally:
-        clock.use(previous)
+        clock.use_clock(previous)
     table.add("apartment: open (roll frozen, into the box)", opening, "s",
               f"{HOUSEHOLDS:,} households, one sealed contact each")
     table.add("apartment: one-time codes sent", coding, "s", f"{HOUSEHOLDS:,} codes")

@@ -91,14 +91,14 @@ def bare_run(path, events_per_item: int, items: int) -> float:
 
 
 def run(table) -> None:
-    previous = clock.use(ManualClock(datetime(2016, 1, 1, tzinfo=timezone.utc)))
+    previous = clock.use_clock(ManualClock(datetime(2016, 1, 1, tzinfo=timezone.utc)))
     try:
         with temp_dir() as tmp:
             figures = engine_run(tmp / "complaints.db")
             events_per_complaint = round(figures["events"] / YEAR_2015)
             bare = bare_run(tmp / "bare.db", events_per_complaint, YEAR_2015)
     finally:
-        clock.use(previous)
+        clock.use_clock(previous)
     engine_events = figures["events"] / figures["ingest_s"]
     table.add("complaints: ingest 2015 (36,376 with transitions)", figures["ingest_s"], "s",
               f"{figures['events']:,.0f} events, {BATCH} complaints/save")

@@ -2,116 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 
-from core.engine import DEFAULT_DB, Engine
-from core.errors import CivicError, Unauthorized
-from core.identity import ANONYMOUS, Actor, authorize, local_operator
+from core import cli_helpers
+from core.cli_helpers import db_option, echo_json, json_option, open_engine, plugin_manager
+from core.engine import Engine
 from core.plugins import PluginError, describe, make_plugin_manager
-
-# Set by main() before the group runs, so commands share the manager their plugins came from.
-_plugin_manager: Any = None
-
-
-def plugin_manager() -> Any:
-    global _plugin_manager
-    if _plugin_manager is None:
-        _plugin_manager = make_plugin_manager()
-    return _plugin_manager
-
-
-def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db",
-        envvar="CIVIC_DB",
-        default=DEFAULT_DB,
-        show_default=True,
-        help="SQLite file, or a postgresql:// URL (env CIVIC_DB).",
-    )(f)
-
-
-def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
-
-
-@contextmanager
-def open_engine(db: str) -> Iterator[Engine]:
-    """An engine for a command; domain errors become a clear message and exit code 1."""
-    engine = Engine(db, plugins=plugin_manager())
-    try:
-        yield engine
-    except CivicError as exc:
-        raise click.ClickException(f"{exc.title}: {exc.detail}") from None
-    finally:
-        engine.close()
-
-
-TOKEN_ENV = "CIVIC_TOKEN"
-# Set to 1 on machines where holding the instance files must not be enough to act (shared hosts):
-# then every command needs a token.
-REQUIRE_TOKEN_ENV = "CIVIC_REQUIRE_TOKEN"
-
-
-def token_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--token",
-        envvar=TOKEN_ENV,
-        default=None,
-        help="Bearer token of a staff account (env CIVIC_TOKEN; get one with 'civic staff signin'). "
-        "Without it, the local operator acts as system_admin.",
-    )(f)
-
-
-def command_actor(engine: Engine, token: str | None) -> Actor:
-    """Who runs a CLI command: the staff account of ``token``, or else the local operator, i.e.
-    whoever can read this instance's secrets file (they hold every key anyway)."""
-    if token:
-        return engine.identity.authenticate(token)
-    if os.environ.get(REQUIRE_TOKEN_ENV, "") not in ("", "0"):
-        return ANONYMOUS  # public commands (such as signing in) still work
-    try:
-        _ = engine.secrets.master
-    except OSError as exc:
-        raise Unauthorized(f"Not the operator of this instance ({exc.__class__.__name__}: cannot read "
-                           f"{engine.secrets.path}); give --token or set {TOKEN_ENV}.") from None
-    return local_operator()
-
-
-def authorized(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Make a function a CLI command body that needs ``permission``: adds ``--db`` and
-    ``--token``, opens the engine, authorises through ``core.identity.authorize`` and calls the
-    function with ``engine=`` and ``actor=`` (plus its own options)::
-
-        @cli.command("forget")
-        @authorized("privacy.forget")
-        @click.argument("subject")
-        def forget(engine, actor, subject): ...
-    """
-
-    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(f)
-        def run(db: str, token: str | None, **kwargs: Any) -> Any:
-            with open_engine(db) as engine:
-                actor = authorize(engine, command_actor(engine, token), permission)
-                return f(engine=engine, actor=actor, **kwargs)
-
-        run.civic_permission = permission  # type: ignore[attr-defined]
-        return db_option(token_option(run))
-
-    return decorate
-
-
-def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="civic")
@@ -222,26 +121,28 @@ def tick(db: str, as_json: bool) -> None:
                 click.echo("civic: nothing due")
 
 
-from core.identity_cli import permissions_cmd, privacy, staff  # noqa: E402 - they use the helpers above
+def build_cli(pm: Any) -> click.Group:
+    """A ``civic`` group with core's commands and every command ``pm``'s plugins register."""
+    group = click.Group(name="cli", callback=cli.callback, params=list(cli.params), help=cli.help,
+                        context_settings=cli.context_settings, commands=dict(CORE_COMMANDS))
+    pm.hook.civic_register_commands(cli=group)
+    return group
 
-cli.add_command(staff)
-cli.add_command(privacy)
-cli.add_command(permissions_cmd)
 
-# ``civic audit`` uses the helpers above and attaches itself to ``cli``
-import core.ledger.cli  # noqa: E402, F401
+CORE_COMMANDS = dict(cli.commands)
+# core's internal plugin adds its command groups (staff, privacy, permissions, audit) here too
+make_plugin_manager(allow=set()).hook.civic_register_commands(cli=cli)
 
 
 def main() -> None:
-    global _plugin_manager
     try:
-        _plugin_manager = make_plugin_manager()
+        pm = make_plugin_manager()
     except PluginError as exc:
         click.echo(f"civic: {exc}", err=True)
         sys.exit(2)
-    _plugin_manager.hook.civic_register_commands(cli=cli)
+    cli_helpers.use_plugin_manager(pm)
+    pm.hook.civic_register_commands(cli=cli)
     cli()
 
 
-__all__ = ["authorized", "cli", "command_actor", "db_option", "echo_json", "json_option", "main", "open_engine",
-           "token_option"]
+__all__ = ["build_cli", "cli", "main"]

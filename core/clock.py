@@ -58,8 +58,9 @@ def current() -> Clock:
     return _current
 
 
-def use(clock: Clock) -> Clock:
-    """Make ``clock`` the process-wide clock; returns the previous one."""
+def use_clock(clock: Clock) -> Clock:
+    """Make ``clock`` the process-wide clock; returns the previous one. Only tests, demos and
+    replays call this; nothing does it as a side effect."""
     global _current
     previous, _current = _current, clock
     return previous
@@ -69,6 +70,6 @@ def now() -> datetime:
     return _current.now()
 
 
-def local(when: datetime) -> datetime:
+def seoul_time(when: datetime) -> datetime:
     """A stored UTC time as people in the district read it."""
     return when.astimezone(SEOUL)

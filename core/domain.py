@@ -6,10 +6,11 @@ from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
 
 from core import clock
 
-__all__ = ["CivicAggregate", "event", "natural_id"]
+__all__ = ["CivicAggregate", "event", "natural_id", "topic_of"]
 
 
 class CivicAggregate(Aggregate):
@@ -29,3 +30,9 @@ def natural_id(kind: str, *parts: object) -> UUID:
     the same key always names the same aggregate, so creating it twice is refused by the store."""
     key = "/".join(str(p) for p in parts)
     return uuid5(NAMESPACE_URL, f"civic:{kind}:{key}")
+
+
+def topic_of(cls: type) -> str:
+    """The topic the store records for an event class (``module:Aggregate.Event``): event topics
+    come from the classes, never from hand-written strings."""
+    return get_topic(cls)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # names for the signatures only; no import cycles at run time
     from eventsourcing.persistence import JSONTranscoder
 
     from core.engine import Engine
-    from core.notify import Notification
+    from core.notify import Message
     from core.readmodels import ReadModel
     from core.records import LogRecord, RetallyReport
 
@@ -34,9 +34,6 @@ def civic_register_transcodings(transcoder: JSONTranscoder) -> None:
     """
 
 
-@hookspec
-def civic_register_aggregates() -> Sequence[type]:
-    """Return the aggregate classes the plugin keeps in the shared event store."""
 
 
 @hookspec
@@ -71,7 +68,7 @@ def civic_audit_retally(records: Sequence[LogRecord]) -> RetallyReport | None:
 
 
 @hookspec(firstresult=True)
-def civic_send_notification(notification: Notification) -> str | None:
+def civic_send_notification(notification: Message) -> str | None:
     """Deliver a message to a person (text message, e-mail...). The first implementation that
     returns a delivery reference wins; core's fallback writes to a local outbox file."""
 

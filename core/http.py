@@ -1,4 +1,5 @@
-"""The HTTP face: a Litestar app assembled from core's and the plugins' route handlers.
+"""The HTTP face: a Litestar app assembled from the route handlers that core's internal plugin and
+every plugin register (``civic_register_routes``).
 
 Every error leaves as ``application/problem+json`` (RFC 9457) with a title and a detail. Domain
 commands raise before they save, so a rejected request changes nothing.
@@ -10,23 +11,18 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from core.engine import Engine
 from core.errors import CivicError
-from core.identity import provide_actor, required_permissions
-from core.identity_api import IDENTITY_ROUTES
-from core.ledger.api import LEDGER_ROUTES
-from core.plugins import describe
+from core.guards import provide_actor, required_permissions
 
 PROBLEM = "application/problem+json"
-# Handlers declare ``engine: EngineDep`` to receive the engine.
-EngineDep = NamedDependency[Engine]
 log = logging.getLogger("civic.http")
 
 
@@ -61,29 +57,9 @@ def _unexpected(_: Request, exc: Exception) -> Response[dict[str, Any]]:
     return problem_response(500, "Internal error", "The server failed to handle this request; nothing was changed.")
 
 
-@get("/healthz", sync_to_thread=True, tags=["system"], summary="Store and ledger state")
-def healthz(engine: EngineDep) -> dict[str, Any]:
-    store = {"kind": engine.kind, "position": engine.position}
-    ledger = getattr(engine, "ledger", None)
-    return {
-        "status": "ok",
-        "store": store,
-        "ledger": ledger.health() if ledger is not None else None,
-        "plugins": [p["name"] for p in describe(engine.pm) if p["distribution"]],
-    }
-
-
-@get("/api/plugins", sync_to_thread=False, tags=["system"], summary="Installed plugins and their hooks")
-def plugins_list(engine: EngineDep) -> list[dict[str, Any]]:
-    return describe(engine.pm)
-
-
-CORE_ROUTES: list[Any] = [healthz, plugins_list, *IDENTITY_ROUTES, *LEDGER_ROUTES]
-
-
 def check_permissions(app: Litestar, engine: Engine) -> None:
     """Refuse to start when a route's guard names a permission nobody registered."""
-    registry = engine.identity.permissions
+    registry = engine.permissions
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
             for name in required_permissions(handler):
@@ -93,8 +69,9 @@ def check_permissions(app: Litestar, engine: Engine) -> None:
 
 
 def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
-    handlers: list[Any] = list(CORE_ROUTES)
-    for group in engine.pm.hook.civic_register_routes(engine=engine):
+    handlers: list[Any] = []
+    # core's internal plugin registered first, so its routes come first
+    for group in reversed(engine.pm.hook.civic_register_routes(engine=engine)):
         handlers.extend(group or ())
     app = Litestar(
         route_handlers=handlers,

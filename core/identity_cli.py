@@ -13,8 +13,10 @@ from typing import Any
 
 import click
 
-from core.cli import authorized, echo_json, json_option, plugin_manager
-from core.identity import PermissionRegistry, Role, StaffAccount
+from core.actors import Role
+from core.cli_helpers import authorized, echo_json, json_option, plugin_manager
+from core.permissions import PermissionRegistry
+from core.staff import StaffAccount
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
 

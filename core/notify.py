@@ -1,4 +1,5 @@
-"""Messages to people (text messages, e-mail) and core's fallback notifier."""
+"""Messages to people (text messages, e-mail) and the local outbox that takes them when no
+plugin delivers them."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from typing import Literal
 
 import attrs
 
-from core.hookspecs import hookimpl
 
 Channel = Literal["sms", "email"]
 
 
 @attrs.frozen
-class Notification:
+class Message:
     """One message to deliver. ``key`` identifies it across retries so that a notifier can
     deliver it exactly once."""
 
@@ -45,7 +45,7 @@ class OutboxFileNotifier:
                         seen.add(json.loads(line)["key"])
         return seen
 
-    def send(self, notification: Notification) -> str:
+    def send(self, notification: Message) -> str:
         with self._lock:
             if self._seen is None:
                 self._seen = self._load_seen()
@@ -65,14 +65,3 @@ class OutboxFileNotifier:
             return []
         with self.path.open(encoding="utf-8") as fh:
             return [json.loads(line) for line in fh if line.strip()]
-
-
-class FallbackNotifierPlugin:
-    """Registered by core, last in line: used only when no plugin delivers the message."""
-
-    def __init__(self, notifier: OutboxFileNotifier) -> None:
-        self.notifier = notifier
-
-    @hookimpl(trylast=True)
-    def civic_send_notification(self, notification: Notification) -> str:
-        return self.notifier.send(notification)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -14,6 +15,9 @@ from core import hookspecs
 
 GROUP = "civic"
 ALLOW_ENV = "CIVIC_PLUGINS"
+# Core's own permissions, routes and command groups, registered first through the same hooks as
+# any plugin (the way tox registers its internal plugins).
+INTERNAL_PLUGINS = ("core.system",)
 
 
 class PluginError(RuntimeError):
@@ -37,6 +41,8 @@ def make_plugin_manager(allow: set[str] | None | str = "env", extra: list[Any] =
     then ``check_pending()``."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
+    for name in INTERNAL_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
     allowed = allowed_names() if allow == "env" else allow
     found = discover()
     if allowed is not None:
@@ -64,11 +70,12 @@ def make_plugin_manager(allow: set[str] | None | str = "env", extra: list[Any] =
 
 
 def describe(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
-    """Each registered plugin with its distribution and the hooks it implements."""
+    """Each registered plugin (core's internal ones aside) with its distribution and the hooks
+    it implements."""
     dists = {ep.name: ep for ep in discover()}
     out = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda p: str(p[0])):
-        if plugin is None or name is None:
+        if plugin is None or name is None or name in INTERNAL_PLUGINS:
             continue
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
         ep = dists.get(name)

@@ -44,8 +44,9 @@ from core.domain import CivicAggregate, event, natural_id
 from core.errors import InvalidInput, RuleViolation
 
 if TYPE_CHECKING:
-    from core.engine import Engine
-    from core.identity import Actor
+    from core.actors import Actor
+    from core.instance import InstanceSecrets
+    from core.store import EventStore
 
 ENVELOPE_VERSION = "civic.pd/1"
 KEY_BYTES = 32
@@ -219,15 +220,13 @@ class KeyStore:
 
 
 class PersonalData:
-    """The personal-data API of one engine: ``engine.privacy``."""
+    """Sealing, opening and erasing personal data over the event store: ``engine.privacy``."""
 
-    def __init__(self, engine: Engine) -> None:
-        from core.engine import sibling_path
-
-        self.engine = engine
-        path = os.environ.get("CIVIC_KEYS") or sibling_path(engine.db, "keys.db")
-        self.keys = KeyStore(path, engine.secrets.key("privacy-key-wrapping"))
-        self._lookup_key = engine.secrets.key("privacy-lookup")
+    def __init__(self, store: EventStore, secrets: InstanceSecrets) -> None:
+        self.store = store
+        path = os.environ.get("CIVIC_KEYS") or store.sibling("keys.db")
+        self.keys = KeyStore(path, secrets.key("privacy-key-wrapping"))
+        self._lookup_key = secrets.key("privacy-lookup")
 
     def close(self) -> None:
         self.keys.close()
@@ -334,10 +333,10 @@ class PersonalData:
         if not subject:
             raise InvalidInput("Which subject? Give its id.")
         record_id = forgotten_id(subject)
-        new = not self.engine.exists(record_id)
+        new = not self.store.exists(record_id)
         if new:
             try:
-                self.engine.create(SubjectForgotten(id=record_id, subject=subject, by=actor.id), what="erasure")
+                self.store.create(SubjectForgotten(id=record_id, subject=subject, by=actor.id), what="erasure")
             except RuleViolation:
                 new = False  # a concurrent forget recorded it first
         # The event first, then the key: a crash in between leaves a recorded erasure that the

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from eventsourcing.utils import get_topic
 
 if TYPE_CHECKING:
-    from core.engine import Engine
+    from core.store import EventStore
 
 TABLE = "civic_read_models"
 # Persisting a large state on every read would dominate; the position persisted with the state
@@ -32,11 +32,16 @@ def canonical_json(value: Any) -> str:
 class ReadModel:
     """Subclass, set ``name``, and implement ``apply``. ``event_types`` (aggregate event
     classes) restricts the events read, which makes following the log cheaper. Bump
-    ``version`` when ``apply`` changes meaning: stored state of another version is rebuilt."""
+    ``version`` when ``apply`` changes meaning: stored state of another version is rebuilt.
+
+    With ``from_records = True``, ``apply`` receives public log records (``LogRecord``), the
+    very records an auditor reads from an export, instead of domain events: a read model can
+    then share its plugin's pure fold with the plugin's audit re-tally."""
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
     event_types: ClassVar[Sequence[type]] = ()
+    from_records: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.state: Any = self.empty()
@@ -54,8 +59,8 @@ class ReadModel:
 
 
 class ReadModelHost:
-    def __init__(self, engine: Engine, model_classes: Sequence[type[ReadModel]]) -> None:
-        self.engine = engine
+    def __init__(self, store: EventStore, model_classes: Sequence[type[ReadModel]]) -> None:
+        self.store = store
         names = [m.name for m in model_classes]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
@@ -71,7 +76,7 @@ class ReadModelHost:
     def _ensure_table(self) -> None:
         if self._table_ready:
             return
-        self.engine.side.create_tables(
+        self.store.side.create_tables(
             f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, version INTEGER NOT"
             " NULL, position BIGINT NOT NULL, state TEXT NOT NULL)"
         )
@@ -80,7 +85,7 @@ class ReadModelHost:
     def _load(self, name: str) -> ReadModel:
         self._ensure_table()
         model = self.classes[name]()
-        with self.engine.side.transaction(commit=False) as cur:
+        with self.store.side.transaction(commit=False) as cur:
             row = cur.execute(
                 f"SELECT version, position, state FROM {TABLE} WHERE name = ?", (name,)
             ).fetchone()
@@ -93,8 +98,8 @@ class ReadModelHost:
 
     def _save(self, model: ReadModel) -> None:
         self._ensure_table()
-        sql = self.engine.side.upsert_sql(TABLE, "name", ["version", "position", "state"])
-        with self.engine.side.transaction() as cur:
+        sql = self.store.side.upsert_sql(TABLE, "name", ["version", "position", "state"])
+        with self.store.side.transaction() as cur:
             cur.execute(sql, (model.name, model.version, model.position, canonical_json(model.state)))
         self._saved_position[model.name] = model.position
         self._saved_at[model.name] = time.monotonic()
@@ -102,14 +107,20 @@ class ReadModelHost:
     def stored_state(self, name: str) -> str | None:
         """The state as persisted (canonical JSON), for comparison and export."""
         self._ensure_table()
-        with self.engine.side.transaction(commit=False) as cur:
+        with self.store.side.transaction(commit=False) as cur:
             row = cur.execute(f"SELECT state FROM {TABLE} WHERE name = ?", (name,)).fetchone()
         return None if row is None else row["state"]
 
     # -- following the log ---------------------------------------------------------------
     def _catch_up(self, model: ReadModel) -> int:
         applied = 0
-        for position, event in self.engine.log_events(model.position + 1, topics=model.topics()):
+        if model.from_records:
+            for record in self.store.records(model.position + 1, topics=model.topics()):
+                model.apply(record, record.position)
+                model.position = record.position
+                applied += 1
+            return applied
+        for position, event in self.store.log_events(model.position + 1, topics=model.topics()):
             model.apply(event, position)
             model.position = position
             applied += 1
@@ -150,7 +161,7 @@ class ReadModelHost:
         result: dict[str, str] = {}
         for name in names:
             with self._locks[name]:
-                with self.engine.side.transaction() as cur:
+                with self.store.side.transaction() as cur:
                     cur.execute(f"DELETE FROM {TABLE} WHERE name = ?", (name,))
                 model = self.classes[name]()
                 self._catch_up(model)

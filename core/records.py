@@ -21,6 +21,13 @@ class LogRecord:
     topic: str
     payload: dict[str, Any]
 
+    @classmethod
+    def from_notification(cls, notification: Any, payload: dict[str, Any]) -> LogRecord:
+        """The record of a store notification whose state decoded to ``payload``."""
+        return cls(position=notification.id, originator_id=str(notification.originator_id),
+                   originator_version=notification.originator_version, topic=notification.topic,
+                   payload=payload)
+
     @property
     def event_name(self) -> str:
         """``module:Aggregate.Event`` → ``Aggregate.Event``."""

@@ -53,11 +53,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path, monkeypatch) -> str:
 @pytest.fixture
 def manual_clock() -> Iterator[ManualClock]:
     manual = ManualClock()
-    previous = clock.use(manual)
+    previous = clock.use_clock(manual)
     try:
         yield manual
     finally:
-        clock.use(previous)
+        clock.use_clock(previous)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import json
 from click.testing import CliRunner
 
 from core import cli as cli_module
+from core import cli_helpers
 from core.engine import Engine
 from core.plugins import make_plugin_manager
 
@@ -17,7 +18,7 @@ BUILTINS = {"budget_vote", "apartment_vote", "ad_review", "complaints"}
 def test_full_demo_rebuilds_byte_for_byte_and_verifies(tmp_path, monkeypatch):
     monkeypatch.setenv("CIVIC_HOME", str(tmp_path / "var"))
     pm = make_plugin_manager(allow=BUILTINS)
-    monkeypatch.setattr(cli_module, "_plugin_manager", pm)
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", pm)
     db = str(tmp_path / "civic.db")
     runner = CliRunner()
 

@@ -7,25 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Response, get
-from litestar.di import NamedDependency
+from litestar import Response, Router, get
 from litestar.params import FromPath, QueryParameter
 
-from core.engine import Engine
 from core.ledger.checkpoint import b64
-
-TAGS = ["ledger"]
-# the same named dependency as core.http.EngineDep (core.http imports this module)
-EngineDep = NamedDependency[Engine]
+from core.web_deps import EngineDep
 
 
-@get("/ledger/key", sync_to_thread=True, tags=TAGS, summary="The ledger's public key")
+@get("/key", sync_to_thread=True, summary="The ledger's public key")
 def ledger_key(engine: EngineDep) -> dict[str, str]:
     """The Ed25519 key that signs checkpoints, raw and as a signed-note verifier key."""
     return engine.ledger.verifier_key.to_json()
 
 
-@get("/ledger/checkpoint", sync_to_thread=True, tags=TAGS, summary="The newest signed checkpoint")
+@get("/checkpoint", sync_to_thread=True, summary="The newest signed checkpoint")
 def ledger_checkpoint(
     engine: EngineDep,
     format: Annotated[Literal["json", "note"], QueryParameter(  # noqa: A002 - the query parameter's name
@@ -39,7 +34,7 @@ def ledger_checkpoint(
     return Response(signed.to_json())
 
 
-@get("/ledger/proof/inclusion", sync_to_thread=True, tags=TAGS, summary="RFC 9162 inclusion proof")
+@get("/proof/inclusion", sync_to_thread=True, summary="RFC 9162 inclusion proof")
 def inclusion_proof(
     engine: EngineDep,
     index: Annotated[int, QueryParameter(ge=0, description="0-based leaf index")],
@@ -58,7 +53,7 @@ def inclusion_proof(
     }
 
 
-@get("/ledger/proof/consistency", sync_to_thread=True, tags=TAGS, summary="RFC 9162 consistency proof")
+@get("/proof/consistency", sync_to_thread=True, summary="RFC 9162 consistency proof")
 def consistency_proof(
     engine: EngineDep,
     first: Annotated[int, QueryParameter(name="from", ge=0, description="the older tree size")],
@@ -75,10 +70,11 @@ def consistency_proof(
     }
 
 
-@get("/ledger/receipt/{position:int}", sync_to_thread=True, tags=TAGS, summary="Receipt for one event")
+@get("/receipt/{position:int}", sync_to_thread=True, summary="Receipt for one event")
 def receipt(engine: EngineDep, position: FromPath[int]) -> dict[str, Any]:
     """The event's public record, leaf hash, inclusion proof and a signed checkpoint holding it."""
     return engine.ledger.receipt(position)
 
 
-LEDGER_ROUTES: list[Any] = [ledger_key, ledger_checkpoint, inclusion_proof, consistency_proof, receipt]
+ledger_router = Router(path="/ledger", route_handlers=[ledger_key, ledger_checkpoint, inclusion_proof,
+                                                      consistency_proof, receipt], tags=["ledger"])

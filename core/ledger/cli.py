@@ -13,11 +13,10 @@ from typing import Any
 
 import click
 
-from core.cli import cli as civic_cli
-from core.cli import db_option, echo_json, json_option, open_engine, plugin_manager
-from core.engine import is_postgres_url
+from core.cli_helpers import db_option, echo_json, json_option, open_engine, plugin_manager
 from core.ledger.checkpoint import NoteError, VerifierKey
 from core.ledger.export import ExportFormatError, write_export
+from core.store import is_postgres_url
 from core.ledger.verify import (
     VerifyReport,
     check_receipt,
@@ -208,7 +207,5 @@ def checkpoint_cmd(db: str, as_json: bool) -> None:
     else:
         click.echo(signed.note, nl=False)
 
-
-civic_cli.add_command(audit)
 
 __all__ = ["audit"]

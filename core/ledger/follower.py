@@ -44,7 +44,7 @@ from core.ledger.merkle import MerkleTree, ProofError
 from core.records import LogRecord
 
 if TYPE_CHECKING:
-    from core.engine import Engine
+    from core.store import EventStore
 
 log = logging.getLogger("civic.ledger")
 
@@ -99,12 +99,12 @@ class Ledger:
 
     def __init__(
         self,
-        engine: Engine,
+        store: EventStore,
         *,
         key_path: str | os.PathLike[str] | None = None,
         checkpoint_path: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.engine = engine
+        self.store = store
         self._key_path = Path(key_path) if key_path else None
         self._checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self._lock = threading.RLock()
@@ -120,9 +120,7 @@ class Ledger:
     def key_path(self) -> Path:
         if self._key_path is not None:
             return self._key_path
-        from core.engine import sibling_path
-
-        return Path(os.environ.get("CIVIC_LEDGER_KEY") or sibling_path(self.engine.db, "ledger.key"))
+        return Path(os.environ.get("CIVIC_LEDGER_KEY") or self.store.sibling("ledger.key"))
 
     @property
     def checkpoint_path(self) -> Path:
@@ -157,8 +155,8 @@ class Ledger:
     def _ensure_tables(self) -> None:
         if self._tables_ready:
             return
-        blob = self.engine.side.blob
-        self.engine.side.create_tables(
+        blob = self.store.side.blob
+        self.store.side.create_tables(
             f"CREATE TABLE IF NOT EXISTS {LEAVES} (leaf_index BIGINT PRIMARY KEY, position"
             f" BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL, is_checkpoint SMALLINT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (leaf_index BIGINT PRIMARY KEY,"
@@ -172,7 +170,7 @@ class Ledger:
             self._ensure_tables()
         start = 0
         while True:
-            with self.engine.side.transaction(commit=False) as cur:
+            with self.store.side.transaction(commit=False) as cur:
                 rows = cur.execute(
                     f"SELECT leaf_index, position, hash FROM {LEAVES} WHERE leaf_index >= ?"
                     " ORDER BY leaf_index LIMIT ?",
@@ -195,7 +193,7 @@ class Ledger:
         tree = self._tree
         grew = False
         while True:
-            with self.engine.side.transaction(commit=False) as cur:
+            with self.store.side.transaction(commit=False) as cur:
                 rows = cur.execute(
                     f"SELECT leaf_index, position, hash, is_checkpoint FROM {LEAVES}"
                     " WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
@@ -212,7 +210,7 @@ class Ledger:
             if len(rows) < FOLLOW_BATCH:
                 break
         if grew or self._latest is None:
-            with self.engine.side.transaction(commit=False) as cur:
+            with self.store.side.transaction(commit=False) as cur:
                 row = cur.execute(
                     f"SELECT position, size, note FROM {CHECKPOINTS} ORDER BY size DESC, leaf_index DESC LIMIT 1"
                 ).fetchone()
@@ -236,15 +234,14 @@ class Ledger:
                 tree = self._tree
                 assert tree is not None
                 start = (self._positions[-1] + 1) if self._positions else 1
-                batch = self.engine.recorder.select_notifications(start, FOLLOW_BATCH)
+                batch = self.store.recorder.select_notifications(start, FOLLOW_BATCH)
                 if not batch:
                     return added
                 first = len(tree)
                 prepared: list[tuple[int, dict[str, Any], bytes]] = []
                 stuck: LeafEncodingError | None = None
                 for n in batch:
-                    record = public_record(LogRecord(n.id, str(n.originator_id), n.originator_version,
-                                                     n.topic, self.engine.decode_payload(n)))
+                    record = public_record(self.store.record_of(n))
                     try:
                         prepared.append((n.id, record, record_leaf_hash(record)))
                     except LeafEncodingError as exc:
@@ -264,7 +261,7 @@ class Ledger:
                         self._positions.append(position)
                         rows.append((index, position, digest, int(is_checkpoint)))
                     if rows:
-                        with self.engine.side.transaction() as cur:
+                        with self.store.side.transaction() as cur:
                             cur.executemany(
                                 f"INSERT INTO {LEAVES} (leaf_index, position, hash, is_checkpoint)"
                                 " VALUES (?, ?, ?, ?)",
@@ -343,7 +340,7 @@ class Ledger:
             checkpoint = Checkpoint(self.origin, size, tree.root(size))
             note = self.key.sign(checkpoint.body())
             try:
-                self.engine.save(LedgerCheckpoint.record(self.origin, size, note))
+                self.store.save(LedgerCheckpoint.record(self.origin, size, note))
             except RecordConflictError:
                 pass  # another process recorded this size; Ed25519 signatures are deterministic
             self.follow()
@@ -449,10 +446,8 @@ class Ledger:
             tree = self._ready()
             proof = tree.inclusion_proof(index, signed.size)
             leaf = tree.leaf(index)
-        notification = self.engine.recorder.select_notifications(position, 1, stop=position)[0]
-        record = public_record(LogRecord(notification.id, str(notification.originator_id),
-                                         notification.originator_version, notification.topic,
-                                         self.engine.decode_payload(notification)))
+        notification = self.store.recorder.select_notifications(position, 1, stop=position)[0]
+        record = public_record(self.store.record_of(notification))
         return {
             "position": position,
             "leaf_index": index,
@@ -472,7 +467,7 @@ class Ledger:
                 tree = self._ready()
                 last = self._positions[-1] if self._positions else 0
                 latest = self._latest
-            store = self.engine.position
+            store = self.store.position
             key = self.existing_verifier_key()
             if store < last:
                 status = "store-behind-ledger"  # the log lost events the ledger had followed

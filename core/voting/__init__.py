@@ -21,6 +21,7 @@ validate and tally it; everything else is here. Typical use from a plugin::
 See ``docs/security.md (Ballot secrecy)`` for what each party can and cannot learn.
 """
 
+from core.voting.box import CLOSED, OPEN, PREPARED, BallotBox, box_id
 from core.voting.crypto import BallotCredential
 from core.voting.kit import (CastReceipt, CloseReport, RollImport, Turnout, Validator, VotingKit)
 from core.voting.lottery import commitment, draw, verify_seed
@@ -29,7 +30,7 @@ from core.voting.opening import (COUNTED, REPLACED, UNOPENABLE, OpenedBallot, Op
 from core.voting.roll import RollRow, parse_roll_csv
 
 __all__ = [
-    "COUNTED", "REPLACED", "UNOPENABLE", "BallotCredential", "CastReceipt", "CloseReport", "OpenedBallot",
+    "CLOSED", "COUNTED", "OPEN", "PREPARED", "REPLACED", "UNOPENABLE", "BallotBox", "BallotCredential", "CastReceipt", "CloseReport", "OpenedBallot",
     "OpenedBox", "ProcessAudit", "RollImport", "RollRow", "Turnout", "Validator", "VotingKit",
-    "audit_process", "commitment", "draw", "open_box", "parse_roll_csv", "verify_seed",
+    "audit_process", "box_id", "commitment", "draw", "open_box", "parse_roll_csv", "verify_seed",
 ]

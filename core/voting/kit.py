@@ -29,7 +29,7 @@ from eventsourcing.utils import get_topic
 
 from core import clock
 from core.errors import InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized
-from core.notify import Notification
+from core.notify import Message
 from core.privacy import ERASED
 from core.voting import crypto, lottery
 from core.voting.box import (CLOSED, OPEN, PREPARED, BallotBatch, BallotBox, BallotDeposit, BatchIndex,
@@ -244,7 +244,7 @@ class VotingKit:
                 to = self.engine.privacy.open(entry.contact, where=entry.id)
                 if to is ERASED:  # the voter's contact was erased: nowhere to send the code
                     continue
-                self.engine.send_notification(Notification(
+                self.engine.send_notification(Message(
                     key=f"voting-code/{pid}/{entry.entry_id}/{entry.code_serial}", channel=entry.channel,
                     to=to, text=message.replace(CODE_PLACEHOLDER, code), plugin=plugin))
             return len(outgoing)

@@ -7,14 +7,9 @@ decides at the deadline; the service level (days to decision notice) is reported
 
 from __future__ import annotations
 
-from core.hookspecs import hookimpl
+from core import hookimpl
 
 
-@hookimpl
-def civic_register_aggregates():
-    from plugins.ad_review.domain import Application, Committee, Deliberation, Session
-
-    return [Committee, Application, Session, Deliberation]
 
 
 @hookimpl

@@ -7,7 +7,7 @@ secretary's acts (도시디자인과) need ``process_admin``, or ``system_admin`
 
 from __future__ import annotations
 
-from core.identity import ANYONE, Role
+from core import ANYONE, Role
 
 PERMISSIONS: dict[str, list[str]] = {
     # applicants (or officials on their behalf) submit and follow their applications

@@ -13,11 +13,11 @@ from anyio import to_thread
 from litestar import Request, Response, Router, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core import clock
-from core.clock import SEOUL
-from core.errors import InvalidInput
-from core.http import EngineDep
-from core.identity import ActorDep, requires
+from core import utc_now
+from core import SEOUL
+from core import InvalidInput
+from core import EngineDep
+from core import ActorDep, requires
 from plugins.ad_review import rules, service
 from plugins.ad_review.attachments import AttachmentStore
 from plugins.ad_review.chart import weekly_svg
@@ -79,7 +79,7 @@ class FullCommitteeDecisionIn:
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or clock.now().astimezone(SEOUL).date()
+    end = end or utc_now().astimezone(SEOUL).date()
     start = start or date(end.year, 1, 1)
     if end < start:
         raise InvalidInput("'to' comes before 'from'.", field="to")

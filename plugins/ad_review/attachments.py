@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from core.engine import Engine, sibling_path
-from core.errors import InvalidInput, NotFound
+from core import Engine
+from core import InvalidInput, NotFound
 from plugins.ad_review import rules
 
 
@@ -22,7 +22,7 @@ class AttachmentStore:
 
     @classmethod
     def of(cls, engine: Engine) -> AttachmentStore:
-        return cls(os.environ.get("CIVIC_ADREVIEW_ATTACHMENTS") or sibling_path(engine.db, "attachments"))
+        return cls(os.environ.get("CIVIC_ADREVIEW_ATTACHMENTS") or engine.store.sibling("attachments"))
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256

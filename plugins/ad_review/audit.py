@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from core.records import Discrepancy, LogRecord, RetallyReport
+from core import Discrepancy, LogRecord, RetallyReport
 from plugins.ad_review import rules, signing
 
 PREFIX = "plugins.ad_review."

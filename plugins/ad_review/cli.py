@@ -13,10 +13,10 @@ from uuid import UUID
 
 import click
 
-from core.cli import authorized, db_option, echo_json, json_option, open_engine
-from core import clock
-from core.clock import SEOUL
-from core.engine import Engine
+from core import authorized, db_option, echo_json, json_option, open_engine
+from core import utc_now
+from core import SEOUL
+from core import Engine
 from plugins.ad_review import rules, service, signing
 from plugins.ad_review.chart import weekly_svg
 
@@ -361,7 +361,7 @@ def comment(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, 
 
 
 def _dates(start: datetime | None, end: datetime | None) -> tuple[date, date]:
-    end_day = end.date() if end else clock.now().astimezone(SEOUL).date()
+    end_day = end.date() if end else utc_now().astimezone(SEOUL).date()
     start_day = start.date() if start else date(end_day.year, 1, 1)
     return start_day, end_day
 

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from core import clock
-from core.clock import SEOUL, ManualClock
-from core.engine import Engine
+from core import use_clock
+from core import SEOUL, ManualClock
+from core import Engine
 from plugins.ad_review import rules, service, signing
 
 SECRETARY = "demo:secretary"
@@ -114,11 +114,11 @@ def _arrivals(rng: random.Random) -> list[datetime]:
 def load(engine: Engine, progress: Callable[[str], None]) -> None:
     rng = random.Random(2016)
     manual = ManualClock(START.astimezone(timezone.utc))
-    previous = clock.use(manual)
+    previous = use_clock(manual)
     try:
         _run(engine, rng, manual, progress)
     finally:
-        clock.use(previous)
+        use_clock(previous)
 
 
 def _run(engine: Engine, rng: random.Random, manual: ManualClock, progress: Callable[[str], None]) -> None:

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import clock
-from core.domain import CivicAggregate, event, natural_id
-from core.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from core import utc_now
+from core import CivicAggregate, event, natural_id
+from core import Forbidden, InvalidInput, NotFound, RuleViolation
 from plugins.ad_review import rules, signing
 
 DISTRICT = "jung-gu"
@@ -276,7 +276,7 @@ class Deliberation(CivicAggregate):
     def _check_act(self, member: str) -> None:
         if self.closed:
             raise RuleViolation("The session is closed.")
-        if clock.now() >= self.closes_at:
+        if utc_now() >= self.closes_at:
             raise RuleViolation("The session's deadline has passed.")
         if member not in self.members:
             raise Forbidden(f"{member} is not a member of this session's committee.")

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import rfc8785
 
-from core.settings import refuse_unknown_settings
+from core import refuse_unknown_settings
 
 
 # -- closed sets ------------------------------------------------------------------------------

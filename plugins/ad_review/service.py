@@ -8,20 +8,17 @@ next tick (the notification key makes a repeat harmless)."""
 from __future__ import annotations
 
 import logging
-import random
-import time
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.persistence import RecordConflictError
 
-from core import clock
-from core.clock import SEOUL
-from core.engine import Engine
-from core.errors import InvalidInput, NotFound, RuleViolation
-from core.notify import Notification
-from core.privacy import ERASED
+from core import utc_now
+from core import SEOUL
+from core import Engine
+from core import InvalidInput, NotFound, RuleViolation
+from core import Message
+from core import ERASED
 from plugins.ad_review import rules
 from plugins.ad_review.attachments import AttachmentStore
 from plugins.ad_review.domain import (
@@ -38,7 +35,6 @@ PLUGIN = "ad_review"
 log = logging.getLogger("civic.ad_review")
 SCHEDULER = "schedule"
 DEFAULTS = "defaults"  # who constitutes the committee when the first application arrives
-RETRIES = 20
 
 
 # -- committee and settings -------------------------------------------------------------------
@@ -196,24 +192,16 @@ def application_view(engine: Engine, application_id: UUID) -> dict[str, Any]:
 
 def _save_with_retry(engine: Engine, load_and_change: Any) -> Any:
     """Load aggregates, change them, save them together; replay on a concurrent write."""
-    for attempt in range(RETRIES):
-        aggregates, result = load_and_change()
-        try:
-            engine.save(*aggregates)
-        except RecordConflictError:
-            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-            continue
-        return result
-    raise RuleViolation("The session is busy; please try again.", title="Busy")
+    return engine.transact(load_and_change, busy="The session is busy; please try again.")
 
 
 def current_week(now: datetime | None = None) -> str:
-    return rules.iso_week(now or clock.now(), SEOUL)
+    return rules.iso_week(now or utc_now(), SEOUL)
 
 
 def session_taking_in(engine: Engine) -> UUID | None:
     """The open session whose intake has not ended, if any."""
-    now = clock.now()
+    now = utc_now()
     for sid, s in engine.read_models.get("ad_review.sessions").state.items():
         if s["status"] == "open" and datetime.fromisoformat(s["intake_until"]) > now:
             return UUID(sid)
@@ -230,7 +218,7 @@ def open_session(engine: Engine, by: str, week: str | None = None) -> Session:
         times = schedule.times(week, SEOUL)
     except (ValueError, TypeError):
         raise InvalidInput(f"{week!r} is not an ISO week like 2016-W10.", field="week") from None
-    if clock.now() >= times[2]:
+    if utc_now() >= times[2]:
         raise RuleViolation(f"The session of {week} would already be past its deadline.")
     if not c.members:
         raise RuleViolation("The committee has no members yet.")
@@ -406,7 +394,7 @@ def send_notices(engine: Engine, application_ids: list[UUID], session: str | Non
             reference = "not sent: the applicant's personal data was erased"
         else:
             try:
-                reference = engine.send_notification(Notification(
+                reference = engine.send_notification(Message(
                     key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms", to=phone, text=text,
                     plugin=PLUGIN))
             except Exception:  # a gateway failure: the decision stands; the next tick sends again
@@ -430,7 +418,7 @@ def tick(engine: Engine) -> list[str]:
     except NotFound:
         return []  # the process is not set up here
     done: list[str] = []
-    now = clock.now()
+    now = utc_now()
     sessions = engine.read_models.get("ad_review.sessions").state
     for sid, s in sorted(sessions.items(), key=lambda kv: kv[1]["week"]):
         if s["status"] == "open" and datetime.fromisoformat(s["closes_at"]) <= now:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.readmodels import ReadModel
+from core import ReadModel
 from plugins.ad_review.domain import Application, Deliberation, Session
 
 

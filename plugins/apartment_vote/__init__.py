@@ -7,14 +7,9 @@ Hook implementations only; see ``domain`` (aggregates), ``rules`` (Art. 11 tally
 
 from __future__ import annotations
 
-from core.hookspecs import hookimpl
+from core import hookimpl
 
 
-@hookimpl
-def civic_register_aggregates():
-    from plugins.apartment_vote.domain import AGGREGATES
-
-    return list(AGGREGATES)
 
 
 @hookimpl

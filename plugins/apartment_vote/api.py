@@ -11,9 +11,9 @@ from uuid import UUID
 from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
-from core.http import EngineDep
-from core.errors import NotFound
-from core.identity import ANYONE, ActorDep, requires
+from core import EngineDep
+from core import NotFound
+from core import ANYONE, ActorDep, requires
 from plugins.apartment_vote import certificate as certificates
 from plugins.apartment_vote import service
 

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from core.records import Discrepancy, LogRecord, RetallyReport
+from core import Discrepancy, LogRecord, RetallyReport, ledger_root
 from plugins.apartment_vote import replay, rules
 
 PLUGIN = "apartment_vote"
@@ -102,7 +102,7 @@ def _only(view: replay.ElectionView, contest_id: str) -> replay.ElectionView:
 
 
 def _box_closing(records: Sequence[LogRecord], election_id: str) -> int | None:
-    from core.voting.box import BallotBox, box_id
+    from core.voting import BallotBox, box_id
     from eventsourcing.utils import get_topic
 
     topic, box = get_topic(BallotBox.Closing), str(box_id(election_id))
@@ -113,9 +113,5 @@ def _ledger_root(records: Sequence[LogRecord], through: int, cache: dict[int, by
     """The ledger's Merkle root over every record up to ``through`` (RFC 9162, as the ledger
     computes it), recomputed here from the records themselves."""
     if through not in cache:
-        from core.ledger.leaves import public_record, record_leaf_hash
-        from core.ledger.merkle import MerkleTree
-
-        cache[through] = MerkleTree([record_leaf_hash(public_record(r)) for r in records
-                                     if r.position <= through]).root()
+        cache[through] = ledger_root(r for r in records if r.position <= through)
     return cache[through]

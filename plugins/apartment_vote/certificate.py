@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from core.errors import NotFound, RuleViolation
+from core import NotFound, RuleViolation
 from plugins.apartment_vote import replay, service
 
 FORMAT = "civic/apartment_vote/result-certificate/v1"
@@ -126,7 +126,7 @@ def verify(signed: dict[str, Any], trusted_key: str | None = None) -> bool:
             return False
         return True
     if sig["format"] == "c2sp-signed-note":
-        from core.ledger.checkpoint import NoteError, VerifierKey
+        from core import NoteError, VerifierKey
 
         text = body.decode() + "\n"
         try:

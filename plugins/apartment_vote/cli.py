@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from core.cli import authorized, db_option, echo_json, json_option, open_engine
+from core import authorized, db_option, echo_json, json_option, open_engine
 from plugins.apartment_vote import certificate as certificates
 from plugins.apartment_vote import service
 from plugins.apartment_vote.api import ADMIN, VOTE

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from core import clock
-from core.clock import ManualClock
-from core.hookspecs import hookimpl
+from core import use_clock
+from core import ManualClock
+from core import hookimpl
 from plugins.apartment_vote import service
 
 CODE = "JG-SINDANG-7"
@@ -63,14 +63,14 @@ def roll_csv() -> str:
 
 def load_demo(engine: Any, progress: Callable[[str], None]) -> dict[str, Any]:
     manual = ManualClock(T0)
-    previous = clock.use(manual)
+    previous = use_clock(manual)
     catcher = CodeCatcher()
     engine.pm.register(catcher, name="apartment_vote.demo-codes")
     try:
         return _load(engine, progress, manual, catcher)
     finally:
         engine.pm.unregister(name="apartment_vote.demo-codes")
-        clock.use(previous)
+        use_clock(previous)
 
 
 def _load(engine: Any, progress: Callable[[str], None], manual: ManualClock, catcher: CodeCatcher) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
-from core.domain import CivicAggregate, event, natural_id
-from core.errors import InvalidInput, RuleViolation
+from core import CivicAggregate, event, natural_id
+from core import InvalidInput, RuleViolation
 from plugins.apartment_vote import rules
 
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"

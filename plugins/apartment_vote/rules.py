@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 import attrs
 
-from core.errors import InvalidInput
-from core.settings import refuse_unknown_settings
+from core import InvalidInput
+from core import refuse_unknown_settings
 
 
 Kind = Literal["building_representative", "chair", "auditor", "agenda"]

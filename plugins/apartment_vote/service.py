@@ -16,11 +16,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import RecordConflictError
 
-from core import clock
-from core.errors import InvalidInput, NotFound, RuleViolation
-from core.privacy import ERASED
+from core import utc_now, seoul_time
+from core import InvalidInput, NotFound, RuleViolation
+from core import ERASED
 from plugins.apartment_vote import audit, replay, rules
 from plugins.apartment_vote.domain import (CLOSED, DRAFT, OPEN, Complex, Election, ElectionRoll, complex_id,
                                            parse_time, roll_id)
@@ -177,7 +176,7 @@ def schedule_election(engine: Any, code: str, title: str, opens_at: str | dateti
                       registration_deadline: str | datetime) -> dict[str, Any]:
     complex_ = get_complex(engine, code)
     election = Election.schedule(complex_, title, parse_time(opens_at, "opens_at"), parse_time(closes_at, "closes_at"),
-                                 parse_time(registration_deadline, "registration_deadline"), clock.now())
+                                 parse_time(registration_deadline, "registration_deadline"), utc_now())
     box_and_roll = kit(engine).prepare(election.id, allow_revote=True, batch_size=BALLOT_BATCH)
     engine.save(election, *box_and_roll)
     return describe(election)
@@ -204,7 +203,7 @@ def change_rules(engine: Any, election_id: UUID | str, contest_id: str, changes:
 def register_candidate(engine: Any, election_id: UUID | str, contest_id: str, name: str,
                        statement: str = "", household: str | None = None) -> dict[str, Any]:
     candidate_id = engine.update(
-        _uuid(election_id), lambda e: e.register_candidate(contest_id, name, statement, clock.now(), household),
+        _uuid(election_id), lambda e: e.register_candidate(contest_id, name, statement, utc_now(), household),
         cls=Election, what="election")
     return {"candidate_id": candidate_id, "contest_id": contest_id, "name": name.strip()}
 
@@ -234,7 +233,7 @@ def open_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
     half way: each step is skipped once done."""
     election = get_election(engine, election_id)
     complex_ = engine.get(UUID(election.complex_id), Complex)
-    frozen = election.open(complex_, clock.now())  # checks; saved below, last
+    frozen = election.open(complex_, utc_now())  # checks; saved below, last
     voting = kit(engine)
     if not voting.roll(election.id).entries:
         contacts = {h: open_contact(engine, complex_.id, c) for h, c in complex_.contacts.items()}
@@ -245,10 +244,9 @@ def open_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
         voting.import_roll(election.id, roll_csv(complex_.households, contacts))
     if voting.box(election.id).status == "prepared":
         voting.open(election.id)
-    try:
-        engine.save(election, frozen)
-    except RecordConflictError:  # another administrator changed or opened it meanwhile
-        raise RuleViolation("The election changed while opening; look at it and try again.", title="Busy") from None
+    # refused when another administrator changed or opened it meanwhile
+    engine.save_or_refuse(election, frozen, refusal="The election changed while opening; look at it and try again.",
+                          title="Busy")
     _OPEN_ELECTIONS.pop((str(engine.db), str(election.id)), None)
     return describe(election)
 
@@ -260,7 +258,7 @@ def issue_codes(engine: Any, election_id: UUID | str, households: list[str] | No
     if election.status != OPEN:
         raise RuleViolation(f"Codes are sent while voting is open; the election is {election.status}.")
     name = engine.get(UUID(election.complex_id), Complex).name
-    closes = clock.local(parse_time(election.closes_at)).strftime("%Y-%m-%d %H:%M")
+    closes = seoul_time(parse_time(election.closes_at)).strftime("%Y-%m-%d %H:%M")
     message = CODE_MESSAGE.format(complex=name, title=election.title, code="{code}", closes=closes)
     voting = kit(engine)
     if reissue:
@@ -298,7 +296,7 @@ def open_election_for_voting(engine: Any, election_id: UUID | str) -> tuple[Elec
 def authenticate(engine: Any, election_id: UUID | str, household: str, code: str, client: str) -> dict[str, Any]:
     """Trade a household's code for a ballot credential, and say what it votes on."""
     election, forms = open_election_for_voting(engine, election_id)
-    election.check_voting(clock.now())
+    election.check_voting(utc_now())
     credential = kit(engine).authenticate(election.id, household, code, client=client)
     building = credential.group
     return {"credential": credential.token, "building": building,
@@ -331,7 +329,7 @@ def ballot_validator(election: Election):
 def check_ballot_for(engine: Any, election_id: UUID | str, household: str, choices: Any) -> None:
     """Validate a household's ballot before it authenticates (its code is spent only once)."""
     election, _ = open_election_for_voting(engine, election_id)
-    election.check_voting(clock.now())
+    election.check_voting(utc_now())
     roll = engine.get(roll_id(election.id), ElectionRoll, what="election roll")
     if household not in roll.households:
         raise InvalidInput(f"Household {household!r} is not on this election's roll.", field="household")
@@ -341,7 +339,7 @@ def check_ballot_for(engine: Any, election_id: UUID | str, household: str, choic
 def cast(engine: Any, election_id: UUID | str, credential: str, choices: dict[str, list[str]]) -> dict[str, Any]:
     """Seal and deposit a household's ballot. Voting again replaces the whole earlier ballot."""
     election, _ = open_election_for_voting(engine, election_id)
-    election.check_voting(clock.now())
+    election.check_voting(utc_now())
     receipt = kit(engine).cast(election.id, credential, choices, validate=ballot_validator(election))
     return {"tracking_code": receipt.tracking_code, "contests": sorted(choices),
             "note": "Keep the tracking code: after the close it shows how your ballot was counted. "
@@ -358,7 +356,7 @@ def track(engine: Any, election_id: UUID | str, tracking_code: str) -> dict[str,
 
 def election_records(engine: Any) -> list[Any]:
     """This plugin's election records (ballots excluded: they come from the box)."""
-    from core.records import LogRecord
+    from core import LogRecord
 
     return [LogRecord(position=n.id, originator_id=str(n.originator_id), originator_version=n.originator_version,
                       topic=n.topic, payload=engine.decode_payload(n))
@@ -383,7 +381,7 @@ def close_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
         return results(engine, election.id)
     if election.status == DRAFT:
         raise RuleViolation("The election never opened.")
-    now = clock.now()
+    now = utc_now()
     if now < parse_time(election.closes_at):
         raise RuleViolation(f"Voting closes at {election.closes_at}, not before.")
     from core.voting import draw as lottery_draw
@@ -446,7 +444,7 @@ def tick(engine: Any) -> list[str]:
     """Move pending ballots into their boxes; open and close elections whose time has come
     (idempotent)."""
     done = list(kit(engine).tick())
-    for action, eid in due(engine, clock.now()):
+    for action, eid in due(engine, utc_now()):
         try:
             if action == "open":
                 open_election(engine, eid)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.hookspecs import hookimpl
-from core.records import Discrepancy, RetallyReport
+from core import hookimpl
+from core import Discrepancy, RetallyReport
 
 PLUGIN = "budget_vote"
 
@@ -23,11 +23,6 @@ PERMISSIONS = {
 }
 
 
-@hookimpl
-def civic_register_aggregates():
-    from plugins.budget_vote.domain import Cycle
-
-    return [Cycle]
 
 
 @hookimpl

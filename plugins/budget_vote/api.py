@@ -13,8 +13,8 @@ import attrs
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from core.http import EngineDep
-from core.identity import ActorDep, requires
+from core import EngineDep
+from core import ActorDep, requires
 from core.voting import VotingKit
 from plugins.budget_vote import service
 from plugins.budget_vote.readmodels import CycleSummaries

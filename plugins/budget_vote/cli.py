@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from core.cli import authorized, db_option, echo_json, json_option, open_engine
-from core.errors import CivicError
+from core import authorized, db_option, echo_json, json_option, open_engine
+from core import CivicError
 from plugins.budget_vote import rules, service
 from plugins.budget_vote.readmodels import CycleSummaries
 

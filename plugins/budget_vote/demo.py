@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from core.engine import Engine
+from core import Engine
 from plugins.budget_vote import service
 
 CYCLE_NAME = "2016 중구 주민참여예산 구 단위 사업"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from core.domain import CivicAggregate, event, natural_id
-from core.errors import InvalidInput, RuleViolation
+from core import CivicAggregate, event, natural_id
+from core import InvalidInput, RuleViolation
 from plugins.budget_vote import rules
 
 PHASES = ("proposal", "screening", "voting", "tallying", "published")

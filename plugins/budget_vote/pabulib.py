@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from core.errors import InvalidInput
+from core import InvalidInput
 
 VOTE_TYPES = ("approval", "cumulative")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.readmodels import ReadModel
+from core import ReadModel
 from plugins.budget_vote.domain import Cycle
 
 

@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import RecordConflictError
 
-from core.engine import Engine
-from core.errors import InvalidInput, NotFound, RuleViolation
-from core.records import LogRecord
+from core import Engine
+from core import InvalidInput, NotFound, RuleViolation
+from core import LogRecord
 from core.voting import VotingKit
-from core.voting.box import PREPARED
+from core.voting import PREPARED
 from plugins.budget_vote import pabulib, replay, rules
 from plugins.budget_vote.domain import Cycle
 
@@ -72,11 +71,8 @@ def open_cycle(engine: Engine, *, name: str, budget: int, scope: str = "district
     cycle = Cycle.open(name=name, budget=budget, scope=scope, voting_opens=voting_opens, voting_closes=voting_closes,
                        ballot_style=ballot_style, rule=rule, last_vote_counts=last_vote_counts, opened_by=by)
     box = VotingKit(engine).prepare(cycle.id, allow_revote=last_vote_counts, batch_size=BATCH_SIZE)
-    try:
-        engine.save(cycle, *box)  # the cycle and its ballot box, in one transaction
-    except RecordConflictError:
-        raise RuleViolation(f"A budget cycle named {cycle.name!r} already exists.") from None
-    return cycle
+    # the cycle and its ballot box, in one transaction
+    return engine.create(cycle, *box, refusal=f"A budget cycle named {cycle.name!r} already exists.")
 
 
 def configure(engine: Engine, cycle_id: UUID, *, ballot_style: dict[str, Any] | None = None,

@@ -3,14 +3,9 @@ inspection reports and an Open311 GeoReport v2 face."""
 
 from __future__ import annotations
 
-from core.hookspecs import hookimpl
+from core import hookimpl
 
 
-@hookimpl
-def civic_register_aggregates():
-    from plugins.complaints.domain import Complaint, Inspection, Taxonomy
-
-    return [Taxonomy, Complaint, Inspection]
 
 
 @hookimpl
@@ -37,7 +32,7 @@ def civic_register_commands(cli):
 
 @hookimpl
 def civic_register_permissions():
-    from core.identity import ANYONE
+    from core import ANYONE
 
     return {
         # the call centre takes reports in (120 다산콜); field officers also report what they find

@@ -11,9 +11,9 @@ import attrs
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from core.errors import InvalidInput
-from core.http import EngineDep
-from core.identity import ActorDep, requires
+from core import InvalidInput
+from core import EngineDep
+from core import ActorDep, requires
 from plugins.complaints import reports, rules, service
 from plugins.complaints.media import MediaStore
 
@@ -98,11 +98,11 @@ def list_complaints(
     overdue: FromQuery[bool | None] = None,
     limit: FromQuery[int] = 100,
 ) -> list[dict[str, Any]]:
-    from core import clock
+    from core import utc_now
 
     if not 1 <= limit <= LIST_LIMIT:
         raise InvalidInput(f"limit is 1-{LIST_LIMIT}.", field="limit")
-    now = clock.now()
+    now = utc_now()
     found = []
     for e in service.index(engine)["complaints"].values():
         if status and e["status"] != status or department and e["department"] != department:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from core.errors import CivicError
-from core.records import Discrepancy, LogRecord, RetallyReport
+from core import CivicError
+from core import Discrepancy, LogRecord, RetallyReport
 from plugins.complaints import rules
 from plugins.complaints.readmodel import event_facts
 

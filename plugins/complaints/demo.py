@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
-from core import clock
+from core import utc_now
 from plugins.complaints import rules, service
 from plugins.complaints.taxonomy_data import DONGS, ITEMS
 
@@ -77,7 +77,7 @@ def load_demo(engine: Any, progress: Callable[[str], None]) -> None:
     service.ensure_taxonomy(engine)
     progress(f"complaints: {DEMO_COMPLAINTS} complaints of the last {DAYS} days")
     rng = random.Random(2016)
-    service.bulk_intake(engine, demo_specs(clock.now(), rng), batch=200)
+    service.bulk_intake(engine, demo_specs(utc_now(), rng), batch=200)
     # a few repeated reports of the same problem, linked to the first one
     open_ones = [e for e in service.index(engine)["complaints"].values() if e["status"] == rules.TRANSFERRED]
     for first, second in zip(open_ones[::2][:10], open_ones[1::2][:10], strict=False):

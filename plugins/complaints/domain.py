@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from core import clock
-from core.domain import CivicAggregate, event, natural_id
-from core.errors import InvalidInput, RuleViolation
+from core import utc_now
+from core import CivicAggregate, event, natural_id
+from core import InvalidInput, RuleViolation
 from plugins.complaints import rules
 
 
@@ -135,7 +135,7 @@ class Complaint(CivicAggregate):
         """Move the complaint on; refused (naming the current status) when not allowed now."""
         rules.next_status(self.status, action)
         # ``at`` is given only when a complaint is taken in with its routing (same instant).
-        at = at or rules.iso(clock.now())
+        at = at or rules.iso(utc_now())
         note = (note or "").strip() or None
         if note is not None and len(note) > 2000:
             raise InvalidInput("A note has at most 2000 characters.", field="note")

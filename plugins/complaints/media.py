@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from core.errors import InvalidInput, NotFound
+from core import InvalidInput, NotFound
 
 MAX_BYTES = 10 * 1024 * 1024
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -44,9 +44,7 @@ class MediaStore:
 
     @classmethod
     def for_engine(cls, engine: Any) -> MediaStore:
-        from core.engine import sibling_path
-
-        return cls(os.environ.get("CIVIC_MEDIA") or sibling_path(engine.db, "media"))
+        return cls(os.environ.get("CIVIC_MEDIA") or engine.store.sibling("media"))
 
     def _path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256

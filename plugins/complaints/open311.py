@@ -21,10 +21,10 @@ import anyio
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from core import clock
-from core.errors import CivicError, InvalidInput, NotFound
-from core.http import EngineDep
-from core.identity import ActorDep, requires
+from core import utc_now, seoul_time
+from core import CivicError, InvalidInput, NotFound
+from core import EngineDep
+from core import ActorDep, requires
 from plugins.complaints import rules, service
 from plugins.complaints.taxonomy_data import DONGS, JURISDICTION_ID
 
@@ -124,7 +124,7 @@ def w3c(iso_time: str | None) -> str | None:
     """A stored UTC time as W3C date-time in Seoul time (what people there read)."""
     if iso_time is None:
         return None
-    return clock.local(rules.parse_time(iso_time)).isoformat(timespec="seconds")
+    return seoul_time(rules.parse_time(iso_time)).isoformat(timespec="seconds")
 
 
 def parse_w3c(value: str, what: str) -> datetime:
@@ -341,7 +341,7 @@ def requests_list(request: Request, engine: EngineDep) -> Response[Any]:
     params = dict(request.query_params)
     _check_jurisdiction(params.get("jurisdiction_id"))
     tax = service.taxonomy(engine)
-    found = find_requests(service.index(engine)["complaints"], params, clock.now())
+    found = find_requests(service.index(engine)["complaints"], params, utc_now())
     base = _base_url(request)
     return render(fmt, "service_requests", [request_view(e, tax, base) for e in found])
 

@@ -12,8 +12,8 @@ import unicodedata
 from typing import Any
 from uuid import UUID
 
-from core.errors import InvalidInput
-from core.privacy import ERASED
+from core import InvalidInput
+from core import ERASED
 
 FIELD = "reporter"
 PHONE = re.compile(r"^0\d{8,10}$")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.errors import InvalidInput, NotFound, RuleViolation
+from core import InvalidInput, NotFound, RuleViolation
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

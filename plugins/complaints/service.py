@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import clock
-from core.errors import InvalidInput, NotFound, RuleViolation
+from core import utc_now
+from core import InvalidInput, NotFound, RuleViolation
 from plugins.complaints import rules
 from plugins.complaints.domain import Complaint, Inspection, Taxonomy, inspection_id, taxonomy_id
 from plugins.complaints.media import MediaStore, check_hash
@@ -120,7 +120,7 @@ def build_complaint(
     long = _coordinate(long, "long", -180, 180)
     if (lat is None) != (long is None):
         raise InvalidInput("Give both lat and long, or neither.", field="lat")
-    now = clock.now()
+    now = utc_now()
     when = now if received_at is None else rules.parse_time(received_at)
     if when > now:
         raise InvalidInput("A complaint cannot be received in the future.", field="received_at")
@@ -236,7 +236,7 @@ def add_photo(engine: Any, complaint_id: UUID | str, content: bytes) -> dict[str
 def flag_overdue(engine: Any) -> list[str]:
     """Record an OverdueFlagged event on each open complaint whose deadline has passed
     (the scheduler's and ``civic tick``'s job; flagging twice is impossible)."""
-    now = clock.now()
+    now = utc_now()
     done = []
     for cid, entry in list(index(engine)["complaints"].items()):
         if entry["overdue_flagged_at"] is None and rules.is_overdue(entry, now):
@@ -278,7 +278,7 @@ def describe(engine: Any, complaint: Complaint, *, reveal: bool = False) -> dict
         "received_at": complaint.received_at, "deadline": complaint.deadline,
         "closed_at": complaint.closed_at, "duplicate_of": complaint.duplicate_of,
         "overdue_flagged_at": complaint.overdue_flagged_at, "history": complaint.history,
-        "overdue": rules.is_overdue({"status": complaint.status, "deadline": complaint.deadline}, clock.now()),
+        "overdue": rules.is_overdue({"status": complaint.status, "deadline": complaint.deadline}, utc_now()),
     }
     if reveal:
         out["reporter"] = open_reporter(engine, complaint.id, complaint.reporter)
@@ -292,7 +292,7 @@ def yearly_report(engine: Any, years: Iterable[int] | None = None) -> list[dict[
 
 def monthly_report(engine: Any, year: int, month: int) -> list[dict[str, Any]]:
     tax = taxonomy(engine)
-    rows = rules.monthly_by_department(index(engine)["complaints"].values(), year, month, clock.now())
+    rows = rules.monthly_by_department(index(engine)["complaints"].values(), year, month, utc_now())
     for row in rows:
         dept = tax["departments"].get(row["department"], {})
         row["name_ko"] = dept.get("name_ko", row["department"])
@@ -313,7 +313,7 @@ def publish_inspection(engine: Any, kind: str, period: str, by: str) -> Inspecti
     """Record the monthly inspection (``kind`` "monthly", period YYYY-MM, once the month is over)
     or a year's figures by field ("yearly", YYYY, once the year is over), as computed now from the
     log. Publishing a period twice is refused. The ledger signs a checkpoint right after."""
-    now = clock.now()
+    now = utc_now()
     entries = index(engine)["complaints"].values()
     if kind == "monthly":
         year, month = parse_month(period)

@@ -17,8 +17,8 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from core.clock import local
-from core.notify import Notification
+from core import seoul_time
+from core import Message
 from plugins.complaints import rules
 from plugins.complaints.domain import Complaint
 from plugins.complaints.personal import open_reporter
@@ -36,7 +36,7 @@ def text_key(complaint_id: str, version: int) -> str:
 
 
 def result_text(item_name: str, dong: str, received_at: str, note: str | None) -> str:
-    day = local(rules.parse_time(received_at)).strftime("%m/%d")
+    day = seoul_time(rules.parse_time(received_at)).strftime("%m/%d")
     text = f"[중구 응답소] {day} 접수하신 {dong} '{item_name}' 민원이 처리되었습니다."
     if note:
         text += f" 처리내용: {note[:200]}"
@@ -70,7 +70,7 @@ class ResolutionTexts:
     def pending(self) -> int:
         return sum(1 for _ in self.engine.notifications(self.position() + 1, topics=(RESOLVED_TOPIC,)))
 
-    def message_for(self, event: Any) -> Notification | None:
+    def message_for(self, event: Any) -> Message | None:
         """The text for one resolution, or None when there is nobody to text (anonymous report,
         no phone given, or the reporter's data was erased)."""
         complaint = self.engine.get(event.originator_id, Complaint, what="complaint")
@@ -80,7 +80,7 @@ class ResolutionTexts:
         from plugins.complaints.service import taxonomy
 
         item = taxonomy(self.engine)["items"].get(complaint.item, {})
-        return Notification(
+        return Message(
             key=text_key(str(event.originator_id), event.originator_version),
             channel="sms",
             to=reporter["phone"],

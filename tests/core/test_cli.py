@@ -5,6 +5,7 @@ import json
 from click.testing import CliRunner
 
 from core import cli as cli_module
+from core import cli_helpers
 from core.engine import Engine
 from core.plugins import make_plugin_manager
 from tests.support import petition
@@ -17,7 +18,7 @@ def run(*args: str):
 
 def with_petition_plugin(monkeypatch):
     pm = make_plugin_manager(allow=set(), extra=[petition])
-    monkeypatch.setattr(cli_module, "_plugin_manager", pm)
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", pm)
     return pm
 
 

@@ -114,9 +114,9 @@ def test_encryption_at_rest(tmp_path, manual_clock):
 
 
 def test_notifications_go_to_the_outbox_once(pet_engine):
-    from core.notify import Notification
+    from core.notify import Message
 
-    msg = Notification(key="k1", channel="sms", to="010-0000-0000", text="done", plugin="test")
+    msg = Message(key="k1", channel="sms", to="010-0000-0000", text="done", plugin="test")
     assert pet_engine.send_notification(msg) == "outbox:k1"
     pet_engine.send_notification(msg)
     assert [m["key"] for m in pet_engine.outbox.sent()] == ["k1"]
@@ -124,7 +124,7 @@ def test_notifications_go_to_the_outbox_once(pet_engine):
 
 def test_a_plugin_notifier_wins_over_the_outbox(db_url, manual_clock, tmp_path):
     from core.hookspecs import hookimpl
-    from core.notify import Notification
+    from core.notify import Message
 
     class SmsGateway:
         sent: list[str] = []
@@ -137,7 +137,7 @@ def test_a_plugin_notifier_wins_over_the_outbox(db_url, manual_clock, tmp_path):
     gateway = SmsGateway()
     eng = Engine(db_url, plugins=make_plugin_manager(extra=[gateway]), outbox=tmp_path / "o.jsonl")
     try:
-        ref = eng.send_notification(Notification(key="k", channel="sms", to="010", text="t", plugin="x"))
+        ref = eng.send_notification(Message(key="k", channel="sms", to="010", text="t", plugin="x"))
         assert ref == "sms-42" and gateway.sent == ["010"]
         assert eng.outbox.sent() == []
     finally:
@@ -145,7 +145,7 @@ def test_a_plugin_notifier_wins_over_the_outbox(db_url, manual_clock, tmp_path):
 
 
 def test_the_outbox_file_is_readable_by_its_owner_only(pet_engine):
-    from core.notify import Notification
+    from core.notify import Message
 
-    pet_engine.send_notification(Notification(key="k2", channel="sms", to="010", text="code 123", plugin="t"))
+    pet_engine.send_notification(Message(key="k2", channel="sms", to="010", text="code 123", plugin="t"))
     assert pet_engine.outbox.path.stat().st_mode & 0o777 == 0o600

@@ -14,22 +14,14 @@ from litestar import post
 from litestar.testing import TestClient
 
 from core import cli as cli_module
+from core import cli_helpers
 from core.engine import Engine
 from core.errors import Forbidden, InvalidInput, RuleViolation, TooManyAttempts, Unauthorized
 from core.http import create_app
-from core.identity import (
-    ANONYMOUS,
-    LOCK_FOR,
-    MAX_FAILURES,
-    Actor,
-    PermissionRegistry,
-    Role,
-    UnknownPermission,
-    authorize,
-    local_operator,
-    requires,
-    use_password_hasher,
-)
+from core.actors import ANONYMOUS, Actor, Role, local_operator
+from core.guards import requires
+from core.passwords import LOCK_FOR, MAX_FAILURES, use_password_hasher
+from core.permissions import PermissionRegistry, UnknownPermission, authorize
 from core.plugins import make_plugin_manager
 
 PASSWORD = "correct horse battery"
@@ -321,7 +313,7 @@ def test_wrong_passwords_never_reach_answers_or_logs(client, sqlite_engine, capl
 @pytest.fixture
 def run(tmp_path, monkeypatch, manual_clock):
     db = str(tmp_path / "civic.db")
-    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager())
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", make_plugin_manager())
     monkeypatch.delenv("CIVIC_TOKEN", raising=False)
     monkeypatch.delenv("CIVIC_REQUIRE_TOKEN", raising=False)
     runner = CliRunner()
@@ -367,7 +359,7 @@ def test_cli_without_token_needs_to_be_the_operator(run, tmp_path):
 def test_cli_prints_the_assembled_permission_table(monkeypatch):
     from tests.support import petition
 
-    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager(extra=[petition]))
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", make_plugin_manager(extra=[petition]))
     r = CliRunner().invoke(cli_module.cli, ["permissions", "--json"])
     table = json.loads(r.output)
     assert table["petition.close"] == ["process_admin"]

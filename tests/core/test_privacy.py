@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from core import cli as cli_module
+from core import cli_helpers
 from core.engine import Engine
 from core.errors import RuleViolation, Unauthorized
 from core.http import create_app
-from core.identity import local_operator, use_password_hasher
+from core.actors import local_operator
+from core.passwords import use_password_hasher
 from core.plugins import make_plugin_manager
 from core.privacy import ERASED, PersonalDataUnavailable, is_envelope, normalise
 from tests.support import reports
@@ -149,9 +151,9 @@ def spellings(phone: str) -> list[bytes]:
 
 @pytest.fixture
 def report_engine(db_url, manual_clock, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager(extra=[reports]))
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", make_plugin_manager(extra=[reports]))
     monkeypatch.delenv("CIVIC_TOKEN", raising=False)
-    engine = Engine(db_url, plugins=cli_module._plugin_manager, outbox=tmp_path / "outbox.jsonl")
+    engine = Engine(db_url, plugins=cli_helpers._plugin_manager, outbox=tmp_path / "outbox.jsonl")
     yield engine
     engine.close()
 

@@ -24,9 +24,12 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from core import cli as cli_module
+from core import cli_helpers
 from core.engine import Engine
 from core.http import create_app
-from core.identity import ANYONE, SIGNED_IN, Role, local_operator, required_permissions, use_password_hasher
+from core.actors import ANYONE, Role, SIGNED_IN, local_operator
+from core.guards import required_permissions
+from core.passwords import use_password_hasher
 from core.plugins import make_plugin_manager
 from tests.support import petition, reports
 
@@ -195,7 +198,7 @@ def test_every_authorized_cli_command_for_every_caller(world, monkeypatch, tmp_p
     registry = engine.identity.permissions
     tree = click.Group("civic", commands=dict(cli_module.cli.commands))
     pm.hook.civic_register_commands(cli=tree)
-    monkeypatch.setattr(cli_module, "_plugin_manager", pm)
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", pm)
     commands = authorized_commands(tree)
     names = {" ".join(path) for path, _ in commands}
     assert {"staff add", "staff list", "privacy forget", "privacy find", "petition-close"} <= names

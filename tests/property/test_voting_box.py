@@ -36,7 +36,7 @@ def elections(draw):
 @given(elections())
 def test_opened_box_holds_the_latest_ballot_of_each_entry_that_voted(election):
     entries, casts, flush_at, batch_size = election
-    previous = clock.use(ManualClock())
+    previous = clock.use_clock(ManualClock())
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(str(Path(tmp) / "civic.db"), Path(tmp))
         try:
@@ -69,4 +69,4 @@ def test_opened_box_holds_the_latest_ballot_of_each_entry_that_voted(election):
             assert audit.credentials_issued == len(model)
         finally:
             engine.close()
-            clock.use(previous)
+            clock.use_clock(previous)

@@ -9,12 +9,14 @@ import click
 from litestar import get, post
 from litestar.params import FromPath, JSONBody
 
-from core.cli import authorized
+from core.cli_helpers import authorized
 from core.domain import CivicAggregate, event
 from core.errors import InvalidInput, RuleViolation
 from core.hookspecs import hookimpl
-from core.http import EngineDep
-from core.identity import ANYONE, Actor, ActorDep, requires
+from core.web_deps import EngineDep
+from core.actors import ANYONE, Actor
+from core.guards import requires
+from core.web_deps import ActorDep
 from core.readmodels import ReadModel
 
 
@@ -109,9 +111,6 @@ def civic_register_permissions():
     }
 
 
-@hookimpl
-def civic_register_aggregates():
-    return [Petition]
 
 
 @hookimpl

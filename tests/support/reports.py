@@ -13,8 +13,10 @@ from litestar.params import FromPath, JSONBody
 from core.domain import CivicAggregate, event
 from core.errors import InvalidInput
 from core.hookspecs import hookimpl
-from core.http import EngineDep
-from core.identity import ANYONE, Actor, ActorDep, requires
+from core.web_deps import EngineDep
+from core.actors import ANYONE, Actor
+from core.guards import requires
+from core.web_deps import ActorDep
 from core.readmodels import ReadModel
 
 
@@ -71,9 +73,6 @@ def civic_register_permissions():
     return {"reports.file": [ANYONE], "reports.read": ["call_centre_agent", "field_officer"]}
 
 
-@hookimpl
-def civic_register_aggregates():
-    return [Report]
 
 
 @hookimpl

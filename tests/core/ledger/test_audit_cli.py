@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import core.cli
+import core.cli_helpers
 from core.cli import cli
 from core.engine import Engine
 from core.hookspecs import hookimpl
@@ -34,7 +35,7 @@ class SignatureRetally:
 @pytest.fixture
 def plugins(monkeypatch):
     pm = make_plugin_manager(extra=[petition, SignatureRetally()])
-    monkeypatch.setattr(core.cli, "_plugin_manager", pm)
+    monkeypatch.setattr(core.cli_helpers, "_plugin_manager", pm)
     return pm
 
 

@@ -319,14 +319,14 @@ def export_lines(tmp_path_factory) -> list[dict]:
     from core.engine import Engine
 
     tmp = tmp_path_factory.mktemp("prop")
-    previous = clock.use(ManualClock())
+    previous = clock.use_clock(ManualClock())
     engine = Engine(str(tmp / "civic.db"), plugins=make_plugin_manager(extra=[petition]), outbox=tmp / "o")
     try:
         build_log(engine)
         write_export(engine, tmp / "log.jsonl")
     finally:
         engine.close()
-        clock.use(previous)
+        clock.use_clock(previous)
     return read_lines(tmp / "log.jsonl")
 
 

@@ -9,7 +9,8 @@ import pytest
 from litestar.testing import TestClient
 
 from core.http import create_app
-from core.identity import Role, local_operator, use_password_hasher
+from core.actors import Role, local_operator
+from core.passwords import use_password_hasher
 from plugins.ad_review import rules, signing
 from plugins.ad_review.domain import session_id
 from tests.plugins.ad_review.helpers import JPEG, PNG, join, member_key

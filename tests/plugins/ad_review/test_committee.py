@@ -281,7 +281,7 @@ def test_audit_names_a_tampered_result_and_a_forged_vote(in_session, sunday):
 
 
 def test_applicant_data_is_sealed_and_erasable(in_session, sunday):
-    from core.identity import local_operator
+    from core.actors import local_operator
 
     engine, sid, app, other = in_session
     payloads = json.dumps([r.payload for r in engine.records()], ensure_ascii=False)

@@ -76,7 +76,7 @@ def test_default_rule_is_majority_of_members_and_of_those_taking_part(committee)
 
 @contextmanager
 def fresh_engine(start: datetime):
-    previous = clock.use(ManualClock(start))
+    previous = clock.use_clock(ManualClock(start))
     with tempfile.TemporaryDirectory() as tmp:
         import os
 
@@ -87,7 +87,7 @@ def fresh_engine(start: datetime):
             yield engine, clock.current()
         finally:
             engine.close()
-            clock.use(previous)
+            clock.use_clock(previous)
             if old is None:
                 os.environ.pop("CIVIC_ADREVIEW_ATTACHMENTS", None)
             else:

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from core import cli as cli_module
+from core import cli_helpers
 from core.engine import Engine
 from core.plugins import make_plugin_manager
 from plugins.apartment_vote import demo
@@ -59,7 +60,7 @@ def test_demo_has_every_outcome_and_the_audit_agrees(demo_db):
 def test_the_audit_of_an_export_re_derives_every_result_and_names_a_changed_one(demo_db, tmp_path, monkeypatch):
     where, _, _ = demo_db
     db = str(where / "demo.db")
-    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager())
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", make_plugin_manager())
     runner = CliRunner()
     export = tmp_path / "export.jsonl"
     assert runner.invoke(cli_module.cli, ["audit", "export", "--db", db, "--out", str(export)]).exit_code == 0

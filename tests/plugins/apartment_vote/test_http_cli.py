@@ -12,8 +12,10 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from core import cli as cli_module
+from core import cli_helpers
 from core.http import create_app
-from core.identity import local_operator, use_password_hasher
+from core.actors import local_operator
+from core.passwords import use_password_hasher
 from core.plugins import make_plugin_manager
 from plugins.apartment_vote import certificate as certificates
 from tests.plugins.apartment_vote.support import CLOSES, OPENS, REGISTRATION, T0, roll_text
@@ -130,11 +132,11 @@ def test_http_election_from_setup_to_certificate(client, sqlite_engine, manual_c
 
 def test_cli_runs_an_election(tmp_path, monkeypatch, manual_clock):
     db = str(tmp_path / "civic.db")
-    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager())
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", make_plugin_manager())
     monkeypatch.delenv("CIVIC_TOKEN", raising=False)
     monkeypatch.delenv("CIVIC_REQUIRE_TOKEN", raising=False)
     monkeypatch.setenv("CIVIC_OUTBOX", str(tmp_path / "outbox.jsonl"))
-    cli_module._plugin_manager.hook.civic_register_commands(cli=cli_module.cli)
+    cli_helpers._plugin_manager.hook.civic_register_commands(cli=cli_module.cli)
     runner = CliRunner()
 
     def run(*args, group="apartment", input=None):

@@ -32,7 +32,7 @@ class ApartmentElection(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="apt-state-"))
         self.clock = ManualClock(T0)
-        self.previous = clock.use(self.clock)
+        self.previous = clock.use_clock(self.clock)
         self.engine = Engine(str(self.dir / "civic.db"), outbox=self.dir / "outbox.jsonl")
         self.catcher = CodeCatcher()
         self.engine.pm.register(self.catcher, name="test-codes")
@@ -64,7 +64,7 @@ class ApartmentElection(RuleBasedStateMachine):
 
     def _dispose(self) -> None:
         self.engine.close()
-        clock.use(self.previous)
+        clock.use_clock(self.previous)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- before voting -------------------------------------------------------------------

@@ -8,7 +8,8 @@ from litestar.testing import TestClient
 
 from core.engine import Engine
 from core.http import create_app
-from core.identity import Role, local_operator, use_password_hasher
+from core.actors import Role, local_operator
+from core.passwords import use_password_hasher
 from core.plugins import make_plugin_manager
 
 PASSWORD = "correct horse battery"

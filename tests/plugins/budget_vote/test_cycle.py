@@ -208,7 +208,7 @@ def test_tick_closes_voting_after_its_deadline(sqlite_engine, manual_clock):
 def test_the_proposers_name_is_sealed_personal_data(sqlite_engine):
     import json
 
-    from core.identity import local_operator
+    from core.actors import local_operator
     from core.privacy import ERASED
 
     engine = sqlite_engine

@@ -32,11 +32,12 @@ def test_civic_audit_verify_re_derives_the_published_result(tmp_path, monkeypatc
     from click.testing import CliRunner
 
     from core import cli as cli_module
+    from core import cli_helpers
     from core.engine import Engine
     from core.plugins import make_plugin_manager
 
     pm = make_plugin_manager(allow={"budget_vote"})
-    monkeypatch.setattr(cli_module, "_plugin_manager", pm)
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", pm)
     db = str(tmp_path / "demo.db")
     engine = Engine(db, plugins=pm, outbox=tmp_path / "o.jsonl")
     load_demo(engine, lambda _: None, scale=0.05)

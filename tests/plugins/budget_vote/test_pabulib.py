@@ -16,8 +16,10 @@ from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
 import argon2
 
 from core import cli as cli_module
+from core import cli_helpers
 from core.engine import Engine
-from core.identity import Role, local_operator, use_password_hasher
+from core.actors import Role, local_operator
+from core.passwords import use_password_hasher
 from core.errors import InvalidInput
 from core.plugins import make_plugin_manager
 from plugins.budget_vote import pabulib, service
@@ -156,7 +158,7 @@ def test_cli_tally_of_a_file_matches_pabutools(tmp_path):
 
 
 def test_cli_import_export_and_results(tmp_path, monkeypatch, manual_clock):
-    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager(allow={"budget_vote"}))
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", make_plugin_manager(allow={"budget_vote"}))
     db = str(tmp_path / "c.db")
     path = tmp_path / "sample.pb"
     path.write_text(SAMPLE, encoding="utf-8")
@@ -186,7 +188,7 @@ def test_cli_import_export_and_results(tmp_path, monkeypatch, manual_clock):
 def test_cli_roll_and_codes(tmp_path, monkeypatch, manual_clock):
     from tests.plugins.budget_vote.support import ADMIN, roll_csv
 
-    monkeypatch.setattr(cli_module, "_plugin_manager", make_plugin_manager(allow={"budget_vote"}))
+    monkeypatch.setattr(cli_helpers, "_plugin_manager", make_plugin_manager(allow={"budget_vote"}))
     db = str(tmp_path / "c.db")
     engine = Engine(db, plugins=make_plugin_manager(allow={"budget_vote"}), outbox=tmp_path / "o.jsonl")
     cycle = service.open_cycle(engine, name="roll", budget=100, by=ADMIN)

@@ -11,7 +11,8 @@ import pytest
 from litestar.testing import TestClient
 
 from core.http import create_app
-from core.identity import Role, local_operator, use_password_hasher
+from core.actors import Role, local_operator
+from core.passwords import use_password_hasher
 from plugins.complaints import service
 
 PASSWORD = "correct horse battery"

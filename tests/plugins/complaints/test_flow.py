@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core.errors import InvalidInput, NotFound, RuleViolation
-from core.identity import local_operator
+from core.actors import local_operator
 from plugins.complaints import rules, service
 from plugins.complaints.domain import Complaint
 from plugins.complaints.taxonomy_data import DONGS, FIELDS, ITEMS

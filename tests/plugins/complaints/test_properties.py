@@ -115,13 +115,13 @@ def expected_monthly(model: Model, year: int, month: int, now: datetime) -> dict
 def test_random_streams_match_the_model(ops):
     home = Path(tempfile.mkdtemp(prefix="civic-prop-"))
     manual = ManualClock(START.astimezone(timezone.utc))
-    previous = clock.use(manual)
+    previous = clock.use_clock(manual)
     engine = Engine(str(home / "civic.db"), outbox=home / "outbox.jsonl")
     try:
         run_stream(engine, manual, ops, home)
     finally:
         engine.close()
-        clock.use(previous)
+        clock.use_clock(previous)
         shutil.rmtree(home, ignore_errors=True)
 
 

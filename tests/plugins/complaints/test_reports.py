@@ -112,7 +112,7 @@ def test_monthly_inspection_per_department(engine, manual_clock):
 
 def test_commands_are_registered_on_the_civic_cli(sqlite_engine, tmp_path):
     runner = CliRunner()
-    from core.cli import plugin_manager
+    from core.cli_helpers import plugin_manager
 
     plugin_manager().hook.civic_register_commands(cli=cli)
     db = sqlite_engine.db

@@ -8,7 +8,7 @@ import pytest
 
 from core.engine import Engine
 from core.hookspecs import hookimpl
-from core.identity import local_operator
+from core.actors import local_operator
 from core.plugins import make_plugin_manager
 from plugins.complaints import service
 from plugins.complaints.texts import ResolutionTexts, text_key

@@ -1,0 +1,226 @@
+"""The event store: one eventsourcing Application holding every plugin's aggregates, with one
+notification log (the one total order the ledger follows).
+
+It knows nothing of plugins or services: it gets, creates and updates aggregates (with the one
+optimistic-concurrency retry loop), and reads the log back as notifications, domain events or
+public log records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, Notification, RecordConflictError
+from eventsourcing.utils import get_topic
+
+from core.errors import NotFound, RuleViolation
+from core.records import LogRecord
+from core.sidestore import SideStore
+
+# Another writer saved the same aggregate version first: re-read and try again, or refuse.
+StoreConflict = RecordConflictError
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+
+DEFAULT_DB = "civic.db"
+AES_CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+# A command that keeps losing the race for an aggregate is reported, not retried forever.
+COMMAND_RETRIES = 20
+READ_BATCH = 5000
+
+
+def is_postgres_url(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def store_env(db: str, *, cipher_key: str | None = None) -> dict[str, str]:
+    """eventsourcing settings for a ``--db`` value: a SQLite file path or a ``postgresql://`` URL.
+
+    ``postgresql://user:password@host:port/dbname``; a socket directory may be given as
+    ``?host=/path``. ``cipher_key`` (base64 AES key) turns on encryption at rest.
+    """
+    if is_postgres_url(db):
+        url = urlsplit(db)
+        query = parse_qs(url.query)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "civic",
+            "POSTGRES_HOST": query.get("host", [url.hostname or "localhost"])[0],
+            "POSTGRES_PORT": str(url.port or query.get("port", ["5432"])[0]),
+            "POSTGRES_USER": unquote(url.username or os.environ.get("PGUSER", "postgres")),
+            "POSTGRES_PASSWORD": unquote(url.password or os.environ.get("PGPASSWORD", "")),
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "4",
+        }
+    else:
+        if db != ":memory:":
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": db if db == ":memory:" else str(Path(db).expanduser()),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    if cipher_key:
+        env["CIPHER_TOPIC"] = AES_CIPHER_TOPIC
+        env["CIPHER_KEY"] = cipher_key
+    return env
+
+
+def sibling_path(db: str, suffix: str) -> Path:
+    """Where a file that belongs with a store lives (outbox, keys): beside a SQLite file, or under
+    ``CIVIC_HOME`` (default ``./var``) for PostgreSQL."""
+    if is_postgres_url(db) or db == ":memory:":
+        home = Path(os.environ.get("CIVIC_HOME", "var"))
+        name = urlsplit(db).path.strip("/") or "memory"
+        return home / f"{name}.{suffix}"
+    return Path(f"{db}.{suffix}")
+
+
+
+
+def _topics(kinds: Iterable[str | type]) -> tuple[str, ...]:
+    return tuple(k if isinstance(k, str) else get_topic(k) for k in kinds)
+
+
+class EventStore(Application):
+    """The civic event store. ``transcodings`` registers the value types plugins keep in events."""
+
+    name = "civic"
+    log_section_size = 1000
+
+    def __init__(self, db: str = DEFAULT_DB, *, transcodings: Callable[[JSONTranscoder], None] | None = None,
+                 cipher_key: str | None = None) -> None:
+        self.db = db
+        self._transcodings = transcodings
+        cipher_key = cipher_key or os.environ.get("CIVIC_CIPHER_KEY") or None
+        super().__init__(env=store_env(db, cipher_key=cipher_key))
+        self.side = SideStore(self.recorder.datastore, postgres=self.is_postgres)
+
+    @property
+    def is_postgres(self) -> bool:
+        return is_postgres_url(self.db)
+
+    @property
+    def kind(self) -> str:
+        return "postgresql" if self.is_postgres else "sqlite"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        if self._transcodings is not None:
+            self._transcodings(transcoder)
+
+    def sibling(self, suffix: str) -> Path:
+        """Where a file that belongs with this store lives (see ``sibling_path``)."""
+        return sibling_path(self.db, suffix)
+
+    # -- commands ------------------------------------------------------------------------
+    def get(self, aggregate_id: UUID, cls: type[A] | None = None, *, what: str = "record") -> A:
+        """The aggregate with this id, or ``NotFound`` (also when it is of another kind)."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"No {what} with id {aggregate_id}.") from None
+        if cls is not None and not isinstance(aggregate, cls):
+            raise NotFound(f"No {what} with id {aggregate_id}.")
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def transact(self, change: Callable[[], tuple[Iterable[Aggregate], R]], *, what: str = "record",
+                 busy: str | None = None) -> R:
+        """Run ``change`` (which loads aggregates, changes them and returns ``(aggregates,
+        result)``) and save the aggregates together in one transaction.
+
+        If ``change`` raises, nothing is saved. When another writer saved one of them first, the
+        whole command is replayed on fresh state (optimistic concurrency), with a random, growing
+        pause so that contenders stop colliding; a command that keeps losing is refused as busy."""
+        for attempt in range(COMMAND_RETRIES):
+            aggregates, result = change()
+            try:
+                self.save(*aggregates)
+            except RecordConflictError:
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return result
+        raise RuleViolation(busy or f"The {what} is busy; please try again.", title="Busy")
+
+    def update(self, aggregate_id: UUID, change: Callable[[A], R], *, cls: type[A] | None = None,
+               what: str = "record") -> R:
+        """Load an aggregate, apply ``change`` and save its new events in one transaction (see
+        ``transact``)."""
+
+        def load_and_change() -> tuple[list[A], R]:
+            aggregate = self.get(aggregate_id, cls, what=what)
+            return [aggregate], change(aggregate)
+
+        return self.transact(load_and_change, what=what)
+
+    def save_or_refuse(self, *aggregates: Aggregate, refusal: str, title: str | None = None) -> None:
+        """Save aggregates in one transaction, or refuse (``RuleViolation`` with ``refusal`` as its
+        detail) when another writer saved one of them first; nothing is saved then."""
+        try:
+            self.save(*aggregates)
+        except RecordConflictError:
+            raise RuleViolation(refusal, title=title) from None
+
+    def create(self, *aggregates: A, what: str = "record", refusal: str | None = None,
+               title: str | None = None) -> A:
+        """Save new aggregates in one transaction; refuse when one with the same id exists.
+        Returns the first aggregate."""
+        self.save_or_refuse(*aggregates, refusal=refusal or f"A {what} with this identity already exists.",
+                            title=title)
+        return aggregates[0]
+
+    # -- the log -------------------------------------------------------------------------
+    @property
+    def position(self) -> int:
+        """The position of the newest notification (0 for an empty store)."""
+        return self.recorder.max_notification_id() or 0
+
+    def notifications(self, start: int = 1, stop: int | None = None, *,
+                      topics: Iterable[str | type] = ()) -> Iterator[Notification]:
+        """Every notification from ``start`` (inclusive) to ``stop`` (inclusive), in order; only
+        those of ``topics`` (event classes or topic strings) when given."""
+        wanted = _topics(topics)
+        while True:
+            batch = self.recorder.select_notifications(start, READ_BATCH, stop=stop, topics=wanted)
+            yield from batch
+            if len(batch) < READ_BATCH:
+                return
+            start = batch[-1].id + 1
+
+    def log_events(self, start: int = 1, stop: int | None = None, *,
+                   topics: Iterable[str | type] = ()) -> Iterator[tuple[int, Any]]:
+        """(position, domain event) pairs in log order."""
+        for n in self.notifications(start, stop, topics=topics):
+            yield n.id, self.mapper.to_domain_event(n)
+
+    def decode_payload(self, notification: Notification) -> dict[str, Any]:
+        """The event's state as the transcoder wrote it (after decryption at rest)."""
+        state = notification.state
+        if self.mapper.cipher:
+            state = self.mapper.cipher.decrypt(state)
+        if self.mapper.compressor:
+            state = self.mapper.compressor.decompress(state)
+        return json.loads(state)
+
+    def record_of(self, notification: Notification) -> LogRecord:
+        return LogRecord.from_notification(notification, self.decode_payload(notification))
+
+    def records(self, start: int = 1, stop: int | None = None, *,
+                topics: Iterable[str | type] = ()) -> Iterator[LogRecord]:
+        """The log as public records (what auditors and the plugins' folds read)."""
+        for n in self.notifications(start, stop, topics=topics):
+            yield self.record_of(n)

@@ -1,0 +1,28 @@
+"""``/healthz`` and ``/api/plugins``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Router, get
+
+from core.plugins import describe
+from core.web_deps import EngineDep
+
+
+@get("/healthz", sync_to_thread=True, summary="Store and ledger state")
+def healthz(engine: EngineDep) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "store": {"kind": engine.kind, "position": engine.position},
+        "ledger": engine.ledger.health(),
+        "plugins": [p["name"] for p in describe(engine.pm) if p["distribution"]],
+    }
+
+
+@get("/api/plugins", sync_to_thread=False, summary="Installed plugins and their hooks")
+def plugins_list(engine: EngineDep) -> list[dict[str, Any]]:
+    return describe(engine.pm)
+
+
+system_router = Router(path="/", route_handlers=[healthz, plugins_list], tags=["system"])
