@@ -17,11 +17,6 @@ class CivicError(Exception):
             self.title = title
         self.extra = extra
 
-    def problem(self) -> dict[str, Any]:
-        body = {"type": "about:blank", "title": self.title, "status": self.status, "detail": self.detail}
-        body.update(self.extra)
-        return body
-
 
 class InvalidInput(CivicError):
     """The request is malformed or breaks a rule of the process."""

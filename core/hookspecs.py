@@ -10,16 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-if TYPE_CHECKING:  # names for the signatures only; no import cycles at run time
+if TYPE_CHECKING:  # names for the signatures only
     from collections.abc import Callable, Iterable, Sequence
 
     import click
     from eventsourcing.persistence import JSONTranscoder
 
-    from core.engine import Engine
     from core.notify import Message
     from core.readmodels import ReadModel
     from core.records import LogRecord, RetallyReport
+
+# The engine (``core.engine.Engine``) is built on this contract, so the contract does not import it.
+Engine = Any
 
 PROJECT = "civic"
 hookspec = pluggy.HookspecMarker(PROJECT)

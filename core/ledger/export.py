@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.ledger.checkpoint import CHECKPOINT_TOPIC, NoteError, VerifierKey, b64
-from core.ledger.leaves import check_public_record, public_record
-from core.ledger.verify import Entry
+from core.ledger.leaves import Entry, check_public_record, public_record
 
 if TYPE_CHECKING:
     from core.engine import Engine

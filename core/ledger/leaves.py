@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import rfc8785
 
 from core.ledger.merkle import leaf_hash
@@ -68,3 +69,12 @@ def check_public_record(value: Any) -> dict[str, Any]:
     if value["timestamp"] is not None and not isinstance(value["timestamp"], str):
         raise ValueError("record field 'timestamp' must be a string or null")
     return value
+
+
+@attrs.frozen
+class Entry:
+    """One record as the verifier reads it, with what the export stated about it, if anything."""
+
+    record: dict[str, Any]
+    index: int | None = None
+    leaf_hash: bytes | None = None

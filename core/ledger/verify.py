@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from core.ledger.checkpoint import CHECKPOINT_TOPIC, Checkpoint, NoteError, VerifierKey, b64, unb64
-from core.ledger.leaves import LeafEncodingError, log_record, public_record, record_leaf_hash
+from core.ledger.export import read_export
+from core.ledger.leaves import Entry, LeafEncodingError, log_record, public_record, record_leaf_hash
 from core.ledger.merkle import EMPTY_ROOT, MerkleTree, verify_consistency, verify_inclusion
 from core.records import LogRecord, RetallyReport
 
@@ -45,14 +46,6 @@ class Problem:
     def to_json(self) -> dict[str, Any]:
         return {"position": self.position, "reason": self.reason, "precise": self.precise}
 
-
-@attrs.frozen
-class Entry:
-    """One record as the verifier reads it, with what the export stated about it, if anything."""
-
-    record: dict[str, Any]
-    index: int | None = None
-    leaf_hash: bytes | None = None
 
 
 @attrs.frozen
@@ -361,7 +354,6 @@ def verify_export(
 ) -> VerifyReport:
     """Verify an export file. ``key`` pins the key the auditor trusts; without it, the key the
     export names is used (which proves integrity only against that key)."""
-    from core.ledger.export import read_export
 
     verifier: Verifier | None = None
     expected: int | None = None
