@@ -1,15 +1,10 @@
 """The ledger follower: turns every notification of the log into a leaf, signs checkpoints,
 answers proofs and receipts.
 
-Leaf hashes live in the derived table ``civic_ledger_leaves`` (leaf index, log position, hash)
-in the store's own database; the primary key on the leaf index and the unique position make a
-leaf impossible to skip or count twice, even with several processes following at once. The
-complete subtrees are kept in memory (rebuilt from the leaf hashes when a process starts), so
-roots and proofs need no database round trip.
-
-The signing key lives outside the store, in a 0600 file beside the database (``CIVIC_LEDGER_KEY``
-moves it). The newest checkpoint is also written outside the store, next to the key, so that a
-truncated or rewritten store cannot pass ``civic audit verify --db``.
+Leaf hashes live in derived tables of the store's own database (``leaf_table``); the signing
+key and the newest checkpoint live outside the store (``keyfile``). The complete subtrees are kept
+in memory (rebuilt from the leaf hashes when a process starts), so roots and proofs need no
+database round trip.
 """
 
 from __future__ import annotations
@@ -24,33 +19,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from eventsourcing.persistence import RecordConflictError
 
 from core.errors import InvalidInput, NotFound
-from core.instance import load_or_create_private_file
-from core.ledger.checkpoint import (
-    CHECKPOINT_TOPIC,
-    Checkpoint,
-    LedgerCheckpoint,
-    NoteError,
-    SigningKey,
-    VerifierKey,
-    b64,
-    default_origin,
-    note_text,
-)
+from core.ledger.checkpoint import (CHECKPOINT_TOPIC, Checkpoint, LedgerCheckpoint, NoteError, SigningKey, VerifierKey,
+                                    b64, note_text)
+from core.ledger.keyfile import LedgerFiles
+from core.ledger.leaf_table import FOLLOW_BATCH, LeafTable, StoredLeaf
 from core.ledger.leaves import LeafEncodingError, public_record, record_leaf_hash
 from core.ledger.merkle import MerkleTree, ProofError
-from core.records import LogRecord
+from core.store import StoreConflict
 
 if TYPE_CHECKING:
     from core.store import EventStore
 
 log = logging.getLogger("civic.ledger")
-
-LEAVES = "civic_ledger_leaves"
-CHECKPOINTS = "civic_ledger_checkpoints"
-FOLLOW_BATCH = 5000
 
 
 @attrs.frozen
@@ -73,27 +55,6 @@ class SignedCheckpoint:
         return {**self.checkpoint.to_json(), "note": self.note, "position": self.position}
 
 
-@attrs.frozen
-class StoredLeaf:
-    index: int
-    position: int
-    leaf_hash: bytes
-
-
-def read_verifier_key(path: str | os.PathLike[str]) -> VerifierKey | None:
-    """The public half of a ledger key file, without creating one."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    return SigningKey.parse(path.read_text(encoding="utf-8")).verifier
-
-
-def checkpoint_path_for(key_path: Path) -> Path:
-    name = key_path.name
-    stem = name[: -len(".key")] if name.endswith(".key") else name
-    return key_path.with_name(stem + ".checkpoint")
-
-
 class Ledger:
     """``engine.ledger``: the tamper-evident view of the engine's log."""
 
@@ -105,86 +66,51 @@ class Ledger:
         checkpoint_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.store = store
-        self._key_path = Path(key_path) if key_path else None
-        self._checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        self.files = LedgerFiles(store.sibling("ledger.key"), key_path=key_path, checkpoint_path=checkpoint_path)
+        self.table = LeafTable(store.side)
         self._lock = threading.RLock()
-        self._key: SigningKey | None = None
-        self._tables_ready = False
         self._tree: MerkleTree | None = None
         self._positions = array("q")
         self._last_content_index = -1
         self._latest: SignedCheckpoint | None = None
 
-    # -- where things live ---------------------------------------------------------------
+    # -- the key and the files outside the store --------------------------------------------
     @property
     def key_path(self) -> Path:
-        if self._key_path is not None:
-            return self._key_path
-        return Path(os.environ.get("CIVIC_LEDGER_KEY") or self.store.sibling("ledger.key"))
+        return self.files.key_path
 
     @property
     def checkpoint_path(self) -> Path:
-        if self._checkpoint_path is not None:
-            return self._checkpoint_path
-        return Path(os.environ.get("CIVIC_LEDGER_CHECKPOINT") or checkpoint_path_for(self.key_path))
+        return self.files.checkpoint_path
 
     @property
     def key(self) -> SigningKey:
         """The instance's signing key, generated on first use."""
-        if self._key is None:
-            fresh = SigningKey.generate(os.environ.get("CIVIC_LEDGER_ORIGIN") or default_origin())
-            text = load_or_create_private_file(self.key_path, (str(fresh) + "\n").encode())
-            self._key = SigningKey.parse(text.decode("utf-8"))
-        return self._key
+        return self.files.key
 
     @property
     def verifier_key(self) -> VerifierKey:
-        return self.key.verifier
+        return self.files.verifier_key
 
     @property
     def origin(self) -> str:
-        return self.key.name
+        return self.files.origin
 
     def existing_verifier_key(self) -> VerifierKey | None:
         """The public key if the key file exists (never creates it)."""
-        if self._key is not None:
-            return self._key.verifier
-        return read_verifier_key(self.key_path)
+        return self.files.existing_verifier_key()
 
-    # -- derived tables ------------------------------------------------------------------
-    def _ensure_tables(self) -> None:
-        if self._tables_ready:
-            return
-        blob = self.store.side.blob
-        self.store.side.create_tables(
-            f"CREATE TABLE IF NOT EXISTS {LEAVES} (leaf_index BIGINT PRIMARY KEY, position"
-            f" BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL, is_checkpoint SMALLINT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (leaf_index BIGINT PRIMARY KEY,"
-            " position BIGINT NOT NULL, size BIGINT NOT NULL, note TEXT NOT NULL)",
-        )
-        self._tables_ready = True
+    def outside_checkpoint(self) -> str | None:
+        """The newest checkpoint note kept outside the store, if any."""
+        return self.files.outside_checkpoint()
 
+    # -- the leaves ----------------------------------------------------------------------
     def stored_leaves(self) -> Iterator[StoredLeaf]:
         """The leaves as the follower recorded them, in order (none if it never ran)."""
-        with self._lock:
-            self._ensure_tables()
-        start = 0
-        while True:
-            with self.store.side.transaction(commit=False) as cur:
-                rows = cur.execute(
-                    f"SELECT leaf_index, position, hash FROM {LEAVES} WHERE leaf_index >= ?"
-                    " ORDER BY leaf_index LIMIT ?",
-                    (start, FOLLOW_BATCH),
-                ).fetchall()
-            for r in rows:
-                yield StoredLeaf(int(r["leaf_index"]), int(r["position"]), bytes(r["hash"]))
-            if len(rows) < FOLLOW_BATCH:
-                return
-            start = int(rows[-1]["leaf_index"]) + 1
+        return self.table.stored_leaves()
 
     def _sync(self) -> None:
         """Bring the in-memory tree up to the leaves table (other processes may follow too)."""
-        self._ensure_tables()
         if self._tree is None:
             self._tree = MerkleTree()
             self._positions = array("q")
@@ -193,15 +119,10 @@ class Ledger:
         tree = self._tree
         grew = False
         while True:
-            with self.store.side.transaction(commit=False) as cur:
-                rows = cur.execute(
-                    f"SELECT leaf_index, position, hash, is_checkpoint FROM {LEAVES}"
-                    " WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
-                    (len(tree), FOLLOW_BATCH),
-                ).fetchall()
+            rows = self.table.rows_from(len(tree))
             for r in rows:
                 if int(r["leaf_index"]) != len(tree):
-                    raise RuntimeError(f"{LEAVES} has a gap before leaf {r['leaf_index']}; rebuild the ledger")
+                    raise RuntimeError(f"The ledger's leaf table has a gap before leaf {r['leaf_index']}; rebuild the ledger")
                 tree.append(bytes(r["hash"]))
                 self._positions.append(int(r["position"]))
                 if not r["is_checkpoint"]:
@@ -210,10 +131,7 @@ class Ledger:
             if len(rows) < FOLLOW_BATCH:
                 break
         if grew or self._latest is None:
-            with self.store.side.transaction(commit=False) as cur:
-                row = cur.execute(
-                    f"SELECT position, size, note FROM {CHECKPOINTS} ORDER BY size DESC, leaf_index DESC LIMIT 1"
-                ).fetchone()
+            row = self.table.newest_checkpoint()
             if row is not None and (self._latest is None or int(row["size"]) > self._latest.size):
                 note = row["note"]
                 self._latest = SignedCheckpoint(Checkpoint.parse(note_text(note)), note, int(row["position"]))
@@ -261,19 +179,8 @@ class Ledger:
                         self._positions.append(position)
                         rows.append((index, position, digest, int(is_checkpoint)))
                     if rows:
-                        with self.store.side.transaction() as cur:
-                            cur.executemany(
-                                f"INSERT INTO {LEAVES} (leaf_index, position, hash, is_checkpoint)"
-                                " VALUES (?, ?, ?, ?)",
-                                rows,
-                            )
-                            if checkpoints:
-                                cur.executemany(
-                                    f"INSERT INTO {CHECKPOINTS} (leaf_index, position, size, note)"
-                                    " VALUES (?, ?, ?, ?)",
-                                    checkpoints,
-                                )
-                except RecordConflictError:
+                        self.table.append(rows, checkpoints)
+                except StoreConflict:
                     # another process appended these leaves first: take theirs
                     self._forget()
                     continue
@@ -341,13 +248,13 @@ class Ledger:
             note = self.key.sign(checkpoint.body())
             try:
                 self.store.save(LedgerCheckpoint.record(self.origin, size, note))
-            except RecordConflictError:
+            except StoreConflict:
                 pass  # another process recorded this size; Ed25519 signatures are deterministic
             self.follow()
             signed = self._latest
             if signed is None or signed.size < size:  # recorded by someone with another key?
                 signed = SignedCheckpoint(checkpoint, note, None)
-            self._write_outside(signed)
+            self.files.write_outside(signed.note, signed.checkpoint.origin, signed.size)
             return signed
 
     def tick(self) -> SignedCheckpoint | None:
@@ -355,28 +262,6 @@ class Ledger:
         with self._lock:
             self.follow()
             return self.checkpoint() if self.needs_checkpoint() else None
-
-    def outside_checkpoint(self) -> str | None:
-        """The newest checkpoint note kept outside the store, if any."""
-        try:
-            return self.checkpoint_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-
-    def _write_outside(self, signed: SignedCheckpoint) -> None:
-        path = self.checkpoint_path
-        current = self.outside_checkpoint()
-        if current is not None:
-            try:
-                kept = Checkpoint.parse(note_text(current))
-                if kept.origin == signed.checkpoint.origin and kept.size > signed.size:
-                    return
-            except NoteError:
-                pass  # unreadable: replace it
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(signed.note, encoding="utf-8")
-        os.replace(tmp, path)
 
     # -- proofs --------------------------------------------------------------------------
     @property

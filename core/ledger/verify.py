@@ -25,7 +25,7 @@ from core.records import LogRecord, RetallyReport
 
 if TYPE_CHECKING:
     from core.engine import Engine
-    from core.ledger.follower import StoredLeaf
+    from core.ledger.leaf_table import StoredLeaf
 
 Retally = Callable[[list[LogRecord]], Sequence[RetallyReport]]
 Progress = Callable[[int], None]

@@ -16,7 +16,7 @@ from eventsourcing.persistence import RecordConflictError
 from core.engine import Engine
 from core.errors import InvalidInput, NotFound
 from core.ledger.checkpoint import CHECKPOINT_TOPIC, SigningKey
-from core.ledger.follower import LEAVES
+from core.ledger.leaf_table import LEAVES
 from core.ledger.merkle import verify_consistency, verify_inclusion
 from core.ledger.verify import check_receipt, verify_database
 from core.plugins import make_plugin_manager

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from core.ledger.checkpoint import Checkpoint, SigningKey, VerifierKey, note_text
 from core.ledger.export import ExportFormatError, write_export
-from core.ledger.follower import LEAVES
+from core.ledger.leaf_table import LEAVES
 from core.ledger.merkle import root_of
 from core.ledger.verify import VerifyReport, verify_database, verify_export
 from core.plugins import make_plugin_manager

@@ -37,7 +37,7 @@ def approval(content, group):
 
 def test_cast_revote_close_open_and_track(kit, manual_clock, monkeypatch):
     # casts try a flush at random (one in batch_size): here only the tick flushes
-    monkeypatch.setattr("core.voting.kit._shuffler.randrange", lambda n: 1)
+    monkeypatch.setattr("core.voting.casting._shuffler.randrange", lambda n: 1)
     open_process(kit, [("a", "101"), ("b", "101"), ("c", "102")], batch_size=1)
     ca, cb = sign_in(kit, P, "a"), sign_in(kit, P, "b")
     first = kit.cast(P, ca, ["p2", "p1"], validate=approval)
@@ -194,7 +194,7 @@ def test_the_auditor_recounts_from_the_log_alone(kit):
 
 
 def test_large_flushes_are_split_into_bounded_batches(kit, monkeypatch):
-    monkeypatch.setattr("core.voting.kit.MAX_BALLOTS_PER_BATCH", 2)
+    monkeypatch.setattr("core.voting.casting.MAX_BALLOTS_PER_BATCH", 2)
     open_process(kit, [(f"v{i}", "") for i in range(5)], batch_size=0)
     for i in range(5):
         kit.cast(P, sign_in(kit, P, f"v{i}"), i)

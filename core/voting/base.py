@@ -1,0 +1,54 @@
+"""What every part of the voting kit shares: the engine, the process's keys, and the kit's
+aggregates by process id."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from core.voting import crypto
+from core.voting.box import BallotBox, BatchIndex, batch_index_id, box_id
+from core.voting.roll import RollEntry, VoterRoll, entry_aggregate_id, roll_id
+
+
+def process_key(process_id: str | UUID) -> str:
+    return str(process_id)
+
+
+class KitBase:
+    """The voting kit over one engine. Cheap to construct: make one per request if you like."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    # -- keys (from the instance secrets, never from the log) ------------------------------------
+    def _key(self, purpose: str, process_id: str = "") -> bytes:
+        return self.engine.secrets.key(f"voting/{purpose}/{process_id}" if process_id else f"voting/{purpose}")
+
+    def _private_key(self, pid: str):
+        return crypto.ballot_private_key(self._key("ballot-key", pid))
+
+    def _seed(self, pid: str) -> bytes:
+        return self._key("lottery-seed", pid)
+
+    def _save(self, *aggregates: Any) -> list[Any]:
+        return self.engine.save(*aggregates)
+
+    # -- the kit's aggregates --------------------------------------------------------------------
+    def box(self, process_id: str | UUID) -> BallotBox:
+        return self.engine.get(box_id(process_key(process_id)), BallotBox, what="ballot box")
+
+    def batch_index(self, process_id: str | UUID) -> BatchIndex:
+        return self.engine.get(batch_index_id(process_key(process_id)), BatchIndex, what="ballot box")
+
+    def roll(self, process_id: str | UUID) -> VoterRoll:
+        return self.engine.get(roll_id(process_key(process_id)), VoterRoll, what="voter roll")
+
+    def entry(self, process_id: str | UUID, entry_id: str) -> RollEntry:
+        return self.engine.get(entry_aggregate_id(process_key(process_id), entry_id), RollEntry, what="roll entry")
+
+    def _closing_position(self, box: BallotBox) -> int | None:
+        for n in self.engine.notifications(1, topics=(BallotBox.Closing,)):
+            if n.originator_id == box.id:
+                return n.id
+        return None

@@ -1,0 +1,181 @@
+"""Casting: sealed ballots deposited under a pseudonym, then moved into the box in shuffled
+batches so that the order of the box does not reveal the order of voting."""
+
+from __future__ import annotations
+
+import random
+import secrets as stdlib_secrets
+import time
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import attrs
+from eventsourcing.utils import get_topic
+
+from core.errors import InvalidInput, RuleViolation, Unauthorized
+from core.store import StoreConflict
+from core.voting import crypto
+from core.voting.base import KitBase, process_key
+from core.voting.box import OPEN, BallotBatch, BallotBox, BallotDeposit, BatchIndex
+from core.voting.crypto import BallotCredential
+
+DEFAULT_BATCH_SIZE = 50
+MAX_BALLOTS_PER_BATCH = 1000  # one flush may write several batches: bounded event size
+MAX_BALLOT_BYTES = 64 * 1024
+# flush gives up quietly after this many lost races: whoever won moved the same deposits
+FLUSH_RETRIES = 20
+
+Validator = Callable[[Any, str], Any]
+"""A plugin's ballot check: ``validate(content, group) -> content to seal``; raises
+``InvalidInput`` for a ballot the process does not accept (e.g. over budget, too many choices)."""
+
+_shuffler = random.SystemRandom()
+
+
+@attrs.frozen
+class CastReceipt:
+    """What a voter keeps: the tracking code to look the ballot up after close."""
+
+    tracking_code: str
+    pseudonym: str
+
+
+def backoff(attempt: int) -> None:
+    """A random, growing pause after losing a race, so that contenders stop colliding."""
+    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+
+
+class BallotCasting(KitBase):
+    def cast(self, process_id: str | UUID, credential: str | BallotCredential, content: Any,
+             validate: Validator | None = None) -> CastReceipt:
+        """Seal ``content`` (after the plugin's ``validate(content, group)``) to the process key and
+        deposit it under the credential's pseudonym. Where the process allows revoting, a later
+        cast with the same credential replaces this one; otherwise it is refused.
+
+        Returns once the ballot is durably in the log: it will be in the box at close."""
+        pid = process_key(process_id)
+        token = credential.token if isinstance(credential, BallotCredential) else str(credential)
+        box = self.box(pid)
+        if box.status != OPEN:
+            raise RuleViolation("Voting is not open.")
+        parsed = crypto.read_credential(self._key("credential", pid), pid, token)
+        if parsed is None:
+            raise Unauthorized("This is not a ballot credential of this process.")
+        nonce, group = parsed
+        if validate is not None:
+            content = validate(content, group)
+        try:
+            size = len(crypto.canonical(content))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"A ballot's content must be plain JSON: {exc}") from None
+        if size > MAX_BALLOT_BYTES:
+            raise InvalidInput(f"A ballot may hold at most {MAX_BALLOT_BYTES} bytes of JSON.")
+        name = crypto.pseudonym(pid, nonce)
+        sealed = crypto.seal(box.public_key, pid, name, group, content)
+        pool_key = self._key("deposit-key", pid)
+        blob = crypto.wrap_deposit(pool_key, pid, {"pseudonym": name, "group": group, "sealed": sealed})
+        slot = stdlib_secrets.token_hex(16) if box.allow_revote else crypto.deposit_slot(pool_key, pid, name)
+        try:
+            recordings = self._save(BallotDeposit(deposit_key=slot, process_id=pid, blob=blob))
+        except StoreConflict:
+            raise RuleViolation("A ballot was already cast with this credential, and this process does "
+                                "not allow voting again.") from None
+        position = recordings[-1].notification.id
+        box = self.box(pid)
+        if box.status != OPEN:
+            closing = self._closing_position(box)
+            if closing is not None and position > closing:
+                raise RuleViolation("Voting closed before this ballot was recorded; it is not counted.")
+        elif box.batch_size and _shuffler.randrange(box.batch_size) == 0:
+            # about one cast in batch_size tries to flush (it writes only when the pool is full):
+            # the pool stays bounded without a scheduler, and casting stays cheap
+            self.flush(pid)
+        return CastReceipt(tracking_code=crypto.tracking_code(sealed), pseudonym=name)
+
+    # -- batches -------------------------------------------------------------------------------
+    def _pending(self, pid: str, after: int, upto: int) -> list[tuple[int, dict[str, Any]]]:
+        if upto <= after:
+            return []
+        key = self._key("deposit-key", pid)
+        found = []
+        for n in self.engine.notifications(after + 1, upto, topics=(BallotDeposit.Deposited,)):
+            payload = self.engine.decode_payload(n)
+            if payload.get("process_id") == pid:
+                found.append((n.id, crypto.unwrap_deposit(key, pid, payload["blob"])))
+        return found
+
+    def _batches(self, index: BatchIndex, pending: list[tuple[int, dict[str, Any]]], through: int) -> list[BallotBatch]:
+        last_position: dict[str, int] = {}
+        for position, item in pending:
+            last_position[item["pseudonym"]] = position
+        ballots = [{"pseudonym": item["pseudonym"], "group": item["group"], "sealed": item["sealed"],
+                    "superseded": last_position[item["pseudonym"]] != position} for position, item in pending]
+        _shuffler.shuffle(ballots)
+        made = []
+        for start in range(0, len(ballots), MAX_BALLOTS_PER_BATCH):
+            chunk = ballots[start:start + MAX_BALLOTS_PER_BATCH]
+            number = len(index.batches) + 1
+            made.append(BallotBatch(process_id=index.process_id, number=number, through=through, ballots=chunk))
+            index.record_batch(number=number, through=through, size=len(chunk))
+        return made
+
+    def pending_count(self, process_id: str | UUID) -> int:
+        """Deposits not yet in a batch."""
+        pid = process_key(process_id)
+        return len(self._pending(pid, self.batch_index(pid).through, self.engine.position))
+
+    def flush(self, process_id: str | UUID, *, minimum: int | None = None) -> int:
+        """Move pending deposits into the box as shuffled batches; returns how many moved.
+
+        By default (what ``tick`` and casts do) it waits for two batches' worth and moves all but
+        the newest ``batch_size`` deposits, so that the pool always keeps enough back for the
+        final batch at close: every batch then holds at least ``batch_size`` ballots. With
+        ``minimum`` it moves every pending deposit if at least that many wait."""
+        pid = process_key(process_id)
+        for attempt in range(FLUSH_RETRIES):
+            # the bound is read before the box: if the box is still open then, the Closing event
+            # (if any) comes after the bound, so no deposit refused at close gets into a batch
+            through = self.engine.position
+            box = self.box(pid)
+            if box.status != OPEN or (minimum is None and not box.batch_size):
+                return 0
+            index = self.batch_index(pid)
+            pending = self._pending(pid, index.through, through)
+            if minimum is None:
+                if len(pending) < 2 * box.batch_size:
+                    return 0
+                pending = pending[:len(pending) - box.batch_size]
+                through = pending[-1][0]
+            elif not pending or len(pending) < minimum:
+                return 0
+            batches = self._batches(index, pending, through)
+            try:
+                self._save(index, *batches)
+            except StoreConflict:
+                backoff(attempt)
+                continue
+            return len(pending)
+        return 0  # others are flushing: their batches hold these deposits
+
+    def open_processes(self) -> list[str]:
+        """Ids of the processes whose voting is open."""
+        status: dict[str, str] = {}
+        topics = tuple(get_topic(t) for t in (BallotBox.Created, BallotBox.Opened, BallotBox.Closing))
+        names: dict[Any, str] = {}
+        for n in self.engine.notifications(1, topics=topics):
+            if n.topic == topics[0]:
+                names[n.originator_id] = self.engine.decode_payload(n)["process_id"]
+            if n.originator_id in names:
+                status[names[n.originator_id]] = n.topic
+        return [pid for pid, topic in status.items() if topic == topics[1]]
+
+    def tick(self) -> list[str]:
+        """Flush every open box whose pending pool holds two batches' worth. Voting plugins call
+        this from their ``civic_tick`` hook (calling it twice is harmless)."""
+        lines = []
+        for pid in self.open_processes():
+            moved = self.flush(pid)
+            if moved:
+                lines.append(f"voting {pid}: {moved} ballots moved into the box")
+        return lines

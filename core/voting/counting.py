@@ -1,0 +1,129 @@
+"""Closing the box, opening it with the released key, tracking codes, the auditor's recount and
+the tie lottery."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from core.errors import NotFound, RuleViolation
+from core.store import StoreConflict
+from core.voting import crypto, lottery
+from core.voting.base import process_key
+from core.voting.box import CLOSED, OPEN, PREPARED, BallotBatch, BallotBox, box_id
+from core.voting.casting import BallotCasting, backoff
+from core.voting.opening import OpenedBallot, OpenedBox, ProcessAudit, audit_process, open_box
+
+# closing is two steps (begin, then close with the cutoff): each may lose a race and be redone
+CLOSE_RETRIES = 20
+
+
+@attrs.frozen
+class CloseReport:
+    cutoff: int
+    batches: int
+    ballots: int
+
+
+class ClosingAndCounting(BallotCasting):
+    def close(self, process_id: str | UUID) -> CloseReport:
+        """Close voting: refuse new ballots, move every deposit logged before the Closing event
+        into the box, and release the private key into the log. Closing twice is harmless."""
+        pid = process_key(process_id)
+        for attempt in range(CLOSE_RETRIES):
+            box = self.box(pid)
+            if box.status in (PREPARED, OPEN):
+                box.begin_closing()
+                try:
+                    self._save(box)
+                except StoreConflict:
+                    backoff(attempt)
+                continue
+            index = self.batch_index(pid)
+            if box.status == CLOSED:
+                return CloseReport(cutoff=box.cutoff, batches=len(index.batches), ballots=index.ballots)
+            cutoff = self._closing_position(box)
+            pending = self._pending(pid, index.through, cutoff - 1)
+            batches = self._batches(index, pending, cutoff - 1) if pending else []
+            box.close(cutoff=cutoff, private_key=crypto.private_key_text(self._private_key(pid)))
+            try:
+                self._save(box, index, *batches)
+            except StoreConflict:
+                backoff(attempt)
+                continue
+        box, index = self.box(pid), self.batch_index(pid)
+        if box.status != CLOSED:
+            raise RuleViolation("The ballot box is busy; please try closing again.", title="Busy")
+        return CloseReport(cutoff=box.cutoff, batches=len(index.batches), ballots=index.ballots)
+
+    def _batch_lists(self, pid: str) -> tuple[list[list[dict[str, Any]]], list[int | None]]:
+        index = self.batch_index(pid)
+        ids = [BallotBatch.create_id(pid, b["number"]) for b in index.batches]
+        if not ids:
+            return [], []
+        lists = [self.engine.get(i, BallotBatch).ballots for i in ids]
+        where: dict[Any, int | None] = dict.fromkeys(ids)
+        for n in self.engine.notifications(index.batches[0]["through"] + 1, topics=(BallotBatch.Recorded,)):
+            if n.originator_id in where:
+                where[n.originator_id] = n.id
+        return lists, [where[i] for i in ids]
+
+    def opened(self, process_id: str | UUID) -> OpenedBox:
+        """Every ballot of a closed box, opened with the released key, with its state."""
+        box = self.box(process_id)
+        if box.status != CLOSED:
+            raise RuleViolation("The box opens only after voting has closed.")
+        lists, positions = self._batch_lists(box.process_id)
+        return open_box(box.process_id, box.private_key, lists, positions)
+
+    def tally_input(self, process_id: str | UUID) -> list[tuple[str, Any]]:
+        """(group, content) of every counted ballot: one per credential, the latest."""
+        return self.opened(process_id).tally_input()
+
+    def track(self, process_id: str | UUID, tracking_code: str) -> OpenedBallot:
+        """A ballot by its tracking code. After close: its opened content, state (counted or
+        replaced) and log position. Before close: found once its batch is in the box, sealed."""
+        box = self.box(process_id)
+        if box.status == CLOSED:
+            found = self.opened(process_id).find(tracking_code)
+        else:
+            lists, positions = self._batch_lists(box.process_id)
+            wanted = crypto.normalise_tracking_code(tracking_code)
+            found = next((OpenedBallot(tracking_code=wanted, pseudonym=x["pseudonym"], group=x["group"],
+                                       content=None, state="sealed", batch=b + 1, index=i, position=positions[b])
+                          for b, ballots in enumerate(lists) for i, x in enumerate(ballots)
+                          if crypto.tracking_code(x["sealed"]) == wanted), None)
+        if found is None:
+            raise NotFound("No ballot with this tracking code in the box"
+                           + ("." if box.status == CLOSED else " yet: ballots enter it in batches and at close."))
+        return found
+
+    def audit(self, process_id: str | UUID) -> ProcessAudit:
+        """The auditor's recount of this process from the log (``opening.audit_process``)."""
+        return audit_process(self.engine.records(), process_key(process_id))
+
+    # -- tie lottery ---------------------------------------------------------------------------
+    def reveal_seed(self, process_id: str | UUID) -> bytes:
+        """Publish the lottery seed (after close). Returns it."""
+        pid = process_key(process_id)
+        seed = self._seed(pid)
+
+        def change(box: BallotBox) -> None:
+            if box.status != CLOSED:
+                raise RuleViolation("The lottery seed is revealed only after voting has closed.")
+            if box.seed is None:
+                if not lottery.verify_seed(seed, box.seed_commitment):
+                    raise RuleViolation("The instance secrets changed since the process was created: "
+                                        "the committed lottery seed is lost.")
+                box.reveal_seed(seed.hex())
+
+        self.engine.update(box_id(pid), change, cls=BallotBox, what="ballot box")
+        return seed
+
+    def draw(self, process_id: str | UUID, ledger_root: bytes, tied: Iterable[str], context: str = "") -> list[str]:
+        """Tied options in lottery order (first wins), revealing the seed if not done yet."""
+        seed = self.reveal_seed(process_id)
+        return lottery.draw(seed, ledger_root, tied, context)
