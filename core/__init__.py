@@ -36,6 +36,7 @@ _PUBLIC: dict[str, str] = {
     "use_clock": "core.clock",
     # the store and what reads it
     "Engine": "core.engine",
+    "Transcoding": "eventsourcing.persistence",
     "StoreConflict": "core.store",
     "LogRecord": "core.records",
     "Discrepancy": "core.records",
@@ -110,3 +111,4 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.settings import refuse_unknown_settings
     from core.store import StoreConflict
     from core.web_deps import ActorDep, EngineDep
+    from eventsourcing.persistence import Transcoding
