@@ -20,8 +20,8 @@ class ComplaintIndex(ReadModel):
     def empty(self) -> dict[str, Any]:
         return empty_index()
 
-    def apply(self, event: LogRecord, position: int) -> None:
-        fold_record(self.state, event)
+    def apply(self, record: LogRecord, position: int) -> None:
+        fold_record(self.state, record)
 
 
 def complaint_index(engine: Any) -> dict[str, Any]:
