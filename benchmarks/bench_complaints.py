@@ -15,7 +15,7 @@ from core.clock import ManualClock
 from core.engine import Engine
 from core.plugins import make_plugin_manager
 from plugins.complaints import rules, service
-from plugins.complaints.audit import index_from_records
+from plugins.complaints.fold import index_from_records
 from plugins.complaints.taxonomy_data import DONGS, ITEMS
 
 YEAR_2015 = 36_376

@@ -6,21 +6,19 @@ from __future__ import annotations
 from core import hookimpl
 
 
-
-
 @hookimpl
 def civic_register_read_models():
-    from plugins.complaints.readmodel import ComplaintIndex
+    from plugins.complaints.views import ComplaintIndex
 
     return [ComplaintIndex]
 
 
 @hookimpl
 def civic_register_routes(engine):
-    from plugins.complaints.api import ROUTES
-    from plugins.complaints.open311 import OPEN311_ROUTES
+    from plugins.complaints.api import ComplaintsController
+    from plugins.complaints.open311 import Open311Controller
 
-    return [*ROUTES, *OPEN311_ROUTES]
+    return [ComplaintsController, Open311Controller]
 
 
 @hookimpl
@@ -32,20 +30,9 @@ def civic_register_commands(cli):
 
 @hookimpl
 def civic_register_permissions():
-    from core import ANYONE
+    from plugins.complaints.permissions import PERMISSIONS
 
-    return {
-        # the call centre takes reports in (120 다산콜); field officers also report what they find
-        "complaints.intake": ["call_centre_agent", "field_officer", "system_admin"],
-        "complaints.handle": ["field_officer", "system_admin"],
-        "complaints.configure": ["process_admin", "system_admin"],
-        "complaints.personal_data": ["call_centre_agent", "field_officer", "system_admin"],
-        "complaints.erase": ["system_admin"],
-        # the audit office (감사담당관) publishes the monthly inspection
-        "complaints.inspect": ["process_admin", "auditor", "system_admin"],
-        # residents report through Open311 apps without an account
-        "complaints.open311": [ANYONE],
-    }
+    return PERMISSIONS
 
 
 @hookimpl
@@ -64,10 +51,6 @@ def civic_load_demo(engine, progress):
 
 @hookimpl
 def civic_tick(engine):
-    from plugins.complaints.service import flag_overdue, send_pending_texts
+    from plugins.complaints.service import tick
 
-    done = flag_overdue(engine)
-    sent = send_pending_texts(engine)
-    if sent:
-        done.append(f"complaints: {len(sent)} result text(s) sent")
-    return done
+    return tick(engine)

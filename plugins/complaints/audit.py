@@ -1,96 +1,77 @@
 """The auditor's replay of field complaints, from log records alone (an export or
-``engine.records()``): the taxonomy and the complaint index are refolded with ``rules``, and
-every recorded decision is checked against what the rules decide."""
+``engine.records()``): the taxonomy is refolded with ``rules`` and the complaint index with
+``fold`` (the live read model's fold), and every recorded decision is checked against what the
+rules decide."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from core import CivicError
-from core import Discrepancy, LogRecord, RetallyReport
+from core import CivicError, Discrepancy, LogRecord, RetallyReport
 from plugins.complaints import rules
-from plugins.complaints.readmodel import event_facts
-
-TOPIC_PREFIX = "plugins.complaints.domain:"
-
-
-def facts(record: LogRecord) -> tuple[str, str, dict[str, Any], str]:
-    """(aggregate class, event name, attributes, when) of one of this plugin's records."""
-    cls, _, name = record.event_name.partition(".")
-    name, data, at = event_facts(name, record.payload, record.timestamp or "")
-    return cls, name, data, at
-
-
-def index_from_records(records: Iterable[LogRecord]) -> dict[str, dict[str, Any]]:
-    """The complaint index refolded from log records (equal to the live read model's)."""
-    index: dict[str, dict[str, Any]] = {}
-    for record in records:
-        if record.topic.startswith(TOPIC_PREFIX):
-            cls, name, data, at = facts(record)
-            if cls == "Complaint":
-                rules.apply_complaint_event(index, record.originator_id, name, data, at)
-    return index
+from plugins.complaints.fold import Fact, empty_index, fact_of, fold_complaint
 
 
 def retally(records: Iterable[LogRecord]) -> RetallyReport | None:
     tax: dict[str, Any] | None = None
-    index: dict[str, dict[str, Any]] = {}
+    state = empty_index()
+    index = state["complaints"]
     problems: list[Discrepancy] = []
     checked = 0
     mine = False
     for record in records:
-        if not record.topic.startswith(TOPIC_PREFIX):
+        fact = fact_of(record)
+        if fact is None:
             continue
         mine = True
-        cls, name, data, at = facts(record)
-        if cls == "Taxonomy":
-            checked += 1
+        checked += 1
+        if fact.aggregate == "Taxonomy":
             try:
-                rules.check_taxonomy_change(tax, name, data)
+                rules.check_taxonomy_change(tax, fact.name, fact.data)
             except CivicError as exc:
-                problems.append(Discrepancy(record.position, f"taxonomy change {name} breaks the rules: {exc.detail}"))
-            tax = rules.apply_taxonomy_change(tax, name, data)
-            continue
-        if cls == "Inspection":
-            checked += 1
-            reason = check_inspection(index, tax, data)
+                problems.append(Discrepancy(record.position,
+                                            f"taxonomy change {fact.name} breaks the rules: {exc.detail}"))
+            tax = rules.apply_taxonomy_change(tax, fact.name, fact.data)
+        elif fact.aggregate == "Inspection":
+            reason = check_inspection(index, tax, fact.data)
             if reason:
                 problems.append(Discrepancy(record.position, reason))
-            continue
-        if cls != "Complaint":
-            continue
-        checked += 1
-        cid = record.originator_id
-        entry = index.get(cid)
-        if name == "Received":
-            reason = rules.check_recorded_terms(tax, data, None)
-            if reason:
-                problems.append(Discrepancy(record.position, f"complaint {cid}: {reason}"))
-        elif entry is None:
-            problems.append(Discrepancy(record.position, f"complaint {cid}: {name} without a Received event"))
-            continue
-        elif name in rules.EVENT_ACTIONS:
-            try:
-                rules.next_status(entry["status"], rules.EVENT_ACTIONS[name])
-            except CivicError as exc:
-                problems.append(Discrepancy(record.position, f"complaint {cid}: {exc.detail}"))
-            if name == "Transferred" and record.originator_version == 2 and tax is not None:
-                received = dict(entry)
-                reason = rules.check_recorded_terms(tax, received, data)
-                if reason:
-                    problems.append(Discrepancy(record.position, f"complaint {cid}: {reason}"))
-        elif name == "OverdueFlagged":
-            if entry["overdue_flagged_at"] is not None:
-                problems.append(Discrepancy(record.position, f"complaint {cid}: flagged overdue twice"))
-            elif not rules.is_overdue(entry, rules.parse_time(at)):
-                problems.append(Discrepancy(record.position,
-                                            f"complaint {cid}: flagged overdue at {at} but its deadline is "
-                                            f"{entry['deadline']} and it is {entry['status']}"))
-        rules.apply_complaint_event(index, cid, name, data, at)
+        else:
+            for reason in complaint_problems(index, tax, record, fact):
+                problems.append(Discrepancy(record.position, f"complaint {record.originator_id}: {reason}"))
+            fold_complaint(state, record.originator_id, fact)
     if not mine:
         return None
     return RetallyReport(plugin="complaints", checked=checked, discrepancies=tuple(problems))
+
+
+def complaint_problems(index: dict[str, dict[str, Any]], tax: dict[str, Any] | None, record: LogRecord,
+                       fact: Fact) -> Iterator[str]:
+    """What is wrong with one complaint event, given the complaints and the taxonomy before it."""
+    name, data, at = fact.name, fact.data, fact.at
+    entry = index.get(record.originator_id)
+    if name == "Received":
+        reason = rules.check_recorded_terms(tax, data, None)
+        if reason:
+            yield reason
+    elif entry is None:
+        yield f"{name} without a Received event"
+    elif name in rules.EVENT_ACTIONS:
+        try:
+            rules.next_status(entry["status"], rules.EVENT_ACTIONS[name])
+        except CivicError as exc:
+            yield exc.detail
+        # the routing saved with the intake (the complaint's second event)
+        if name == "Transferred" and record.originator_version == 2 and tax is not None:
+            reason = rules.check_recorded_terms(tax, dict(entry), data)
+            if reason:
+                yield reason
+    elif name == "OverdueFlagged":
+        if entry["overdue_flagged_at"] is not None:
+            yield "flagged overdue twice"
+        elif not rules.is_overdue(entry, rules.parse_time(at)):
+            yield f"flagged overdue at {at} but its deadline is {entry['deadline']} and it is {entry['status']}"
 
 
 def check_inspection(index: dict[str, dict[str, Any]], tax: dict[str, Any] | None, data: dict[str, Any]) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from core import authorized, db_option, echo_json, json_option, open_engine
+from core import authorized, db_option, echo_json, json_option, open_engine, utc_now
 from plugins.complaints import reports, rules, service
 
 
@@ -122,8 +122,6 @@ def reporter(engine, actor, complaint_id) -> None:
 @json_option
 def list_complaints(db, status, department, dong, overdue, limit, as_json) -> None:
     """Complaints, newest first (what a field officer or the inspection looks at)."""
-    from core import utc_now
-
     with open_engine(db) as engine:
         now = utc_now()
         found = [e for e in service.index(engine)["complaints"].values()

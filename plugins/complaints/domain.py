@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from core import utc_now
-from core import CivicAggregate, event, natural_id
-from core import InvalidInput, RuleViolation
+from core import CivicAggregate, InvalidInput, RuleViolation, event, natural_id, utc_now
 from plugins.complaints import rules
 
 

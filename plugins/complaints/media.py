@@ -1,19 +1,14 @@
-"""Photos by content hash: events carry the SHA-256 of each photo; the bytes live once in a
-content-addressed directory beside the store (``<db>.media/``), checked against their hash
-whenever they are read."""
+"""Photos by content hash: events carry a reference ``{sha256, media_type, bytes}`` to each
+photo; the bytes live once in core's content-addressed store beside the store (``<db>.media/``,
+or ``$CIVIC_MEDIA``), checked against their hash whenever they are read."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-from pathlib import Path
 from typing import Any
 
-from core import InvalidInput, NotFound
+from core import BlobStore, InvalidInput
 
 MAX_BYTES = 10 * 1024 * 1024
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Magic numbers of the image formats accepted.
 SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -24,6 +19,7 @@ SIGNATURES = {
 
 
 def sniff(content: bytes) -> str:
+    """The image's media type, read from its first bytes; anything else is refused."""
     for media_type, heads in SIGNATURES.items():
         if any(content.startswith(h) for h in heads):
             if media_type == "image/webp" and content[8:12] != b"WEBP":
@@ -32,47 +28,36 @@ def sniff(content: bytes) -> str:
     raise InvalidInput("A photo must be a JPEG, PNG, GIF or WebP image.", field="photos")
 
 
-def check_hash(sha256: str) -> str:
-    if not isinstance(sha256, str) or not SHA256.match(sha256):
-        raise InvalidInput("A photo is named by its SHA-256 (64 lower-case hex digits).", field="sha256")
-    return sha256
+def check_photo(content: bytes) -> str:
+    """Refuse an empty, oversized or non-image upload; return its media type."""
+    if not content:
+        raise InvalidInput("An empty photo.", field="photos")
+    if len(content) > MAX_BYTES:
+        raise InvalidInput(f"A photo has at most {MAX_BYTES // (1024 * 1024)} MB.", field="photos")
+    return sniff(content)
 
 
-class MediaStore:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
+def photo_store(engine: Any) -> BlobStore:
+    return engine.blob_store("media", env="CIVIC_MEDIA", what="photo")
 
-    @classmethod
-    def for_engine(cls, engine: Any) -> MediaStore:
-        return cls(os.environ.get("CIVIC_MEDIA") or engine.store.sibling("media"))
 
-    def _path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256
+def keep_photo(engine: Any, content: bytes) -> dict[str, Any]:
+    """Store the bytes (once) and return the photo reference an event carries."""
+    media_type = check_photo(content)
+    return {"sha256": photo_store(engine).put(content), "media_type": media_type, "bytes": len(content)}
 
-    def put(self, content: bytes) -> dict[str, Any]:
-        """Store the bytes (once) and return the photo reference an event carries."""
-        if not content:
-            raise InvalidInput("An empty photo.", field="photos")
-        if len(content) > MAX_BYTES:
-            raise InvalidInput(f"A photo has at most {MAX_BYTES // (1024 * 1024)} MB.", field="photos")
-        media_type = sniff(content)
-        sha256 = hashlib.sha256(content).hexdigest()
-        path = self._path(sha256)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(content)
-            os.replace(tmp, path)
-        return {"sha256": sha256, "media_type": media_type, "bytes": len(content)}
 
-    def get(self, sha256: str) -> tuple[bytes, str]:
-        path = self._path(check_hash(sha256))
-        if not path.exists():
-            raise NotFound(f"No photo {sha256}.")
-        content = path.read_bytes()
-        if hashlib.sha256(content).hexdigest() != sha256:
-            raise NotFound(f"Photo {sha256} is damaged on disk.")
-        return content, sniff(content)
+def read_photo(engine: Any, sha256: str) -> tuple[bytes, str]:
+    """The photo's bytes and media type (``NotFound`` when absent or damaged)."""
+    store = photo_store(engine)
+    content = store.get(store.check_name(sha256))
+    return content, sniff(content)
 
-    def has(self, sha256: str) -> bool:
-        return self._path(check_hash(sha256)).exists()
+
+def uploaded_photo(engine: Any, sha256: str) -> dict[str, Any]:
+    """The reference to a photo uploaded before (refused when it is not there)."""
+    store = photo_store(engine)
+    if not store.has(store.check_name(sha256)):
+        raise InvalidInput(f"No uploaded photo {sha256}; upload it first.", field="photos")
+    content, media_type = read_photo(engine, sha256)
+    return {"sha256": sha256, "media_type": media_type, "bytes": len(content)}

@@ -7,27 +7,12 @@ Everything personal goes through the three functions below, so the plugin has on
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 from uuid import UUID
 
-from core import InvalidInput
-from core import ERASED
+from core import ERASED, InvalidInput, normalise_phone
 
 FIELD = "reporter"
-PHONE = re.compile(r"^0\d{8,10}$")
-
-
-def normalise_phone(phone: str) -> str:
-    """Korean numbers: ``010-1234-5678``, ``+82 10 1234 5678`` → ``01012345678``."""
-    text = unicodedata.normalize("NFKC", phone).strip()
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+82"):
-        digits = "0" + digits[2:]
-    if not PHONE.match(digits):
-        raise InvalidInput(f"{phone!r} is not a Korean phone number (e.g. 010-1234-5678).", field="phone")
-    return digits
 
 
 def seal_reporter(engine: Any, complaint_id: UUID, name: str | None, phone: str | None) -> dict[str, Any] | None:

@@ -1,9 +1,9 @@
 """Pure rules of field complaints: taxonomy changes, routing, the status machine, service-level
-deadlines, the complaint index folded from events, and the reports.
+deadlines, the reports, and the auditor's checks of recorded terms.
 
-No I/O and no clock: the aggregates, the read model, the auditor's replay and the property tests
-all call these same functions, so a figure computed live and one recomputed from an exported log
-cannot differ.
+No I/O and no clock: the aggregates, the fold (``fold``), the auditor's replay and the property
+tests all call these same functions, so a figure computed live and one recomputed from an
+exported log cannot differ.
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ import statistics
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from core import InvalidInput, NotFound, RuleViolation
-
-SEOUL = ZoneInfo("Asia/Seoul")
+from core import SEOUL, InvalidInput, NotFound, RuleViolation
 
 # -- statuses ----------------------------------------------------------------------------------
 RECEIVED = "received"
@@ -263,86 +260,12 @@ def intake_terms(tax: Mapping[str, Any], item: str, dong: str, received_at: str)
     }
 
 
-# -- the complaint index (what the read model and the auditor fold) ---------------------------
-COMPLAINT_EVENTS = ("Received", "Transferred", "Accepted", "Reassigned", "Started", "Resolved", "Rejected",
-                    "MarkedDuplicate", "PhotoAdded", "OverdueFlagged")
-
-
-def apply_complaint_event(index: dict[str, dict[str, Any]], cid: str, name: str, data: Mapping[str, Any],
-                          at: str) -> None:
-    """Fold one complaint event into the index (complaint id → summary), in place."""
-    if name == "Received":
-        index[cid] = {
-            "id": cid,
-            "token": data["token"],
-            "channel": data["channel"],
-            "item": data["item"],
-            "field": data["field"],
-            "department": data["department"],
-            "dong": data["dong"],
-            "address": data["address"],
-            "lat": data["lat"],
-            "long": data["long"],
-            "description": data["description"],
-            "photos": list(data["photos"]),
-            "media_url": data.get("media_url"),
-            "reporter": data["reporter"],
-            "received_at": data["received_at"],
-            "deadline": data["deadline"],
-            "status": RECEIVED,
-            "officer": None,
-            "updated_at": data["received_at"],
-            "closed_at": None,
-            "note": None,
-            "duplicate_of": None,
-            "duplicates": [],
-            "overdue_flagged_at": None,
-        }
-        return
-    entry = index.get(cid)
-    if entry is None:
-        return
-    entry["updated_at"] = at
-    if name in ("Transferred", "Reassigned"):
-        entry["status"] = TRANSFERRED
-        entry["officer"] = data["officer"]
-        entry["department"] = data["department"]
-        entry["note"] = data.get("note")
-    elif name == "Accepted":
-        entry["status"] = ACCEPTED
-        entry["note"] = data.get("note")
-    elif name == "Started":
-        entry["status"] = IN_PROGRESS
-        entry["note"] = data.get("note")
-    elif name in ("Resolved", "Rejected"):
-        entry["status"] = RESOLVED if name == "Resolved" else REJECTED
-        entry["closed_at"] = at
-        entry["note"] = data.get("note")
-    elif name == "MarkedDuplicate":
-        entry["status"] = DUPLICATE
-        entry["closed_at"] = at
-        entry["duplicate_of"] = data["original"]
-        entry["note"] = data.get("note")
-        original = index.get(data["original"])
-        if original is not None:
-            original["duplicates"].append(cid)
-    elif name == "PhotoAdded":
-        entry["photos"].append(data["photo"])
-    elif name == "OverdueFlagged":
-        entry["overdue_flagged_at"] = at
-
-
 # -- reports -----------------------------------------------------------------------------------
 DOCUMENT_FIELDS = ("traffic", "roads", "cleaning", "flood_control", "street_order", "health_env", "other")
 
 
 def local_year(when: str) -> int:
     return parse_time(when).astimezone(SEOUL).year
-
-
-def local_month(when: str) -> tuple[int, int]:
-    local = parse_time(when).astimezone(SEOUL)
-    return local.year, local.month
 
 
 def field_columns(fields: Iterable[str] = ()) -> list[str]:

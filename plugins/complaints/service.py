@@ -7,22 +7,20 @@ import logging
 import math
 import secrets
 import uuid
-import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import utc_now
-from core import InvalidInput, NotFound, RuleViolation
+from core import InvalidInput, NotFound, RuleViolation, utc_now
 from plugins.complaints import rules
 from plugins.complaints.domain import Complaint, Inspection, Taxonomy, inspection_id, taxonomy_id
-from plugins.complaints.media import MediaStore, check_hash
+from plugins.complaints.media import keep_photo, uploaded_photo
 from plugins.complaints.personal import open_reporter, seal_reporter
 from plugins.complaints.taxonomy_data import JURISDICTION_ID, default_taxonomy
+from plugins.complaints.views import complaint_index
 
 log = logging.getLogger("civic.complaints")
-INDEX = "complaints.index"
 MAX_DESCRIPTION = 2000
 
 
@@ -41,20 +39,23 @@ def ensure_taxonomy(engine: Any) -> Taxonomy:
     return engine.get(tid, Taxonomy, what="taxonomy")
 
 
-# engine → (taxonomy version, state): every intake reads the taxonomy; replaying it each time
-# would cost more than the intake itself. The latest version is one indexed query.
-_taxonomies: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, Any]]] = weakref.WeakKeyDictionary()
+class TaxonomySeen:
+    """The taxonomy as last read, per engine: every intake reads the taxonomy, and replaying it
+    each time would cost more than the intake itself. Its newest version is one indexed query."""
+
+    def __init__(self) -> None:
+        self.version_and_state: tuple[int, dict[str, Any]] | None = None
 
 
 def taxonomy(engine: Any) -> dict[str, Any]:
     """The current taxonomy (read-only: callers must not modify it)."""
-    tid = taxonomy_id(JURISDICTION_ID)
-    latest = engine.recorder.select_events(tid, desc=True, limit=1)
-    cached = _taxonomies.get(engine)
+    seen = engine.kept("complaints.taxonomy", TaxonomySeen)
+    latest = engine.recorder.select_events(taxonomy_id(JURISDICTION_ID), desc=True, limit=1)
+    cached = seen.version_and_state
     if latest and cached is not None and cached[0] == latest[0].originator_version:
         return cached[1]
     current = ensure_taxonomy(engine)
-    _taxonomies[engine] = (current.version, current.state)
+    seen.version_and_state = (current.version, current.state)
     return current.state
 
 
@@ -144,13 +145,8 @@ def intake(engine: Any, *, photo_bytes: Sequence[bytes] = (), photo_hashes: Sequ
            **fields: Any) -> Complaint:
     """Take in one complaint and transfer it to its field officer (one transaction)."""
     tax = taxonomy(engine)
-    media = MediaStore.for_engine(engine)
-    photos = [media.put(content) for content in photo_bytes]
-    for sha in photo_hashes:
-        if not media.has(check_hash(sha)):
-            raise InvalidInput(f"No uploaded photo {sha}; upload it first.", field="photos")
-        _, media_type = media.get(sha)
-        photos.append({"sha256": sha, "media_type": media_type, "bytes": len(_)})
+    photos = [keep_photo(engine, content) for content in photo_bytes]
+    photos += [uploaded_photo(engine, sha) for sha in photo_hashes]
     complaint = build_complaint(engine, tax, photos=photos, **fields)
     return engine.create(complaint, what="complaint")
 
@@ -227,7 +223,7 @@ def _root_original(engine: Any, cid: UUID, original: str | None) -> UUID:
 
 
 def add_photo(engine: Any, complaint_id: UUID | str, content: bytes) -> dict[str, Any]:
-    photo = MediaStore.for_engine(engine).put(content)
+    photo = keep_photo(engine, content)
     cid = get_complaint(engine, complaint_id).id
     engine.update(cid, lambda c: c.add_photo(photo), cls=Complaint, what="complaint")
     return photo
@@ -242,6 +238,15 @@ def flag_overdue(engine: Any) -> list[str]:
         if entry["overdue_flagged_at"] is None and rules.is_overdue(entry, now):
             if engine.update(UUID(cid), lambda c: c.flag_overdue(rules.iso(now)), cls=Complaint):
                 done.append(f"complaints: {cid} overdue since {entry['deadline']}")
+    return done
+
+
+def tick(engine: Any) -> list[str]:
+    """The scheduler's round: flag what became overdue, send the result texts not yet sent."""
+    done = flag_overdue(engine)
+    sent = send_pending_texts(engine)
+    if sent:
+        done.append(f"complaints: {len(sent)} result text(s) sent")
     return done
 
 
@@ -265,7 +270,7 @@ def erase_reporter(engine: Any, complaint_id: UUID | str, actor: Any) -> bool:
 
 # -- queries -----------------------------------------------------------------------------------
 def index(engine: Any) -> dict[str, Any]:
-    return engine.read_models.get(INDEX).state
+    return complaint_index(engine)
 
 
 def describe(engine: Any, complaint: Complaint, *, reveal: bool = False) -> dict[str, Any]:

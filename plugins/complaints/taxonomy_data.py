@@ -112,13 +112,6 @@ ITEMS: dict[str, tuple[str, str, str, str, int]] = {
 }
 
 
-def zone_of(dong: str) -> str:
-    for zone, dongs in ZONES.items():
-        if dong in dongs:
-            return zone
-    raise KeyError(dong)
-
-
 def default_taxonomy() -> dict:
     """The taxonomy as one JSON value (the payload of the taxonomy's first event)."""
     routes = {

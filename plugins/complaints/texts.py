@@ -12,23 +12,16 @@ reporter exactly once.
 from __future__ import annotations
 
 import threading
-import weakref
 from typing import Any
 
-from eventsourcing.utils import get_topic
-
-from core import seoul_time
-from core import Message
+from core import Message, seoul_time, topic_of
 from plugins.complaints import rules
 from plugins.complaints.domain import Complaint
 from plugins.complaints.personal import open_reporter
 
 TABLE = "complaints_text_positions"
 FOLLOWER = "resolution_texts"
-RESOLVED_TOPIC = get_topic(Complaint.Resolved)
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-_tables_ready: weakref.WeakSet[Any] = weakref.WeakSet()
+RESOLVED_TOPIC = topic_of(Complaint.Resolved)
 
 
 def text_key(complaint_id: str, version: int) -> str:
@@ -43,18 +36,25 @@ def result_text(item_name: str, dong: str, received_at: str, note: str | None) -
     return text
 
 
+class FollowerState:
+    """What the follower keeps per engine: one drain at a time, and whether its table exists."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.table_ready = False
+
+
 class ResolutionTexts:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
-        with _locks_guard:
-            self._lock = _locks.setdefault(str(engine.db), threading.Lock())
+        self._kept = engine.kept("complaints.resolution_texts", FollowerState)
 
     def _ensure_table(self) -> None:
-        if self.engine in _tables_ready:
+        if self._kept.table_ready:
             return
         self.engine.side.create_tables(
             f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
-        _tables_ready.add(self.engine)
+        self._kept.table_ready = True
 
     def position(self) -> int:
         self._ensure_table()
@@ -91,7 +91,7 @@ class ResolutionTexts:
     def drain(self) -> list[str]:
         """Send a text for every resolution not yet handled; return the delivery references."""
         sent = []
-        with self._lock:
+        with self._kept.lock:
             start = self.position() + 1
             for position, event in self.engine.log_events(start, topics=(RESOLVED_TOPIC,)):
                 message = self.message_for(event)

@@ -132,9 +132,9 @@ def test_photos_are_kept_by_content_hash(engine, manual_clock):
         report(engine, photo_hashes=["0" * 64])
     with pytest.raises(RuleViolation, match="already attached"):
         service.add_photo(engine, c.id, PNG)
-    from plugins.complaints.media import MediaStore
+    from plugins.complaints.media import read_photo
 
-    assert MediaStore.for_engine(engine).get(digest) == (PNG, "image/png")
+    assert read_photo(engine, digest) == (PNG, "image/png")
 
 
 def test_tick_flags_overdue_once(engine, manual_clock):

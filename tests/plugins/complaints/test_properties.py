@@ -20,7 +20,8 @@ from core.clock import ManualClock
 from core.engine import Engine
 from core.errors import CivicError
 from plugins.complaints import rules, service
-from plugins.complaints.audit import index_from_records, retally
+from plugins.complaints.audit import retally
+from plugins.complaints.fold import index_from_records
 from plugins.complaints.taxonomy_data import DEPARTMENTS, DONGS, ITEMS
 from plugins.complaints.texts import ResolutionTexts, text_key
 

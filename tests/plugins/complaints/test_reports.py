@@ -19,7 +19,8 @@ from core.errors import RuleViolation
 from core.http import create_app
 from core.records import LogRecord
 from plugins.complaints import rules, service
-from plugins.complaints.audit import index_from_records, retally
+from plugins.complaints.audit import retally
+from plugins.complaints.fold import index_from_records
 from plugins.complaints.cli import complaints as complaints_group
 from plugins.complaints.taxonomy_data import DONGS, ITEMS
 
