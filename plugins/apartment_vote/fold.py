@@ -34,9 +34,9 @@ EVENTS = ELECTION_EVENTS + ROLL_EVENTS
 State = dict[str, dict[str, Any]]
 
 
-def fold(records: Iterable[LogRecord], elections: State | None = None) -> State:
-    """Every election of the records, as their events say (added to ``elections`` if given)."""
-    elections = {} if elections is None else elections
+def fold(records: Iterable[LogRecord]) -> State:
+    """Every election of the records, as their events say."""
+    elections: State = {}
     for record in records:
         apply(elections, record)
     return elections
