@@ -5,19 +5,18 @@ the time to close, open the box and tally, and the audit's re-tally of the log."
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from datetime import datetime, timedelta, timezone
 
 from benchmarks.common import temp_dir
-from core import clock
-from core.clock import ManualClock
-from core.engine import Engine
+from core import Engine, ManualClock, use_clock
 from plugins.apartment_vote import service
 from plugins.apartment_vote.audit import retally
 from plugins.apartment_vote.demo import CodeCatcher
 
-HOUSEHOLDS = int(__import__("os").environ.get("BENCH_APARTMENT_HOUSEHOLDS", 10_000))
+HOUSEHOLDS = int(os.environ.get("BENCH_APARTMENT_HOUSEHOLDS", 10_000))
 BUILDINGS = 20
 T0 = datetime(2016, 5, 2, tzinfo=timezone.utc)
 OPENS, CLOSES = T0 + timedelta(days=7), T0 + timedelta(days=9)
@@ -35,7 +34,7 @@ def roll_csv() -> str:
 def run(table) -> None:
     rng = random.Random(7)
     manual = ManualClock(T0)
-    previous = clock.use_clock(manual)
+    previous = use_clock(manual)
     try:
         with temp_dir() as tmp:
             engine = Engine(str(tmp / "apartment.db"), outbox=tmp / "outbox.jsonl")
@@ -91,12 +90,12 @@ def run(table) -> None:
             events = engine.position
             engine.close()
     finally:
-        clock.use_clock(previous)
+        use_clock(previous)
     table.add("apartment: open (roll frozen, into the box)", opening, "s",
               f"{HOUSEHOLDS:,} households, one sealed contact each")
     table.add("apartment: one-time codes sent", coding, "s", f"{HOUSEHOLDS:,} codes")
     table.add("apartment: households voting (sign-in + ballot)", HOUSEHOLDS / voting, "ballots/s",
               "each ballot holds 5 contests")
     table.add("apartment: contest votes through the engine", HOUSEHOLDS * 5 / voting, "votes/s")
-    table.add("apartment: close, open the box, tally 24 contests", closing, "s", "10,000 sealed ballots")
+    table.add("apartment: close, open the box, tally 24 contests", closing, "s", f"{HOUSEHOLDS:,} sealed ballots")
     table.add("apartment: audit re-tally of the whole log", auditing, "s", f"{events:,} events")

@@ -1,15 +1,14 @@
 """apartment_vote: K-voting apartment elections and decisions (공동주택 온라인 투표제).
 
-Hook implementations only; see ``domain`` (aggregates), ``rules`` (Art. 11 tally), ``service``
-(commands), ``api`` (HTTP), ``cli`` (``civic apartment ...``), ``audit`` (re-tally),
-``certificate`` (signed results) and ``demo``.
+Hook implementations only; see ``domain`` (aggregates), ``rules`` (Art. 11 tally), ``fold``
+(the log folded into elections), ``views`` (read models), ``service`` (commands), ``roll`` (the
+roll file), ``api`` (HTTP), ``cli`` (``civic apartment ...``), ``audit`` (re-tally),
+``certificate`` (signed results), ``permissions`` and ``demo``.
 """
 
 from __future__ import annotations
 
 from core import hookimpl
-
-
 
 
 @hookimpl
@@ -21,9 +20,9 @@ def civic_register_read_models():
 
 @hookimpl
 def civic_register_routes(engine):
-    from plugins.apartment_vote.api import ROUTES
+    from plugins.apartment_vote.api import ApartmentController
 
-    return list(ROUTES)
+    return [ApartmentController]
 
 
 @hookimpl
@@ -35,7 +34,7 @@ def civic_register_commands(cli):
 
 @hookimpl
 def civic_register_permissions():
-    from plugins.apartment_vote.api import PERMISSIONS
+    from plugins.apartment_vote.permissions import PERMISSIONS
 
     return dict(PERMISSIONS)
 

@@ -2,52 +2,47 @@
 
 For each election with recorded results: the ballot box is recounted by the voting kit's
 ``audit_process`` (every deposit before the close in exactly one batch, the released key is the
-committed one, every ballot opens, the lottery seed matches its commitment); its counted ballots
-go through the same ``replay.compute_results`` (and so the same ``rules.tally``) as the live
-close; each contest's recomputed result must equal the recorded one.
+committed one, every ballot opens, the lottery seed matches its commitment); the elections come
+from the same ``fold`` as the live listing and close, and the counted ballots go through the same
+``rules.election_results`` (and so the same ``rules.tally``) as the live close; each contest's
+recomputed result must equal the recorded one.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from typing import Any
 
-from core import Discrepancy, LogRecord, RetallyReport, ledger_root
-from plugins.apartment_vote import replay, rules
+from core import Discrepancy, LogRecord, RetallyReport, ledger_root, topic_of
+from core.voting import BallotBox, audit_process, box_id
+from core.voting import draw as lottery_draw
+from plugins.apartment_vote import fold, rules
+from plugins.apartment_vote.domain import PLUGIN
 
-PLUGIN = "apartment_vote"
-
-
-def ballots_root(tally_input: list[tuple[str, Any]]) -> bytes:
-    """SHA-256 over the counted ballots, in an order that does not depend on the box's shuffle."""
-    return hashlib.sha256(rules.canonical(sorted(rules.canonical([g, c]) for g, c in tally_input)).encode()).digest()
+BOX_CLOSING = topic_of(BallotBox.Closing)
 
 
 def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
-    from core.voting import audit_process
-    from core.voting import draw as lottery_draw
-
-    elections = replay.fold(records)
+    elections = fold.fold(records)
     if not elections:
         return None
     problems: list[Discrepancy] = []
     checked = 0
-    for election_id, view in elections.items():
-        for position, problem in view.problems:
+    for election_id, election in elections.items():
+        for position, problem in election["problems"]:
             problems.append(Discrepancy(position, f"election {election_id}: {problem}"))
-        if not view.results:
-            if view.closed_at is not None:
-                problems.append(Discrepancy(view.closed_at, f"election {election_id} closed without results"))
+        results, contests = election["results"], election["contests"]
+        if not results:
+            if election["closed_at"] is not None:
+                problems.append(Discrepancy(election["closed_at"], f"election {election_id} closed without results"))
             continue
-        first = min(pos for pos, *_ in view.results.values())
-        missing = sorted(set(view.contests) - set(view.results))
+        first = min(r["position"] for r in results.values())
+        missing = sorted(set(contests) - set(results))
         if missing:
             problems.append(Discrepancy(first, f"election {election_id}: no result for {', '.join(missing)}"))
-        for contest_id in sorted(set(view.results) - set(view.contests)):
-            problems.append(Discrepancy(view.results[contest_id][0],
+        for contest_id in sorted(set(results) - set(contests)):
+            problems.append(Discrepancy(results[contest_id]["position"],
                                         f"election {election_id}: a result for unknown contest {contest_id}"))
-        if view.closed_at is None or view.closed_at > first:
+        if election["closed_at"] is None or election["closed_at"] > first:
             problems.append(Discrepancy(first, f"election {election_id}: results recorded before the close"))
         box = audit_process(records, election_id)
         for problem in box.problems:
@@ -60,15 +55,17 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
         closing = _box_closing(records, election_id)
         roots: dict[int, bytes] = {}
 
-        for contest_id, (position, recorded, ballots_up_to, lottery) in sorted(view.results.items()):
+        for contest_id, recorded_at in sorted(results.items()):
+            position, recorded = recorded_at["position"], recorded_at["result"]
+            ballots_up_to, lottery = recorded_at["ballots_up_to"], recorded_at["lottery"]
             checked += 1
-            if contest_id not in view.contests:
+            if contest_id not in contests:
                 continue
             if ballots_up_to != closing:
                 problems.append(Discrepancy(position, f"{contest_id}: counts ballots up to {ballots_up_to} but the "
                                                       f"box closed at {closing}"))
             root = bytes.fromhex(lottery.get("root") or "")
-            if lottery.get("root_source") == "ballots" and root != ballots_root(tally_input):
+            if lottery.get("root_source") == "ballots" and root != rules.ballots_root(tally_input):
                 problems.append(Discrepancy(position, f"{contest_id}: the lottery root is not the hash of the ballots"))
             if recorded.get("tie") and lottery.get("root_source") == "ledger" and closing is not None:
                 if root != _ledger_root(records, closing, roots):
@@ -83,7 +80,9 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
                 return lottery_draw(seed, _root, tied, context)
 
             try:
-                recomputed = replay.compute_results(_only(view, contest_id), tally_input, draw)[contest_id]
+                # one contest at a time, so that one bad contest does not hide the others
+                recomputed = rules.election_results({contest_id: contests[contest_id]}, election["roll"] or {},
+                                                    tally_input, draw)[contest_id]
             except Exception as exc:  # noqa: BLE001 - a changed log may break anything; report, never crash
                 problems.append(Discrepancy(position, f"{contest_id}: cannot recount: {getattr(exc, 'detail', exc)}"))
                 continue
@@ -94,19 +93,9 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
     return RetallyReport(plugin=PLUGIN, checked=checked, discrepancies=tuple(problems))
 
 
-def _only(view: replay.ElectionView, contest_id: str) -> replay.ElectionView:
-    """The view restricted to one contest (so one bad contest does not hide the others)."""
-    return replay.ElectionView(election_id=view.election_id, title=view.title, complex_code=view.complex_code,
-                               contests={contest_id: view.contests[contest_id]}, roll=view.roll,
-                               opened_at=view.opened_at, closed_at=view.closed_at)
-
-
 def _box_closing(records: Sequence[LogRecord], election_id: str) -> int | None:
-    from core.voting import BallotBox, box_id
-    from eventsourcing.utils import get_topic
-
-    topic, box = get_topic(BallotBox.Closing), str(box_id(election_id))
-    return next((r.position for r in records if r.topic == topic and r.originator_id == box), None)
+    box = str(box_id(election_id))
+    return next((r.position for r in records if r.topic == BOX_CLOSING and r.originator_id == box), None)
 
 
 def _ledger_root(records: Sequence[LogRecord], through: int, cache: dict[int, bytes]) -> bytes:

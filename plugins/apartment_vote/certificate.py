@@ -16,17 +16,19 @@ A certificate is derived from the log: it can be produced again at any time and 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import html
 from typing import Any
+from uuid import UUID
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from core import NotFound, RuleViolation
-from plugins.apartment_vote import replay, service
+from core import NoteError, NotFound, RuleViolation, VerifierKey
+from plugins.apartment_vote import rules, service, views
 
 FORMAT = "civic/apartment_vote/result-certificate/v1"
 KEY_PURPOSE = "apartment_vote/certificate"
@@ -64,8 +66,10 @@ def document(engine: Any, election_id: str, contest_id: str) -> dict[str, Any]:
         raise NotFound(f"No contest {contest_id!r} in this election.")
     if contest_id not in election.results:
         raise RuleViolation("The result is certified once voting has closed and the result is recorded.")
-    view = replay.fold(service.election_records(engine))[str(election.id)]
-    position, result, ballots_up_to, lottery = view.results[contest_id]
+    # a copy: the document must not share the read model's live state
+    recorded = copy.deepcopy(views.elections(engine)[str(election.id)]["results"][contest_id])
+    position, result = recorded["position"], recorded["result"]
+    ballots_up_to, lottery = recorded["ballots_up_to"], recorded["lottery"]
     return {
         "format": FORMAT,
         "election": {"id": str(election.id), "title": election.title, "complex": election.complex_code,
@@ -111,6 +115,14 @@ def certificate(engine: Any, election_id: str, contest_id: str) -> dict[str, Any
     return sign(engine, document(engine, election_id, contest_id))
 
 
+def candidate_names(engine: Any, election_id: UUID | str) -> dict[str, str]:
+    """Candidate id -> name across the election's contests, for the printable page."""
+    election = service.get_election(engine, election_id)
+    if not election.contests:
+        raise NotFound("The election has no contests.")
+    return {k: v["name"] for c in election.contests.values() for k, v in c["candidates"].items()}
+
+
 def verify(signed: dict[str, Any], trusted_key: str | None = None) -> bool:
     """True when the signature holds over the certificate (and is by ``trusted_key`` if given:
     the base64 Ed25519 key, or the ledger's verifier key text)."""
@@ -126,8 +138,6 @@ def verify(signed: dict[str, Any], trusted_key: str | None = None) -> bool:
             return False
         return True
     if sig["format"] == "c2sp-signed-note":
-        from core import NoteError, VerifierKey
-
         text = body.decode() + "\n"
         try:
             key = VerifierKey.parse(trusted_key or sig["verifier_key"])
@@ -151,7 +161,7 @@ def render_html(signed: dict[str, Any], names: dict[str, str] | None = None) -> 
     counts = "".join(f"<tr><td>{html.escape(names.get(o, o))}</td><td class=n>{v}</td></tr>"
                      for o, v in result["counts"].items())
     buildings = "".join(f"<tr><td>{html.escape(b)}</td><td class=n>{r['voted']}</td><td class=n>{r['households']}</td>"
-                        f"<td class=n>{service.rules.percent(r['voted'], r['households'])}</td></tr>"
+                        f"<td class=n>{rules.percent(r['voted'], r['households'])}</td></tr>"
                         for b, r in result["by_building"].items())
     elected = ", ".join(names.get(c, c) for c in result["elected"]) or "-"
     ledger = doc.get("ledger")

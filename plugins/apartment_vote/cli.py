@@ -10,8 +10,8 @@ import click
 
 from core import authorized, db_option, echo_json, json_option, open_engine
 from plugins.apartment_vote import certificate as certificates
-from plugins.apartment_vote import service
-from plugins.apartment_vote.api import ADMIN, VOTE
+from plugins.apartment_vote import service, views
+from plugins.apartment_vote.permissions import ADMIN, VOTE
 
 
 def _out(value: Any, as_json: bool, text: str | None = None) -> None:
@@ -215,7 +215,7 @@ def results(db: str, as_json: bool, election_id: str) -> None:
 def list_cmd(db: str) -> None:
     """List elections."""
     with open_engine(db) as engine:
-        for eid, e in engine.read_models.get("apartment.elections").state.items():
+        for eid, e in views.election_list(engine).items():
             click.echo(f"{eid}  {e['status']:<6}  {e['complex']}  {e['title']}  ({len(e['contests'])} contests)")
 
 
@@ -227,12 +227,10 @@ def list_cmd(db: str) -> None:
               help="Also write the printable page here.")
 def certificate(db: str, election_id: str, contest_id: str, html_file: Path | None) -> None:
     """Print the signed result certificate of a contest (JSON)."""
-    from plugins.apartment_vote.api import candidate_names
-
     with open_engine(db) as engine:
         signed = certificates.certificate(engine, election_id, contest_id)
         if html_file is not None:
-            html_file.write_text(certificates.render_html(signed, candidate_names(engine, election_id)),
+            html_file.write_text(certificates.render_html(signed, certificates.candidate_names(engine, election_id)),
                                  encoding="utf-8")
         echo_json(signed)
 

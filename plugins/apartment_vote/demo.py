@@ -17,10 +17,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from core import use_clock
-from core import ManualClock
-from core import hookimpl
+from core import ManualClock, hookimpl, use_clock
 from plugins.apartment_vote import service
+from plugins.apartment_vote.domain import PLUGIN
 
 CODE = "JG-SINDANG-7"
 NAME = "Sindang Namsan Hill Apartments (신당 남산힐 아파트)"
@@ -40,7 +39,7 @@ class CodeCatcher:
 
     @hookimpl(tryfirst=True)
     def civic_send_notification(self, notification: Any) -> str | None:
-        if notification.plugin != service.PLUGIN:
+        if notification.plugin != PLUGIN:
             return None
         household = notification.key.split("/")[2]
         self.codes[household] = notification.text.split("voting code is ")[1].split(".")[0]

@@ -4,7 +4,7 @@ core voting kit's aggregates (the election's id is the kit's process id).
 
 Every command checks first and raises a ``core.errors`` error before any event is triggered, so
 a refused command changes nothing. Event arguments are plain JSON values (times as ISO-8601 UTC
-strings) so that the auditor's replay reads them from the log without the classes.
+strings) so that the fold (``fold``) reads them from an exported log without the classes.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
-from core import CivicAggregate, event, natural_id
-from core import InvalidInput, RuleViolation
+from core import CivicAggregate, InvalidInput, RuleViolation, event, natural_id
 from plugins.apartment_vote import rules
 
+# the plugin's name, on the messages it sends and the audit report it gives
+PLUGIN = "apartment_vote"
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"
 
 
@@ -137,11 +138,7 @@ class Election(CivicAggregate):
             raise InvalidInput(f"No contest {contest_id!r} in this election.", field="contest") from None
 
     def contest_spec(self, contest_id: str) -> rules.Contest:
-        c = self.contest(contest_id)
-        candidates = [k for k in c["candidates"] if not c["candidates"][k].get("withdrawn")]
-        return rules.Contest(contest_id=contest_id, kind=c["kind"], title=c["title"], building=c["building"],
-                             rules=rules.RuleSet.from_json(c["rules"]), candidates=tuple(candidates),
-                             names=tuple(c["candidates"][k]["name"] for k in candidates))
+        return rules.Contest.from_json(contest_id, self.contest(contest_id))
 
     def contests_for(self, building: str) -> list[str]:
         """The contests a household of ``building`` votes in."""
@@ -315,5 +312,3 @@ class ElectionRoll(CivicAggregate):
     def create_id(cls, election_id: str, **_: Any) -> UUID:  # noqa: D102 - eventsourcing hook
         return roll_id(election_id)
 
-
-AGGREGATES = [Complex, Election, ElectionRoll]

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
-from core import InvalidInput
-from core import refuse_unknown_settings
+from core import InvalidInput, refuse_unknown_settings
 
 
 Kind = Literal["building_representative", "chair", "auditor", "agenda"]
@@ -127,6 +126,15 @@ class Contest:
     candidates: tuple[str, ...] = ()
     names: tuple[str, ...] = ()  # display names, parallel to ``candidates`` (reasons read better)
 
+    @classmethod
+    def from_json(cls, contest_id: str, data: Mapping[str, Any]) -> Contest:
+        """A contest as an election keeps it: ``{kind, title, building, rules, candidates:
+        {candidate_id: {name, withdrawn?}}}``; withdrawn candidates are not on the ballot."""
+        live = [k for k, v in data["candidates"].items() if not v.get("withdrawn")]
+        return cls(contest_id=contest_id, kind=data["kind"], title=data["title"], building=data["building"],
+                   rules=RuleSet.from_json(data["rules"]), candidates=tuple(live),
+                   names=tuple(data["candidates"][k]["name"] for k in live))
+
     def label(self, candidate: str) -> str:
         if len(self.names) == len(self.candidates) and candidate in self.candidates:
             return self.names[self.candidates.index(candidate)]
@@ -210,6 +218,12 @@ def hash_draw(seed: str) -> Draw:
     def draw(tied: Sequence[str], context: str) -> list[str]:
         return sorted(tied, key=lambda o: (hashlib.sha256(f"{seed}:{context}:{o}".encode()).hexdigest(), o))
     return draw
+
+
+def ballots_root(tally_input: Sequence[tuple[str, Any]]) -> bytes:
+    """SHA-256 over the counted ballots, in an order that does not depend on the box's shuffle:
+    the lottery's public value when there is no ledger root."""
+    return hashlib.sha256(canonical(sorted(canonical([g, c]) for g, c in tally_input)).encode()).digest()
 
 
 # -- the tally -------------------------------------------------------------------------------
@@ -342,3 +356,43 @@ def tally(contest: Contest, households: Mapping[str, int], ballots: Sequence[tup
     if vacant:
         reason += f"; {vacant} seat(s) vacant"
     return result("elected", elected, reason)
+
+
+def constituency(roll: Mapping[str, str], building: str | None) -> dict[str, int]:
+    """A contest's constituency: building -> households on the frozen roll (``building`` None:
+    every building)."""
+    counts: dict[str, int] = {}
+    for b in roll.values():
+        if building is None or b == building:
+            counts[b] = counts.get(b, 0) + 1
+    return counts
+
+
+def election_results(contests: Mapping[str, Mapping[str, Any]], roll: Mapping[str, str],
+                     tally_input: Iterable[tuple[str, Any]], draw: Draw | None = None) -> dict[str, dict[str, Any]]:
+    """Each contest's result from the counted ballots: ``(building, {contest_id: choices})`` per
+    household that voted, as the ballot box hands them over (one per household, the latest).
+    ``contests`` as an election keeps them (see ``Contest.from_json``); ``roll`` household ->
+    building as frozen when voting opened.
+
+    Raises ``ValueError`` for a ballot that does not fit its contest or building (possible only
+    in a changed log: the box validated each ballot before sealing it).
+    """
+    ballots = list(tally_input)
+    for building, content in ballots:
+        if not isinstance(content, dict):
+            raise ValueError(f"a ballot of building {building} is not a contest map")
+    results: dict[str, dict[str, Any]] = {}
+    for contest_id, data in contests.items():
+        contest = Contest.from_json(contest_id, data)
+        households = constituency(roll, contest.building)
+        mine = [(b, c[contest_id]) for b, c in ballots if contest_id in c]
+        for building, choices in mine:
+            if building not in households:
+                raise ValueError(f"a ballot of building {building} votes in {contest_id}, outside its constituency")
+            try:
+                validate_ballot(contest, choices)
+            except Exception as exc:  # noqa: BLE001 - InvalidInput, or whatever a changed log's ballot breaks
+                raise ValueError(f"a ballot in {contest_id}: {getattr(exc, 'detail', exc)}") from None
+        results[contest_id] = tally(contest, households, mine, draw).to_json()
+    return results

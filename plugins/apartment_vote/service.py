@@ -4,41 +4,36 @@ benchmark. Each one checks before it saves: a refused command changes nothing.
 Voting itself (roll entries, one-time codes, ballot credentials, the sealed ballot box, tracking
 codes, the tie lottery) goes through the core voting kit (``core.voting.VotingKit``); this module
 decides what a ballot holds (``{contest_id: [choices]}`` for the contests of the household's
-building), validates it, and computes the results at close with ``rules.py`` via ``replay``.
+building), validates it, and at close folds the election from the log (``fold``) and tallies it
+(``rules``), exactly as the auditor's re-tally does.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-
-from core import utc_now, seoul_time
-from core import InvalidInput, NotFound, RuleViolation
-from core import ERASED
-from plugins.apartment_vote import audit, replay, rules
-from plugins.apartment_vote.domain import (CLOSED, DRAFT, OPEN, Complex, Election, ElectionRoll, complex_id,
+from core import ERASED, InvalidInput, NotFound, RuleViolation, seoul_time, utc_now
+from core.voting import VotingKit
+from core.voting import draw as lottery_draw
+from plugins.apartment_vote import fold, rules, views
+from plugins.apartment_vote.domain import (CLOSED, DRAFT, OPEN, PLUGIN, Complex, Election, ElectionRoll, complex_id,
                                            parse_time, roll_id)
+from plugins.apartment_vote.roll import kit_roll_csv, parse_roll
 
-PLUGIN = "apartment_vote"
-ROLL_COLUMNS = ("household", "building", "contact")
-PHONE = re.compile(r"^\+?[0-9]{8,15}$")
-EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 # Ballots enter the sealed box in shuffled batches of this many (smaller: earlier tracking;
 # larger: more mixing). The rest enter at close.
 BALLOT_BATCH = 50
 CODE_MESSAGE = ("[{complex}] {title}: your household's voting code is {code}. "
                 "Vote online until {closes} (Seoul time).")
+# Elections open for voting, kept per engine (see ``open_election_for_voting``).
+OPEN_ELECTIONS = "apartment_vote.open_elections"
+OPEN_ELECTIONS_MAX = 64
 
 
-def kit(engine: Any) -> Any:
+def kit(engine: Any) -> VotingKit:
     """The core voting kit over this engine."""
-    from core.voting import VotingKit
-
     return VotingKit(engine)
 
 
@@ -52,75 +47,6 @@ def seal_contact(engine: Any, where: UUID, household: str, contact: str) -> dict
 
 def open_contact(engine: Any, where: UUID, value: Any) -> Any:
     return engine.privacy.open(value, where=where)
-
-
-# -- the roll file ---------------------------------------------------------------------------
-
-def normalise_contact(raw: str) -> str | None:
-    text = raw.strip()
-    if "@" in text:
-        return text.lower() if EMAIL.match(text) else None
-    digits = re.sub(r"[\s\-().]", "", text)
-    return digits if PHONE.match(digits) else None
-
-
-def parse_roll(data: str | bytes) -> tuple[dict[str, str], dict[str, str]]:
-    """``household,building,contact`` rows → (household → building, household → contact).
-    All rows or none: every bad row is listed with its line number."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise InvalidInput("The roll file is empty.") from None
-    except csv.Error as exc:
-        raise InvalidInput(f"The roll file is not valid CSV: {exc}.") from None
-    if sorted(header) != sorted(ROLL_COLUMNS):
-        raise InvalidInput(f"line 1: the columns must be {', '.join(ROLL_COLUMNS)} (any order); found "
-                           f"{', '.join(header) or 'none'}.", errors=[{"line": 1, "message": "bad header"}])
-    households: dict[str, str] = {}
-    contacts: dict[str, str] = {}
-    problems: list[dict[str, Any]] = []
-    try:
-        for fields in reader:
-            line = reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if len(fields) != len(header):
-                problems.append({"line": line, "message": f"{len(fields)} fields, the header has {len(header)}"})
-                continue
-            row = {h: f.strip() for h, f in zip(header, fields)}
-            household, building = row["household"], row["building"]
-            contact = normalise_contact(row["contact"])
-            if not household or not building:
-                problems.append({"line": line, "message": "household and building are required"})
-            elif len(household) > 40 or len(building) > 40:
-                problems.append({"line": line, "message": "household or building longer than 40 characters"})
-            elif household in households:
-                problems.append({"line": line, "message": f"household {household!r} appears twice"})
-            elif contact is None:
-                problems.append({"line": line, "message": "contact is neither a phone number nor an e-mail address"})
-            else:
-                households[household] = building
-                contacts[household] = contact
-    except csv.Error as exc:
-        problems.append({"line": reader.line_num, "message": f"not valid CSV: {exc}"})
-    if problems:
-        listed = "; ".join(f"line {p['line']}: {p['message']}" for p in problems[:20])
-        raise InvalidInput(f"{len(problems)} bad row(s), nothing imported: {listed}", errors=problems)
-    if not households:
-        raise InvalidInput("The roll file has no household.")
-    return households, contacts
-
-
-def roll_csv(households: dict[str, str], contacts: dict[str, str]) -> str:
-    """The kit's roll file for an election: one entry per household, its building as the group."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["entry_id", "group", "contact"])
-    for household in sorted(households):
-        writer.writerow([household, households[household], contacts[household]])
-    return out.getvalue()
 
 
 # -- the complex -----------------------------------------------------------------------------
@@ -241,13 +167,13 @@ def open_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
         if missing:
             raise RuleViolation(f"{len(missing)} household(s) have no contact on the roll (e.g. {missing[0]}): "
                                 "import the roll again with their contacts.")
-        voting.import_roll(election.id, roll_csv(complex_.households, contacts))
+        voting.import_roll(election.id, kit_roll_csv(complex_.households, contacts))
     if voting.box(election.id).status == "prepared":
         voting.open(election.id)
     # refused when another administrator changed or opened it meanwhile
     engine.save_or_refuse(election, frozen, refusal="The election changed while opening; look at it and try again.",
                           title="Busy")
-    _OPEN_ELECTIONS.pop((str(engine.db), str(election.id)), None)
+    _open_elections(engine).pop(str(election.id), None)
     return describe(election)
 
 
@@ -274,22 +200,22 @@ def issue_codes(engine: Any, election_id: UUID | str, households: list[str] | No
 # refused outside the draft), so voters' requests read it from memory instead of replaying its
 # events each time. Its status may go stale; the window is checked on the clock and the ballot
 # box refuses ballots once it closes.
-_OPEN_ELECTIONS: dict[tuple[str, str], tuple[Election, dict[str, Any]]] = {}
-_OPEN_ELECTIONS_MAX = 64
+def _open_elections(engine: Any) -> dict[str, tuple[Election, dict[str, Any]]]:
+    return engine.kept(OPEN_ELECTIONS, dict)
 
 
 def open_election_for_voting(engine: Any, election_id: UUID | str) -> tuple[Election, dict[str, Any]]:
     """The election and its ballot forms, for checking voters' requests."""
-    key = (str(engine.db), str(election_id))
-    cached = _OPEN_ELECTIONS.get(key)
+    kept = _open_elections(engine)
+    cached = kept.get(str(election_id))
     if cached is not None:
         return cached
     election = get_election(engine, election_id)
     found = (election, describe(election)["contests"])
     if election.status == OPEN:
-        if len(_OPEN_ELECTIONS) >= _OPEN_ELECTIONS_MAX:
-            _OPEN_ELECTIONS.clear()
-        _OPEN_ELECTIONS[key] = found
+        if len(kept) >= OPEN_ELECTIONS_MAX:
+            kept.clear()
+        kept[str(election_id)] = found
     return found
 
 
@@ -354,15 +280,6 @@ def track(engine: Any, election_id: UUID | str, tracking_code: str) -> dict[str,
 
 # -- close and results -----------------------------------------------------------------------
 
-def election_records(engine: Any) -> list[Any]:
-    """This plugin's election records (ballots excluded: they come from the box)."""
-    from core import LogRecord
-
-    return [LogRecord(position=n.id, originator_id=str(n.originator_id), originator_version=n.originator_version,
-                      topic=n.topic, payload=engine.decode_payload(n))
-            for n in engine.notifications(1, topics=replay.TOPICS)]
-
-
 def lottery_root(engine: Any, cutoff: int, tally_input: list[tuple[str, Any]]) -> tuple[bytes, str]:
     """The public value the tie lottery mixes with the box's committed seed, and its source: the
     ledger root over the log up to the box's close when the ledger is there, otherwise a hash of
@@ -370,7 +287,7 @@ def lottery_root(engine: Any, cutoff: int, tally_input: list[tuple[str, Any]]) -
     ledger = getattr(engine, "ledger", None)
     if ledger is not None:
         return bytes(ledger.root(ledger.index_of(cutoff) + 1)), "ledger"
-    return audit.ballots_root(tally_input), "ballots"
+    return rules.ballots_root(tally_input), "ballots"
 
 
 def close_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
@@ -384,8 +301,6 @@ def close_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
     now = utc_now()
     if now < parse_time(election.closes_at):
         raise RuleViolation(f"Voting closes at {election.closes_at}, not before.")
-    from core.voting import draw as lottery_draw
-
     voting = kit(engine)
     report = voting.close(election.id)
     tally_input = voting.tally_input(election.id)
@@ -397,8 +312,9 @@ def close_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
             revealed["seed"] = voting.reveal_seed(election.id)
         return lottery_draw(revealed["seed"], root, tied, context)
 
-    view = replay.fold(election_records(engine))[str(election.id)]
-    computed = replay.compute_results(view, tally_input, draw)
+    # the same fold and tally as the auditor's re-tally
+    state = fold.fold(engine.records(topics=fold.EVENTS))[str(election.id)]
+    computed = rules.election_results(state["contests"], state["roll"] or {}, tally_input, draw)
     lottery = {"root": root.hex(), "root_source": root_source,
                "seed": revealed["seed"].hex() if revealed else None}
 
@@ -428,14 +344,13 @@ def results(engine: Any, election_id: UUID | str) -> dict[str, Any]:
 
 def due(engine: Any, now: datetime) -> list[tuple[str, str]]:
     """(action, election id) for elections whose opening or closing time has passed."""
-    state = engine.read_models.get("apartment.elections").state
     actions = []
-    for eid, e in sorted(state.items()):
+    for eid, e in sorted(views.elections(engine).items()):
         if e["status"] == DRAFT and e["contests"] and parse_time(e["opens_at"]) <= now < parse_time(e["closes_at"]):
             actions.append(("open", eid))
         elif e["status"] == OPEN and parse_time(e["closes_at"]) <= now:
             actions.append(("close", eid))
-        elif e["status"] == CLOSED and not e["results_recorded"]:
+        elif e["status"] == CLOSED and not e["results"]:
             actions.append(("close", eid))
     return actions
 

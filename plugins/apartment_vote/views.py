@@ -4,43 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import ReadModel
-from plugins.apartment_vote.domain import Election
+from core import LogRecord, ReadModel
+from plugins.apartment_vote import fold
 
 
 class ElectionList(ReadModel):
-    """Every election with its status, window, contests and result summary: the public listing,
-    and what the deadline scheduler reads to open and close elections on time."""
+    """Every election as ``fold`` folds it, without the frozen rolls: the public listing, the
+    recorded results certificates quote, and what the deadline scheduler reads to open and close
+    elections on time."""
 
     name = "apartment.elections"
-    event_types = (Election.Created, Election.ContestAdded, Election.CandidateRegistered,
-                   Election.CandidateWithdrawn, Election.Opened, Election.Closed, Election.ResultRecorded)
+    version = 2  # 1 kept the listing itself; now the fold's state, listed by ``listing``
+    event_types = fold.ELECTION_EVENTS
+    from_records = True
 
-    def apply(self, event: Any, position: int) -> None:
-        key = str(event.originator_id)
-        if isinstance(event, Election.Created):
-            self.state[key] = {"title": event.title, "complex": event.complex_code, "status": "draft",
-                               "opens_at": event.opens_at, "closes_at": event.closes_at,
-                               "registration_deadline": event.registration_deadline, "households": 0,
-                               "contests": {}, "results_recorded": False}
-            return
-        election = self.state.get(key)
-        if election is None:
-            return
-        if isinstance(event, Election.ContestAdded):
-            election["contests"][event.contest_id] = {"kind": event.kind, "title": event.title,
-                                                      "building": event.building, "candidates": 0, "result": None}
-        elif isinstance(event, Election.CandidateRegistered):
-            election["contests"][event.contest_id]["candidates"] += 1
-        elif isinstance(event, Election.CandidateWithdrawn):
-            election["contests"][event.contest_id]["candidates"] -= 1
-        elif isinstance(event, Election.Opened):
-            election["status"] = "open"
-            election["households"] = event.households
-        elif isinstance(event, Election.Closed):
-            election["status"] = "closed"
-        elif isinstance(event, Election.ResultRecorded):
-            r = event.result
-            election["results_recorded"] = True
-            election["contests"][event.contest_id]["result"] = {
-                "status": r["status"], "elected": r["elected"], "turnout": r["turnout"], "reason": r["reason"]}
+    def apply(self, record: LogRecord, position: int) -> None:
+        fold.apply(self.state, record)
+
+
+def elections(engine: Any) -> fold.State:
+    """Every election's folded state, caught up with the log (read it, never change it)."""
+    return engine.read_models.get(ElectionList.name).state
+
+
+def listing(election: dict[str, Any]) -> dict[str, Any]:
+    """What the public listing shows of an election: status, window, contests and their results."""
+    results = election["results"]
+    contests = {}
+    for cid, c in election["contests"].items():
+        recorded = results[cid]["result"] if cid in results else None
+        contests[cid] = {"kind": c["kind"], "title": c["title"], "building": c["building"],
+                         "candidates": sum(1 for k in c["candidates"].values() if not k.get("withdrawn")),
+                         "result": None if recorded is None else {
+                             "status": recorded["status"], "elected": recorded["elected"],
+                             "turnout": recorded["turnout"], "reason": recorded["reason"]}}
+    return {"title": election["title"], "complex": election["complex"], "status": election["status"],
+            "opens_at": election["opens_at"], "closes_at": election["closes_at"],
+            "registration_deadline": election["registration_deadline"], "households": election["households"],
+            "contests": contests, "results_recorded": bool(results)}
+
+
+def election_list(engine: Any) -> dict[str, Any]:
+    """Every election and its status (the listing of ``GET /api/apartment/elections``)."""
+    return {eid: listing(e) for eid, e in list(elections(engine).items())}
