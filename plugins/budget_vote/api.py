@@ -17,7 +17,7 @@ from core import EngineDep
 from core import ActorDep, requires
 from core.voting import VotingKit
 from plugins.budget_vote import service
-from plugins.budget_vote.readmodels import CycleSummaries
+from plugins.budget_vote.views import CycleSummaries
 
 TAGS = ["budget"]
 

@@ -10,7 +10,7 @@ import click
 from core import authorized, db_option, echo_json, json_option, open_engine
 from core import CivicError
 from plugins.budget_vote import rules, service
-from plugins.budget_vote.readmodels import CycleSummaries
+from plugins.budget_vote.views import CycleSummaries
 
 
 @click.group("budget")

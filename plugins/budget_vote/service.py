@@ -8,18 +8,17 @@ import io
 import re
 import threading
 import weakref
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 
 from core import Engine
 from core import InvalidInput, NotFound, RuleViolation
-from core import LogRecord
 from core.voting import VotingKit
 from core.voting import PREPARED
-from plugins.budget_vote import pabulib, replay, rules
+from plugins.budget_vote import pabulib, rules
 from plugins.budget_vote.domain import Cycle
+from plugins.budget_vote.fold import CYCLE_EVENTS, fold
 
 PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 # ballots enter the box in shuffled batches of at least this many (hides arrival order)
@@ -198,20 +197,15 @@ def track(engine: Engine, cycle_id: UUID | str, tracking_code: str) -> dict[str,
 
 
 # -- the log -----------------------------------------------------------------------------------
-def cycle_records(engine: Engine) -> Iterator[LogRecord]:
-    """The budget cycles' records of the log, in order."""
-    for n in engine.notifications(1, topics=replay.CYCLE_TOPICS):
-        yield LogRecord(position=n.id, originator_id=str(n.originator_id), originator_version=n.originator_version,
-                        topic=n.topic, payload=engine.decode_payload(n))
+def cycle_state(engine: Engine, cycle_id: UUID) -> dict[str, Any]:
+    """The cycle as the budget's fold reads it from the log (what the audit re-reads too)."""
+    key = str(cycle_id)
+    return fold(r for r in engine.records(topics=CYCLE_EVENTS) if r.originator_id == key)[key]
 
 
-def cycle_log(engine: Engine, cycle_id: UUID | str) -> replay.CycleLog:
-    return replay.collect(r for r in cycle_records(engine) if r.originator_id == str(cycle_id))[str(cycle_id)]
-
-
-def counted_ballots(engine: Engine, cycle_id: UUID) -> list[replay.CountedBallot]:
+def counted_ballots(engine: Engine, cycle_id: UUID) -> list[rules.CountedBallot]:
     opened = VotingKit(engine).opened(cycle_id)
-    return [replay.CountedBallot.from_content(b.tracking_code, b.content) for b in opened.counted]
+    return [rules.CountedBallot.from_content(b.tracking_code, b.content) for b in opened.counted]
 
 
 # -- result -------------------------------------------------------------------------------------
@@ -225,7 +219,7 @@ def tally(engine: Engine, cycle_id: UUID | str, *, by: str) -> dict[str, Any]:
     kit = VotingKit(engine)
     counted = counted_ballots(engine, cycle.id)
     seed = kit.reveal_seed(cycle.id)
-    result = replay.compute_result(cycle_log(engine, cycle.id), counted, seed)
+    result = rules.compute_result(cycle_state(engine, cycle.id), counted, seed)
 
     def change(c: Cycle) -> dict[str, Any]:
         c.record_result(by=by, **result)
@@ -332,7 +326,7 @@ def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
     votes = rules.vote_counts(cycle.ballot_costs, ({p: 1 for p in c.choice} for c in counted))
     winners = set(cycle.result["final_winners"]) if cycle.result else None
     projects = []
-    for pid, cost in sorted(cycle.ballot_costs.items(), key=lambda kv: replay._natural(kv[0])):
+    for pid, cost in sorted(cycle.ballot_costs.items(), key=lambda kv: rules.natural_order(kv[0])):
         p = cycle.proposals[pid]
         fields = {"name": p["title"], "category": p["category"], "votes": str(votes[pid])}
         if winners is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core import topic_of
 from core.errors import InvalidInput, RuleViolation
-from plugins.budget_vote import civic_audit_retally, replay, service
+from plugins.budget_vote import civic_audit_retally, service
+from plugins.budget_vote.domain import Cycle
 from tests.plugins.budget_vote.support import ADMIN, credential, voting_cycle, vote
 
 
@@ -161,7 +163,7 @@ def test_the_audit_names_a_tampered_result(sqlite_engine):
     service.validate(engine, cycle.id, by=ADMIN)
     assert civic_audit_retally(list(engine.records())).ok
     records = list(engine.records())
-    computed = next(r for r in records if r.topic == replay.cycle_topic("ResultComputed"))
+    computed = next(r for r in records if r.topic == topic_of(Cycle.ResultComputed))
     computed.payload["winners"] = ["2", "3"]
     report = civic_audit_retally(records)
     assert not report.ok
@@ -169,7 +171,7 @@ def test_the_audit_names_a_tampered_result(sqlite_engine):
     assert "winners differ" in report.discrepancies[0].reason
     # a lottery order that was not drawn from the committed seed is named too
     records = list(engine.records())
-    computed = next(r for r in records if r.topic == replay.cycle_topic("ResultComputed"))
+    computed = next(r for r in records if r.topic == topic_of(Cycle.ResultComputed))
     computed.payload["inputs"]["tie_order"] = list(reversed(computed.payload["inputs"]["tie_order"]))
     assert "inputs differ" in civic_audit_retally(records).discrepancies[0].reason
     # a ballot batch dropped from the export: the box's own audit and the recount disagree
