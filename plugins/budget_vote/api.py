@@ -17,7 +17,8 @@ from core import EngineDep
 from core import ActorDep, requires
 from core.voting import VotingKit
 from plugins.budget_vote import service
-from plugins.budget_vote.views import CycleSummaries
+from plugins.budget_vote.views import (CycleSummaries, ballot_projects, cycle_view, open_data_csv, public_result,
+                                      result_view)
 
 TAGS = ["budget"]
 
@@ -119,16 +120,6 @@ def _dict(value: Any) -> dict[str, Any] | None:
     return None if value is None else attrs.asdict(value)
 
 
-def cycle_view(cycle: Any) -> dict[str, Any]:
-    return {"id": str(cycle.id), "name": cycle.name, "budget": cycle.budget, "scope": cycle.scope,
-            "phase": cycle.phase, "voting_opens": cycle.voting_opens, "voting_closes": cycle.voting_closes,
-            "ballot_style": cycle.ballot_style, "rule": cycle.rule, "last_vote_counts": cycle.last_vote_counts,
-            # the proposer's name is personal data: not shown publicly
-            "proposals": [{"project_id": pid, **{k: v for k, v in p.items() if k != "proposer"}}
-                          for pid, p in cycle.proposals.items()],
-            "result_validated": cycle.phase == "published"}
-
-
 # -- public -------------------------------------------------------------------------------------------
 @get("/api/budget/cycles", sync_to_thread=True, tags=TAGS, summary="Budget cycles")
 def list_cycles(engine: EngineDep) -> dict[str, Any]:
@@ -143,22 +134,19 @@ def show_cycle(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
 @get("/api/budget/cycles/{cycle_id:uuid}/projects", sync_to_thread=True, tags=TAGS,
      summary="Projects on the ballot, with their costs")
 def list_projects(cycle_id: FromPath[UUID], engine: EngineDep) -> list[dict[str, Any]]:
-    cycle = service.get_cycle(engine, cycle_id)
-    return [{"project_id": pid, "title": cycle.proposals[pid]["title"], "description": cycle.proposals[pid]["description"],
-             "dong": cycle.proposals[pid]["dong"], "category": cycle.proposals[pid]["category"], "cost": cost}
-            for pid, cost in cycle.ballot_costs.items()]
+    return ballot_projects(service.get_cycle(engine, cycle_id))
 
 
 @get("/api/budget/cycles/{cycle_id:uuid}/results", sync_to_thread=True, tags=TAGS,
      summary="Published result (409 while embargoed)")
 def public_results(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-    return service.public_result(service.get_cycle(engine, cycle_id))
+    return public_result(service.get_cycle(engine, cycle_id))
 
 
 @get("/api/budget/cycles/{cycle_id:uuid}/results.csv", sync_to_thread=True, tags=TAGS,
      summary="Published result as CSV open data", media_type="text/csv")
 def public_results_csv(cycle_id: FromPath[UUID], engine: EngineDep) -> Response[str]:
-    body = service.open_data_csv(service.get_cycle(engine, cycle_id))
+    body = open_data_csv(service.get_cycle(engine, cycle_id))
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="budget-{cycle_id}.csv"'})
 
@@ -253,13 +241,13 @@ def send_codes(cycle_id: FromPath[UUID], data: JSONBody[CodesIn], engine: Engine
       summary="Compute the result of a closed cycle (embargoed until validated)")
 def tally(cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.tally(engine, cycle_id, by=actor.id)
-    return service.result_view(service.get_cycle(engine, cycle_id))
+    return result_view(service.get_cycle(engine, cycle_id))
 
 
 @get("/api/budget/cycles/{cycle_id:uuid}/result", guards=[requires("budget.view_embargoed")], sync_to_thread=True, tags=TAGS,
      summary="The computed result, embargoed or not (officials)")
 def embargoed_result(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-    return service.result_view(service.get_cycle(engine, cycle_id))
+    return result_view(service.get_cycle(engine, cycle_id))
 
 
 @post("/api/budget/cycles/{cycle_id:uuid}/overrides", guards=[requires("budget.override")], sync_to_thread=True, tags=TAGS,
@@ -274,7 +262,7 @@ def override(cycle_id: FromPath[UUID], data: JSONBody[OverrideIn], engine: Engin
       summary="Validate the result: it is published")
 def validate(cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
     service.validate(engine, cycle_id, by=actor.id)
-    return service.public_result(service.get_cycle(engine, cycle_id))
+    return public_result(service.get_cycle(engine, cycle_id))
 
 
 ROUTES = [list_cycles, show_cycle, list_projects, public_results, public_results_csv, check_receipt, box_summary,
