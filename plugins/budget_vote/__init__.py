@@ -31,9 +31,9 @@ def civic_register_read_models():
 
 @hookimpl
 def civic_register_routes(engine):
-    from plugins.budget_vote.api import ROUTES
+    from plugins.budget_vote.api import BudgetController
 
-    return ROUTES
+    return [BudgetController]
 
 
 @hookimpl
