@@ -1,25 +1,10 @@
-"""budget_vote plugin: the district's participatory budget (주민참여예산제) with mobile voting."""
+"""budget_vote plugin: the district's participatory budget (주민참여예산제) with mobile voting.
+
+Hook implementations only; each imports its room when called."""
 
 from __future__ import annotations
 
 from core import hookimpl
-
-PERMISSIONS = {
-    "budget.view": ["anyone"],
-    "budget.vote": ["anyone"],  # the ballot credential, not a staff account, admits a voter
-    "budget.propose": ["resident", "proposer", "committee_member"],
-    # the instance's operator (system_admin) may run cycles and imports; validating and
-    # overriding a result stay with the process administrators
-    "budget.manage": ["process_admin", "system_admin"],
-    "budget.screen": ["process_admin", "committee_member"],
-    "budget.paper_ballots": ["process_admin"],
-    "budget.tally": ["process_admin", "system_admin"],
-    "budget.view_embargoed": ["process_admin", "auditor", "system_admin"],
-    "budget.override": ["process_admin"],
-    "budget.validate": ["process_admin"],
-}
-
-
 
 
 @hookimpl
@@ -45,6 +30,8 @@ def civic_register_commands(cli):
 
 @hookimpl
 def civic_register_permissions():
+    from plugins.budget_vote.permissions import PERMISSIONS
+
     return PERMISSIONS
 
 

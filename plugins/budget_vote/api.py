@@ -128,8 +128,8 @@ class BudgetController(Controller):
     tags = TAGS
 
     # -- public ------------------------------------------------------------------------------------
-    # the operationId is spelt out: the published OpenAPI document has always named it so (what
-    # Litestar derived when the handler was registered on its own), and clients are generated from it
+    # the operationId is spelt out as the published OpenAPI document has it: Litestar derived this
+    # name when GET and POST /cycles were registered one after the other, as separate handlers
     @get("/cycles", sync_to_thread=True, summary="Budget cycles", operation_id="ApiBudgetCyclesAsynccallable")
     def list_cycles(self, engine: EngineDep) -> dict[str, Any]:
         return CycleSummaries.cycles(engine.read_models.get("budget.cycles").state)

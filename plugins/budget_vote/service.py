@@ -4,8 +4,6 @@ demo. Each one authorises nothing itself (callers do) and records ``by``: who ac
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from typing import Any
 from uuid import UUID
 
@@ -29,24 +27,19 @@ def get_cycle(engine: Engine, cycle_id: UUID | str) -> Cycle:
     return engine.get(cid, Cycle, what="budget cycle")
 
 
-_voting_cycles: weakref.WeakKeyDictionary[Engine, dict[UUID, Cycle]] = weakref.WeakKeyDictionary()
-_cache_lock = threading.Lock()
-
-
 def voting_cycle_for_ballots(engine: Engine, cycle_id: UUID | str) -> Cycle:
     """The cycle as ballots are checked against it. Once a cycle is voting, what a ballot is
     checked against (projects, costs, style) can no longer change (settings and screening are
     refused from then on) and the box, not the cycle, says whether voting is still open; so a
     cycle loaded in the voting phase is kept per engine instead of being replayed per ballot."""
     cid = UUID(str(cycle_id)) if not isinstance(cycle_id, UUID) else cycle_id
-    with _cache_lock:
-        cached = _voting_cycles.setdefault(engine, {}).get(cid)
+    voting: dict[UUID, Cycle] = engine.kept("budget_vote.voting_cycles", dict)
+    cached = voting.get(cid)
     if cached is not None:
         return cached
     cycle = get_cycle(engine, cid)
     if cycle.phase == "voting":
-        with _cache_lock:
-            _voting_cycles[engine][cid] = cycle
+        voting[cid] = cycle  # one dict operation: atomic, no lock needed
     return cycle
 
 
