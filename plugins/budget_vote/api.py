@@ -16,7 +16,7 @@ from litestar.params import FromPath, JSONBody
 from core import ActorDep, EngineDep, requires
 from core.voting import VotingKit
 from plugins.budget_vote import service
-from plugins.budget_vote.views import (CycleSummaries, ballot_projects, cycle_view, open_data_csv, public_result,
+from plugins.budget_vote.views import (ballot_projects, cycle_summaries, cycle_view, open_data_csv, public_result,
                                       result_view)
 
 PATH = "/api/budget"
@@ -132,7 +132,7 @@ class BudgetController(Controller):
     # name when GET and POST /cycles were registered one after the other, as separate handlers
     @get("/cycles", sync_to_thread=True, summary="Budget cycles", operation_id="ApiBudgetCyclesAsynccallable")
     def list_cycles(self, engine: EngineDep) -> dict[str, Any]:
-        return CycleSummaries.cycles(engine.read_models.get("budget.cycles").state)
+        return cycle_summaries(engine)
 
     @get("/cycles/{cycle_id:uuid}", sync_to_thread=True, summary="A cycle with its proposals")
     def show_cycle(self, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import click
 
 from core import CivicError, authorized, db_option, echo_json, json_option, open_engine
 from plugins.budget_vote import pabulib_exchange, rules, service
-from plugins.budget_vote.views import CycleSummaries, open_data_csv, public_result, result_view
+from plugins.budget_vote.views import cycle_summaries, open_data_csv, public_result, result_view
 
 
 @click.group("budget")
@@ -23,7 +23,7 @@ def budget() -> None:
 def list_cycles(db: str, as_json: bool) -> None:
     """List budget cycles."""
     with open_engine(db) as engine:
-        cycles = CycleSummaries.cycles(engine.read_models.get("budget.cycles").state)
+        cycles = cycle_summaries(engine)
         if as_json:
             echo_json(cycles)
             return

@@ -12,6 +12,7 @@ from core.voting import PREPARED, VotingKit
 from plugins.budget_vote import rules
 from plugins.budget_vote.domain import Cycle
 from plugins.budget_vote.fold import CYCLE_EVENTS, fold
+from plugins.budget_vote.views import CycleSummaries
 
 PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 # ballots enter the box in shuffled batches of at least this many (hides arrival order)
@@ -242,13 +243,12 @@ def close_due(engine: Engine) -> list[str]:
     """Close voting in every cycle whose closing time has passed (idempotent)."""
     done = VotingKit(engine).tick()
     now = engine.now().isoformat()
-    state = engine.read_models.get("budget.cycles").state
-    for cid, summary in state.items():
-        closes = summary.get("voting_closes")
-        if summary.get("phase") == "voting" and closes and closes <= now:
+    for cid, cycle in engine.read_models.get(CycleSummaries.name).state.items():
+        closes = cycle.get("voting_closes")
+        if cycle.get("phase") == "voting" and closes and closes <= now:
             try:
                 advance(engine, UUID(cid), "tallying", by="system:deadline")
             except RuleViolation:
                 continue  # closed meanwhile by someone else
-            done.append(f"budget: voting closed in {summary['name']}")
+            done.append(f"budget: voting closed in {cycle['name']}")
     return done

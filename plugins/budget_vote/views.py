@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any
 
-from core import LogRecord, ReadModel, RuleViolation
+from core import Engine, LogRecord, ReadModel, RuleViolation
 from plugins.budget_vote.domain import Cycle
 from plugins.budget_vote.fold import CYCLE_EVENTS, fold_record
 
@@ -32,6 +32,11 @@ class CycleSummaries(ReadModel):
                       "voting_opens": c["voting_opens"], "voting_closes": c["voting_closes"], "phase": c["phase"],
                       "proposals": c["proposals"], "on_ballot": len(c["costs"])}
                 for cid, c in state.items()}
+
+
+def cycle_summaries(engine: Engine) -> dict[str, Any]:
+    """Every cycle's public summary, as the read model has it now."""
+    return CycleSummaries.cycles(engine.read_models.get(CycleSummaries.name).state)
 
 
 def cycle_view(cycle: Cycle) -> dict[str, Any]:
