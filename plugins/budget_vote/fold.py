@@ -1,10 +1,10 @@
 """The one fold of the participatory budget: the cycles' log records (``LogRecord``) folded into
 plain JSON state, one entry per cycle id.
 
-The cycle summaries read model keeps this state as the log grows, the live tally reads a cycle's
-settings and costs from it, and the auditor's re-tally folds an exported log with it: what is
-shown, what is tallied and what is re-checked come from one reading of the log. Pure: records
-in, plain values out."""
+The cycle summaries read model keeps this state as the log grows, the live tally folds a cycle's
+records with it for the settings and costs it counts with, and the auditor's re-tally folds an
+exported log with it: what is shown, what is tallied and what is re-checked come from one reading
+of the log. Pure: records in, plain values out."""
 
 from __future__ import annotations
 
