@@ -1,7 +1,7 @@
-"""HTTP API of the participatory budget, under ``/api/budget``.
+"""HTTP API of the participatory budget, under ``/api/budget`` (one controller).
 
 Public: cycles, projects, published results (JSON and CSV open data), receipts. Residents: cast
-or replace a ballot. Proposers: submit proposals. Officials: open and configure cycles, screen,
+or replace a ballot; proposers: submit proposals. Officials: open and configure cycles, screen,
 advance phases, enter paper ballots, tally, override with a reason, validate."""
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from typing import Any, Literal
 from uuid import UUID
 
 import attrs
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from core import EngineDep
-from core import ActorDep, requires
+from core import ActorDep, EngineDep, requires
 from core.voting import VotingKit
 from plugins.budget_vote import service
-from plugins.budget_vote.readmodels import CycleSummaries
+from plugins.budget_vote.views import (ballot_projects, cycle_summaries, cycle_view, open_data_csv, public_result,
+                                      result_view)
 
+PATH = "/api/budget"
 TAGS = ["budget"]
 
 
@@ -119,164 +120,135 @@ def _dict(value: Any) -> dict[str, Any] | None:
     return None if value is None else attrs.asdict(value)
 
 
-def cycle_view(cycle: Any) -> dict[str, Any]:
-    return {"id": str(cycle.id), "name": cycle.name, "budget": cycle.budget, "scope": cycle.scope,
-            "phase": cycle.phase, "voting_opens": cycle.voting_opens, "voting_closes": cycle.voting_closes,
-            "ballot_style": cycle.ballot_style, "rule": cycle.rule, "last_vote_counts": cycle.last_vote_counts,
-            # the proposer's name is personal data: not shown publicly
-            "proposals": [{"project_id": pid, **{k: v for k, v in p.items() if k != "proposer"}}
-                          for pid, p in cycle.proposals.items()],
-            "result_validated": cycle.phase == "published"}
+class BudgetController(Controller):
+    """The participatory budget's HTTP face. Guards are per handler: the face mixes public reads,
+    residents' ballots and officials' commands."""
 
+    path = PATH
+    tags = TAGS
 
-# -- public -------------------------------------------------------------------------------------------
-@get("/api/budget/cycles", sync_to_thread=True, tags=TAGS, summary="Budget cycles")
-def list_cycles(engine: EngineDep) -> dict[str, Any]:
-    return CycleSummaries.cycles(engine.read_models.get("budget.cycles").state)
+    # -- public ------------------------------------------------------------------------------------
+    # the operationId is spelt out as the published OpenAPI document has it: Litestar derived this
+    # name when GET and POST /cycles were registered one after the other, as separate handlers
+    @get("/cycles", sync_to_thread=True, summary="Budget cycles", operation_id="ApiBudgetCyclesAsynccallable")
+    def list_cycles(self, engine: EngineDep) -> dict[str, Any]:
+        return cycle_summaries(engine)
 
+    @get("/cycles/{cycle_id:uuid}", sync_to_thread=True, summary="A cycle with its proposals")
+    def show_cycle(self, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+        return cycle_view(service.get_cycle(engine, cycle_id))
 
-@get("/api/budget/cycles/{cycle_id:uuid}", sync_to_thread=True, tags=TAGS, summary="A cycle with its proposals")
-def show_cycle(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-    return cycle_view(service.get_cycle(engine, cycle_id))
+    @get("/cycles/{cycle_id:uuid}/projects", sync_to_thread=True,
+         summary="Projects on the ballot, with their costs")
+    def list_projects(self, cycle_id: FromPath[UUID], engine: EngineDep) -> list[dict[str, Any]]:
+        return ballot_projects(service.get_cycle(engine, cycle_id))
 
+    @get("/cycles/{cycle_id:uuid}/results", sync_to_thread=True,
+         summary="Published result (409 while embargoed)")
+    def public_results(self, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+        return public_result(service.get_cycle(engine, cycle_id))
 
-@get("/api/budget/cycles/{cycle_id:uuid}/projects", sync_to_thread=True, tags=TAGS,
-     summary="Projects on the ballot, with their costs")
-def list_projects(cycle_id: FromPath[UUID], engine: EngineDep) -> list[dict[str, Any]]:
-    cycle = service.get_cycle(engine, cycle_id)
-    return [{"project_id": pid, "title": cycle.proposals[pid]["title"], "description": cycle.proposals[pid]["description"],
-             "dong": cycle.proposals[pid]["dong"], "category": cycle.proposals[pid]["category"], "cost": cost}
-            for pid, cost in cycle.ballot_costs.items()]
+    @get("/cycles/{cycle_id:uuid}/results.csv", sync_to_thread=True,
+         summary="Published result as CSV open data", media_type="text/csv")
+    def public_results_csv(self, cycle_id: FromPath[UUID], engine: EngineDep) -> Response[str]:
+        body = open_data_csv(service.get_cycle(engine, cycle_id))
+        return Response(body, media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="budget-{cycle_id}.csv"'})
 
+    @get("/cycles/{cycle_id:uuid}/receipts/{code:str}", sync_to_thread=True,
+         summary="Check a ballot receipt (tracking code)")
+    def check_receipt(self, cycle_id: FromPath[UUID], code: FromPath[str], engine: EngineDep) -> dict[str, Any]:
+        return service.track(engine, cycle_id, code)
 
-@get("/api/budget/cycles/{cycle_id:uuid}/results", sync_to_thread=True, tags=TAGS,
-     summary="Published result (409 while embargoed)")
-def public_results(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-    return service.public_result(service.get_cycle(engine, cycle_id))
+    @get("/cycles/{cycle_id:uuid}/box", sync_to_thread=True,
+         summary="Public facts of the cycle's ballot box (key, seed commitment, batches)")
+    def box_summary(self, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+        return VotingKit(engine).summary(service.get_cycle(engine, cycle_id).id)
 
+    # -- residents and proposers -------------------------------------------------------------------
+    @post("/cycles/{cycle_id:uuid}/credential", guards=[requires("budget.vote")], sync_to_thread=True,
+          summary="Trade the voting code sent by text message for a ballot credential")
+    def voter_credential(self, request: Request, cycle_id: FromPath[UUID], data: JSONBody[SignInVoter],
+                         engine: EngineDep) -> dict[str, Any]:
+        client = request.client.host if request.client else "unknown"
+        return {"credential": service.sign_in_voter(engine, cycle_id, data.entry_id, data.code, client)}
 
-@get("/api/budget/cycles/{cycle_id:uuid}/results.csv", sync_to_thread=True, tags=TAGS,
-     summary="Published result as CSV open data", media_type="text/csv")
-def public_results_csv(cycle_id: FromPath[UUID], engine: EngineDep) -> Response[str]:
-    body = service.open_data_csv(service.get_cycle(engine, cycle_id))
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="budget-{cycle_id}.csv"'})
+    @post("/cycles/{cycle_id:uuid}/ballot", guards=[requires("budget.vote")], sync_to_thread=True,
+          summary="Cast or replace a ballot with a credential; returns the receipt")
+    def cast(self, cycle_id: FromPath[UUID], data: JSONBody[BallotIn], engine: EngineDep) -> dict[str, Any]:
+        return service.cast_ballot(engine, cycle_id, credential=data.credential, choice=data.choice)
 
+    @post("/cycles/{cycle_id:uuid}/proposals", guards=[requires("budget.propose")], sync_to_thread=True, summary="Submit a proposal")
+    def propose(self, cycle_id: FromPath[UUID], data: JSONBody[ProposalIn], engine: EngineDep) -> dict[str, Any]:
+        pid = service.submit_proposal(engine, cycle_id, title=data.title, description=data.description, dong=data.dong,
+                                      category=data.category, proposer=data.proposer, proposer_role=data.proposer_role)
+        return {"project_id": pid}
 
-@get("/api/budget/cycles/{cycle_id:uuid}/receipts/{code:str}", sync_to_thread=True, tags=TAGS,
-     summary="Check a ballot receipt (tracking code)")
-def check_receipt(cycle_id: FromPath[UUID], code: FromPath[str], engine: EngineDep) -> dict[str, Any]:
-    return service.track(engine, cycle_id, code)
+    # -- officials ---------------------------------------------------------------------------------
+    @post("/cycles", guards=[requires("budget.manage")], sync_to_thread=True, summary="Open a budget cycle")
+    def open_cycle(self, data: JSONBody[CycleIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        cycle = service.open_cycle(engine, name=data.name, budget=data.budget, scope=data.scope,
+                                   voting_opens=data.voting_opens, voting_closes=data.voting_closes,
+                                   ballot_style=_dict(data.ballot_style), rule=_dict(data.rule),
+                                   last_vote_counts=data.last_vote_counts, by=actor.id)
+        return cycle_view(cycle)
 
+    @post("/cycles/{cycle_id:uuid}/settings", guards=[requires("budget.manage")], sync_to_thread=True,
+          summary="Change the ballot style, winner rule or vote replacement (before voting)")
+    def change_settings(self, cycle_id: FromPath[UUID], data: JSONBody[SettingsIn],
+                        engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        cycle = service.configure(engine, cycle_id, ballot_style=_dict(data.ballot_style), rule=_dict(data.rule),
+                                  last_vote_counts=data.last_vote_counts, by=actor.id)
+        return cycle_view(cycle)
 
-@get("/api/budget/cycles/{cycle_id:uuid}/box", sync_to_thread=True, tags=TAGS,
-     summary="Public facts of the cycle's ballot box (key, seed commitment, batches)")
-def box_summary(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-    return VotingKit(engine).summary(service.get_cycle(engine, cycle_id).id)
+    @post("/cycles/{cycle_id:uuid}/proposals/{project_id:str}/screening", guards=[requires("budget.screen")], sync_to_thread=True,
+          summary="Screen a proposal: feasibility, cost in won, reason")
+    def screen(self, cycle_id: FromPath[UUID], project_id: FromPath[str], data: JSONBody[ScreeningIn],
+               engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        service.screen(engine, cycle_id, project_id, feasible=data.feasible, cost=data.cost, reason=data.reason,
+                       by=actor.id)
+        return {"project_id": project_id, "feasible": data.feasible, "cost": data.cost}
 
+    @post("/cycles/{cycle_id:uuid}/phase", guards=[requires("budget.manage")], sync_to_thread=True, summary="Advance to the next phase")
+    def advance(self, cycle_id: FromPath[UUID], data: JSONBody[PhaseIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        return cycle_view(service.advance(engine, cycle_id, data.to, by=actor.id))
 
-# -- residents and proposers ----------------------------------------------------------------------------
-@post("/api/budget/cycles/{cycle_id:uuid}/credential", guards=[requires("budget.vote")], sync_to_thread=True,
-      tags=TAGS, summary="Trade the voting code sent by text message for a ballot credential")
-def voter_credential(request: Request, cycle_id: FromPath[UUID], data: JSONBody[SignInVoter],
-                     engine: EngineDep) -> dict[str, Any]:
-    client = request.client.host if request.client else "unknown"
-    return {"credential": service.sign_in_voter(engine, cycle_id, data.entry_id, data.code, client)}
+    @post("/cycles/{cycle_id:uuid}/paper-ballots", guards=[requires("budget.paper_ballots")], sync_to_thread=True,
+          summary="Enter a paper or booth ballot (marked as such)")
+    def paper_ballot(self, cycle_id: FromPath[UUID], data: JSONBody[PaperBallotIn],
+                     engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        return service.enter_paper_ballot(engine, cycle_id, entry_id=data.entry_id, choice=data.choice, by=actor.id)
 
+    @post("/cycles/{cycle_id:uuid}/roll", guards=[requires("budget.manage")], sync_to_thread=True,
+          summary="Import residents into the voter roll (CSV: entry_id, contact, optional group)")
+    def import_roll(self, cycle_id: FromPath[UUID], data: JSONBody[RollIn], engine: EngineDep) -> dict[str, Any]:
+        return service.import_roll(engine, cycle_id, data.csv)
 
-@post("/api/budget/cycles/{cycle_id:uuid}/ballot", guards=[requires("budget.vote")], sync_to_thread=True, tags=TAGS,
-      summary="Cast or replace a ballot with a credential; returns the receipt")
-def cast(cycle_id: FromPath[UUID], data: JSONBody[BallotIn], engine: EngineDep) -> dict[str, Any]:
-    return service.cast_ballot(engine, cycle_id, credential=data.credential, choice=data.choice)
+    @post("/cycles/{cycle_id:uuid}/codes", guards=[requires("budget.manage")], sync_to_thread=True,
+          summary="Send voting codes by text message to residents on the roll who have none")
+    def send_codes(self, cycle_id: FromPath[UUID], data: JSONBody[CodesIn], engine: EngineDep) -> dict[str, Any]:
+        return {"sent": service.issue_codes(engine, cycle_id, data.entry_ids)}
 
+    @post("/cycles/{cycle_id:uuid}/tally", guards=[requires("budget.tally")], sync_to_thread=True,
+          summary="Compute the result of a closed cycle (embargoed until validated)")
+    def tally(self, cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        service.tally(engine, cycle_id, by=actor.id)
+        return result_view(service.get_cycle(engine, cycle_id))
 
-@post("/api/budget/cycles/{cycle_id:uuid}/proposals", guards=[requires("budget.propose")], sync_to_thread=True, tags=TAGS, summary="Submit a proposal")
-def propose(cycle_id: FromPath[UUID], data: JSONBody[ProposalIn], engine: EngineDep) -> dict[str, Any]:
-    pid = service.submit_proposal(engine, cycle_id, title=data.title, description=data.description, dong=data.dong,
-                                  category=data.category, proposer=data.proposer, proposer_role=data.proposer_role)
-    return {"project_id": pid}
+    @get("/cycles/{cycle_id:uuid}/result", guards=[requires("budget.view_embargoed")], sync_to_thread=True,
+         summary="The computed result, embargoed or not (officials)")
+    def embargoed_result(self, cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
+        return result_view(service.get_cycle(engine, cycle_id))
 
+    @post("/cycles/{cycle_id:uuid}/overrides", guards=[requires("budget.override")], sync_to_thread=True,
+          summary="Fund or unfund a project against the computed result, with a written reason")
+    def override(self, cycle_id: FromPath[UUID], data: JSONBody[OverrideIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        winners = service.override(engine, cycle_id, action=data.action, project_id=data.project_id, reason=data.reason,
+                                   by=actor.id)
+        return {"winners": winners}
 
-# -- officials --------------------------------------------------------------------------------------
-@post("/api/budget/cycles", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS, summary="Open a budget cycle")
-def open_cycle(data: JSONBody[CycleIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    cycle = service.open_cycle(engine, name=data.name, budget=data.budget, scope=data.scope,
-                               voting_opens=data.voting_opens, voting_closes=data.voting_closes,
-                               ballot_style=_dict(data.ballot_style), rule=_dict(data.rule),
-                               last_vote_counts=data.last_vote_counts, by=actor.id)
-    return cycle_view(cycle)
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/settings", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS,
-      summary="Change the ballot style, winner rule or vote replacement (before voting)")
-def change_settings(cycle_id: FromPath[UUID], data: JSONBody[SettingsIn],
-                    engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    cycle = service.configure(engine, cycle_id, ballot_style=_dict(data.ballot_style), rule=_dict(data.rule),
-                              last_vote_counts=data.last_vote_counts, by=actor.id)
-    return cycle_view(cycle)
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/proposals/{project_id:str}/screening", guards=[requires("budget.screen")], sync_to_thread=True, tags=TAGS,
-      summary="Screen a proposal: feasibility, cost in won, reason")
-def screen(cycle_id: FromPath[UUID], project_id: FromPath[str], data: JSONBody[ScreeningIn],
-           engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    service.screen(engine, cycle_id, project_id, feasible=data.feasible, cost=data.cost, reason=data.reason,
-                   by=actor.id)
-    return {"project_id": project_id, "feasible": data.feasible, "cost": data.cost}
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/phase", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS, summary="Advance to the next phase")
-def advance(cycle_id: FromPath[UUID], data: JSONBody[PhaseIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    return cycle_view(service.advance(engine, cycle_id, data.to, by=actor.id))
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/paper-ballots", guards=[requires("budget.paper_ballots")], sync_to_thread=True, tags=TAGS,
-      summary="Enter a paper or booth ballot (marked as such)")
-def paper_ballot(cycle_id: FromPath[UUID], data: JSONBody[PaperBallotIn],
-                 engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    return service.enter_paper_ballot(engine, cycle_id, entry_id=data.entry_id, choice=data.choice, by=actor.id)
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/roll", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS,
-      summary="Import residents into the voter roll (CSV: entry_id, contact, optional group)")
-def import_roll(cycle_id: FromPath[UUID], data: JSONBody[RollIn], engine: EngineDep) -> dict[str, Any]:
-    return service.import_roll(engine, cycle_id, data.csv)
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/codes", guards=[requires("budget.manage")], sync_to_thread=True, tags=TAGS,
-      summary="Send voting codes by text message to residents on the roll who have none")
-def send_codes(cycle_id: FromPath[UUID], data: JSONBody[CodesIn], engine: EngineDep) -> dict[str, Any]:
-    return {"sent": service.issue_codes(engine, cycle_id, data.entry_ids)}
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/tally", guards=[requires("budget.tally")], sync_to_thread=True, tags=TAGS,
-      summary="Compute the result of a closed cycle (embargoed until validated)")
-def tally(cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    service.tally(engine, cycle_id, by=actor.id)
-    return service.result_view(service.get_cycle(engine, cycle_id))
-
-
-@get("/api/budget/cycles/{cycle_id:uuid}/result", guards=[requires("budget.view_embargoed")], sync_to_thread=True, tags=TAGS,
-     summary="The computed result, embargoed or not (officials)")
-def embargoed_result(cycle_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-    return service.result_view(service.get_cycle(engine, cycle_id))
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/overrides", guards=[requires("budget.override")], sync_to_thread=True, tags=TAGS,
-      summary="Fund or unfund a project against the computed result, with a written reason")
-def override(cycle_id: FromPath[UUID], data: JSONBody[OverrideIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    winners = service.override(engine, cycle_id, action=data.action, project_id=data.project_id, reason=data.reason,
-                               by=actor.id)
-    return {"winners": winners}
-
-
-@post("/api/budget/cycles/{cycle_id:uuid}/validation", guards=[requires("budget.validate")], sync_to_thread=True, tags=TAGS,
-      summary="Validate the result: it is published")
-def validate(cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    service.validate(engine, cycle_id, by=actor.id)
-    return service.public_result(service.get_cycle(engine, cycle_id))
-
-
-ROUTES = [list_cycles, show_cycle, list_projects, public_results, public_results_csv, check_receipt, box_summary,
-          voter_credential, cast, propose, open_cycle, change_settings, screen, advance, import_roll, send_codes,
-          paper_ballot, tally, embargoed_result, override, validate]
+    @post("/cycles/{cycle_id:uuid}/validation", guards=[requires("budget.validate")], sync_to_thread=True,
+          summary="Validate the result: it is published")
+    def validate(self, cycle_id: FromPath[UUID], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        service.validate(engine, cycle_id, by=actor.id)
+        return public_result(service.get_cycle(engine, cycle_id))

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from core import authorized, db_option, echo_json, json_option, open_engine
-from core import CivicError
-from plugins.budget_vote import rules, service
-from plugins.budget_vote.readmodels import CycleSummaries
+from core import CivicError, authorized, db_option, echo_json, json_option, open_engine
+from plugins.budget_vote import pabulib_exchange, rules, service
+from plugins.budget_vote.views import cycle_summaries, open_data_csv, public_result, result_view
 
 
 @click.group("budget")
@@ -24,7 +23,7 @@ def budget() -> None:
 def list_cycles(db: str, as_json: bool) -> None:
     """List budget cycles."""
     with open_engine(db) as engine:
-        cycles = CycleSummaries.cycles(engine.read_models.get("budget.cycles").state)
+        cycles = cycle_summaries(engine)
         if as_json:
             echo_json(cycles)
             return
@@ -40,9 +39,9 @@ def list_cycles(db: str, as_json: bool) -> None:
 @json_option
 def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
     """Import a Pabulib approval FILE as a closed cycle with its result computed (embargoed)."""
-    cycle = service.import_pb(engine, file.read_text(encoding="utf-8"), name=name, by=actor.id,
+    cycle = pabulib_exchange.import_pb(engine, file.read_text(encoding="utf-8"), name=name, by=actor.id,
                               rule={"name": rule} if rule else None)
-    view = service.result_view(cycle)
+    view = result_view(cycle)
     if as_json:
         echo_json(view)
     else:
@@ -56,7 +55,7 @@ def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
 def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
     """Export the counted ballots of CYCLE (id or name) as a Pabulib file (once voting has closed)."""
-    text = service.export_pb(engine, service.find_cycle(engine, cycle).id)
+    text = pabulib_exchange.export_pb(engine, service.find_cycle(engine, cycle).id)
     if output:
         output.write_text(text, encoding="utf-8")
     else:
@@ -74,7 +73,7 @@ def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
 def tally_pb(pb_file: Path, rule: str, satisfaction: str, completion: str, as_json: bool) -> None:
     """Compute the winners of a Pabulib file directly (nothing is stored)."""
     try:
-        result = service.tally_pb(pb_file.read_text(encoding="utf-8"),
+        result = pabulib_exchange.tally_pb(pb_file.read_text(encoding="utf-8"),
                                   rules.WinnerRule(rule, satisfaction, completion))
     except CivicError as exc:
         raise click.ClickException(f"{exc.title}: {exc.detail}") from None
@@ -94,9 +93,9 @@ def results(db: str, cycle: str, fmt: str) -> None:
     with open_engine(db) as engine:
         c = service.find_cycle(engine, cycle)
         if fmt == "csv":
-            click.echo(service.open_data_csv(c), nl=False)
+            click.echo(open_data_csv(c), nl=False)
         else:
-            click.echo(json.dumps(service.public_result(c), ensure_ascii=False, indent=2))
+            click.echo(json.dumps(public_result(c), ensure_ascii=False, indent=2))
 
 
 @budget.command("advance")
@@ -117,7 +116,7 @@ def compute(engine, actor, cycle: str, as_json: bool) -> None:
     """Compute and record the result of a closed CYCLE (embargoed until validated)."""
     c = service.find_cycle(engine, cycle)
     service.tally(engine, c.id, by=actor.id)
-    view = service.result_view(service.get_cycle(engine, c.id))
+    view = result_view(service.get_cycle(engine, c.id))
     if as_json:
         echo_json(view)
     else:

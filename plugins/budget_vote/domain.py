@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from core import CivicAggregate, event, natural_id
-from core import InvalidInput, RuleViolation
+from core import CivicAggregate, InvalidInput, RuleViolation, event, natural_id
 from plugins.budget_vote import rules
 
 PHASES = ("proposal", "screening", "voting", "tallying", "published")
 # transitions an administrator makes with "advance"; tallying -> published is "validate"
 NEXT_PHASE = {"proposal": "screening", "screening": "voting", "voting": "tallying"}
-CHANNELS = ("mobile", "paper")
 MIN_REASON = 10
 
 

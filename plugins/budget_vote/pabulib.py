@@ -41,7 +41,7 @@ class PbElection:
 
     @property
     def budget(self) -> int:
-        return _whole("budget", self.meta.get("budget", ""))
+        return whole_amount("budget", self.meta.get("budget", ""))
 
     @property
     def costs(self) -> dict[str, int]:
@@ -51,7 +51,8 @@ class PbElection:
         return [dict(v.points) for v in self.votes]
 
 
-def _whole(what: str, text: str) -> int:
+def whole_amount(what: str, text: str) -> int:
+    """A whole, non-negative amount as a file writes it (``1000``, ``1000.0``, ``1000,0``)."""
     try:
         value = Decimal(text.strip().replace(",", "."))
     except InvalidOperation:
@@ -96,7 +97,7 @@ def parse(text: str) -> PbElection:
             if "project_id" not in values or "cost" not in values:
                 raise InvalidInput("Pabulib: PROJECTS needs project_id and cost columns.")
             pid = values.pop("project_id")
-            cost = _whole(f"line {line}: cost of project {pid}", values.pop("cost"))
+            cost = whole_amount(f"line {line}: cost of project {pid}", values.pop("cost"))
             projects.append(PbProject(pid, cost, values))
         else:
             if "voter_id" not in values or "vote" not in values:
@@ -108,7 +109,7 @@ def parse(text: str) -> PbElection:
                 raw_points = [p for p in values.pop("points", "").split(",") if p.strip()]
                 if len(raw_points) != len(chosen):
                     raise InvalidInput(f"Pabulib line {line}: {len(chosen)} projects but {len(raw_points)} points.")
-                points = {p: _whole(f"line {line}: points", w) for p, w in zip(chosen, raw_points)}
+                points = {p: whole_amount(f"line {line}: points", w) for p, w in zip(chosen, raw_points)}
             else:
                 points = {p: 1 for p in chosen}
             votes.append(PbVote(vid, points, {k: v for k, v in values.items() if v.lower() != "none"}))

@@ -1,6 +1,7 @@
-"""Pure rules of the participatory budget: ballot validity, vote counts and winner rules.
+"""Pure rules of the participatory budget: ballot validity, vote counts, winner rules and the
+result of a closed cycle.
 
-No I/O and no clock. The live tally, the auditor's replay and the property tests call these
+No I/O and no clock. The live tally, the auditor's re-tally and the property tests call these
 functions. Money is integer won; rule arithmetic is exact (``fractions.Fraction``).
 
 Winner rules (both resolute, ties broken by a total ``tie_order`` of the projects, earlier first;
@@ -29,8 +30,8 @@ from typing import Any, Literal
 
 import attrs
 
-from core import InvalidInput
-from core import refuse_unknown_settings
+from core import InvalidInput, refuse_unknown_settings
+from core.voting import draw
 
 
 BallotKind = Literal["approval", "knapsack"]
@@ -330,6 +331,59 @@ def ballots_digest(choices: Iterable[Sequence[str]]) -> str:
     for choice in sorted(tuple(sorted(c)) for c in choices):
         h.update(",".join(choice).encode() + b"\x1e")
     return h.hexdigest()
+
+
+@attrs.frozen
+class CountedBallot:
+    """A ballot the box counted, as its opening shows it: tracking code and content."""
+
+    tracking_code: str
+    choice: tuple[str, ...]
+    channel: str
+
+    @classmethod
+    def from_content(cls, tracking_code: str, content: Any) -> CountedBallot:
+        if not isinstance(content, dict) or not isinstance(content.get("choice"), list):
+            raise ValueError("a budget ballot holds a choice list")
+        return cls(tracking_code, tuple(content["choice"]), str(content.get("channel", "mobile")))
+
+
+TIE_CONTEXT = "budget/tie-order"
+# what a recorded result holds and the audit compares with its recount
+RESULT_FIELDS = ("rule", "inputs", "winners", "funded_total", "votes")
+
+
+def natural_order(project_id: str) -> tuple[int, str]:
+    """Sort key of project ids: numbers by value ("2" before "10"), then other ids."""
+    return (int(project_id), "") if project_id.isdigit() else (1 << 62, project_id)
+
+
+def compute_result(cycle: Mapping[str, Any], counted: Sequence[CountedBallot], seed: bytes) -> dict[str, Any]:
+    """The result of a closed cycle (its folded state: budget, costs, ballot style, rule) from
+    the ballots its box counted, with the rule and every input it used: what
+    ``Cycle.record_result`` stores and what the audit recomputes.
+
+    Ties follow the core's verifiable lottery: the seed committed when the box was made and
+    revealed at tally, drawn over every project on the ballot, bound to the counted ballots."""
+    costs: Mapping[str, int] = cycle["costs"]
+    digest = ballots_digest(b.choice for b in counted)
+    order = draw(seed, bytes.fromhex(digest), sorted(costs), TIE_CONTEXT)
+    rule = WinnerRule.from_dict(cycle["rule"])
+    outcome = compute_winners(rule, costs, cycle["budget"], [{p: 1 for p in b.choice} for b in counted], order)
+    channels = Counter(b.channel for b in counted)
+    inputs = {
+        "budget": cycle["budget"],
+        "costs": dict(sorted(costs.items(), key=lambda kv: natural_order(kv[0]))),
+        "ballot_style": cycle["ballot_style"],
+        "last_vote_counts": cycle["last_vote_counts"],
+        "ballots_counted": len(counted),
+        "ballots_by_channel": dict(sorted(channels.items())),
+        "ballots_digest": digest,
+        "lottery": {"seed": seed.hex(), "root": digest, "context": TIE_CONTEXT},
+        "tie_order": order,
+    }
+    return {"rule": rule.as_dict(), "inputs": inputs, "winners": list(outcome.winners),
+            "funded_total": outcome.funded_total, "votes": dict(outcome.votes)}
 
 
 def apply_overrides(winners: Sequence[str], overrides: Iterable[tuple[str, str]], costs: Mapping[str, int],

@@ -3,23 +3,16 @@ demo. Each one authorises nothing itself (callers do) and records ``by``: who ac
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import threading
-import weakref
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-
-from core import Engine
-from core import InvalidInput, NotFound, RuleViolation
-from core import LogRecord
-from core.voting import VotingKit
-from core.voting import PREPARED
-from plugins.budget_vote import pabulib, replay, rules
+from core import Engine, InvalidInput, NotFound, RuleViolation
+from core.voting import PREPARED, VotingKit
+from plugins.budget_vote import rules
 from plugins.budget_vote.domain import Cycle
+from plugins.budget_vote.fold import CYCLE_EVENTS, fold
+from plugins.budget_vote.views import CycleSummaries
 
 PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 # ballots enter the box in shuffled batches of at least this many (hides arrival order)
@@ -35,24 +28,19 @@ def get_cycle(engine: Engine, cycle_id: UUID | str) -> Cycle:
     return engine.get(cid, Cycle, what="budget cycle")
 
 
-_voting_cycles: weakref.WeakKeyDictionary[Engine, dict[UUID, Cycle]] = weakref.WeakKeyDictionary()
-_cache_lock = threading.Lock()
-
-
 def voting_cycle_for_ballots(engine: Engine, cycle_id: UUID | str) -> Cycle:
     """The cycle as ballots are checked against it. Once a cycle is voting, what a ballot is
     checked against (projects, costs, style) can no longer change (settings and screening are
     refused from then on) and the box, not the cycle, says whether voting is still open; so a
     cycle loaded in the voting phase is kept per engine instead of being replayed per ballot."""
     cid = UUID(str(cycle_id)) if not isinstance(cycle_id, UUID) else cycle_id
-    with _cache_lock:
-        cached = _voting_cycles.setdefault(engine, {}).get(cid)
+    voting: dict[UUID, Cycle] = engine.kept("budget_vote.voting_cycles", dict)
+    cached = voting.get(cid)
     if cached is not None:
         return cached
     cycle = get_cycle(engine, cid)
     if cycle.phase == "voting":
-        with _cache_lock:
-            _voting_cycles[engine][cid] = cycle
+        voting[cid] = cycle  # one dict operation: atomic, no lock needed
     return cycle
 
 
@@ -198,20 +186,15 @@ def track(engine: Engine, cycle_id: UUID | str, tracking_code: str) -> dict[str,
 
 
 # -- the log -----------------------------------------------------------------------------------
-def cycle_records(engine: Engine) -> Iterator[LogRecord]:
-    """The budget cycles' records of the log, in order."""
-    for n in engine.notifications(1, topics=replay.CYCLE_TOPICS):
-        yield LogRecord(position=n.id, originator_id=str(n.originator_id), originator_version=n.originator_version,
-                        topic=n.topic, payload=engine.decode_payload(n))
+def cycle_state(engine: Engine, cycle_id: UUID) -> dict[str, Any]:
+    """The cycle as the budget's fold reads it from the log (what the audit re-reads too)."""
+    key = str(cycle_id)
+    return fold(r for r in engine.records(topics=CYCLE_EVENTS) if r.originator_id == key)[key]
 
 
-def cycle_log(engine: Engine, cycle_id: UUID | str) -> replay.CycleLog:
-    return replay.collect(r for r in cycle_records(engine) if r.originator_id == str(cycle_id))[str(cycle_id)]
-
-
-def counted_ballots(engine: Engine, cycle_id: UUID) -> list[replay.CountedBallot]:
+def counted_ballots(engine: Engine, cycle_id: UUID) -> list[rules.CountedBallot]:
     opened = VotingKit(engine).opened(cycle_id)
-    return [replay.CountedBallot.from_content(b.tracking_code, b.content) for b in opened.counted]
+    return [rules.CountedBallot.from_content(b.tracking_code, b.content) for b in opened.counted]
 
 
 # -- result -------------------------------------------------------------------------------------
@@ -225,7 +208,7 @@ def tally(engine: Engine, cycle_id: UUID | str, *, by: str) -> dict[str, Any]:
     kit = VotingKit(engine)
     counted = counted_ballots(engine, cycle.id)
     seed = kit.reveal_seed(cycle.id)
-    result = replay.compute_result(cycle_log(engine, cycle.id), counted, seed)
+    result = rules.compute_result(cycle_state(engine, cycle.id), counted, seed)
 
     def change(c: Cycle) -> dict[str, Any]:
         c.record_result(by=by, **result)
@@ -260,158 +243,12 @@ def close_due(engine: Engine) -> list[str]:
     """Close voting in every cycle whose closing time has passed (idempotent)."""
     done = VotingKit(engine).tick()
     now = engine.now().isoformat()
-    state = engine.read_models.get("budget.cycles").state
-    for cid, summary in state.items():
-        closes = summary.get("voting_closes")
-        if summary.get("phase") == "voting" and closes and closes <= now:
+    for cid, cycle in engine.read_models.get(CycleSummaries.name).state.items():
+        closes = cycle.get("voting_closes")
+        if cycle.get("phase") == "voting" and closes and closes <= now:
             try:
                 advance(engine, UUID(cid), "tallying", by="system:deadline")
             except RuleViolation:
                 continue  # closed meanwhile by someone else
-            done.append(f"budget: voting closed in {summary['name']}")
+            done.append(f"budget: voting closed in {cycle['name']}")
     return done
-
-
-# -- views ---------------------------------------------------------------------------------------
-def project_rows(cycle: Cycle) -> list[dict[str, Any]]:
-    result = cycle.result or {}
-    votes = result.get("votes", {})
-    funded = set(result.get("final_winners", ()))
-    rows = []
-    for pid, p in cycle.proposals.items():
-        rows.append({"project_id": pid, "title": p["title"], "dong": p["dong"], "category": p["category"],
-                     "cost": p["cost"], "feasible": p["feasible"], "votes": votes.get(pid),
-                     "funded": pid in funded if result else None})
-    return rows
-
-
-def public_result(cycle: Cycle) -> dict[str, Any]:
-    """The published result (refused while embargoed)."""
-    if cycle.phase != "published":
-        raise RuleViolation("The result is embargoed until an official validates it.", phase=cycle.phase)
-    return result_view(cycle)
-
-
-def result_view(cycle: Cycle) -> dict[str, Any]:
-    if cycle.result is None:
-        raise RuleViolation("The result of this cycle has not been computed yet.", phase=cycle.phase)
-    r = cycle.result
-    return {"cycle_id": str(cycle.id), "name": cycle.name, "phase": cycle.phase, "budget": cycle.budget,
-            "rule": r["rule"], "inputs": r["inputs"], "computed_winners": r["winners"],
-            "winners": r["final_winners"], "funded_total": sum(cycle.proposals[p]["cost"] for p in r["final_winners"]),
-            "overrides": cycle.overrides, "validated_by": cycle.validated_by, "projects": project_rows(cycle)}
-
-
-def open_data_csv(cycle: Cycle) -> str:
-    view = public_result(cycle)
-    out = io.StringIO()
-    fields = ["project_id", "title", "dong", "category", "cost", "feasible", "votes", "funded"]
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    for row in view["projects"]:
-        writer.writerow(row)
-    return out.getvalue()
-
-
-# -- Pabulib ----------------------------------------------------------------------------------------
-def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
-    """The cycle's counted ballots as a Pabulib file (only once voting has closed)."""
-    cycle = get_cycle(engine, cycle_id)
-    if cycle.phase not in ("tallying", "published"):
-        raise RuleViolation("Ballots are exported only after voting has closed.", phase=cycle.phase)
-    counted = counted_ballots(engine, cycle.id)
-    style = cycle.style
-    meta = {"description": cycle.name, "country": "South Korea", "unit": "Jung-gu, Seoul",
-            "instance": cycle.name, "budget": str(cycle.budget), "vote_type": "approval",
-            "rule": "greedy" if cycle.winner_rule.name == "greedy" else "equalshares"}
-    meta["min_length"] = str(style.min_projects)
-    if style.max_projects is not None:
-        meta["max_length"] = str(style.max_projects)
-    if style.kind == "knapsack":
-        meta["max_sum_cost"] = str(style.cost_limit if style.cost_limit is not None else cycle.budget)
-    votes = rules.vote_counts(cycle.ballot_costs, ({p: 1 for p in c.choice} for c in counted))
-    winners = set(cycle.result["final_winners"]) if cycle.result else None
-    projects = []
-    for pid, cost in sorted(cycle.ballot_costs.items(), key=lambda kv: replay._natural(kv[0])):
-        p = cycle.proposals[pid]
-        fields = {"name": p["title"], "category": p["category"], "votes": str(votes[pid])}
-        if winners is not None:
-            fields["selected"] = "1" if pid in winners else "0"
-        projects.append(pabulib.PbProject(pid, cost, fields))
-    ballots = [pabulib.PbVote(str(i), {p: 1 for p in c.choice},
-                              {"voting_method": "paper" if c.channel == "paper" else "internet"})
-               for i, c in enumerate(sorted(counted, key=lambda c: c.tracking_code), start=1)]
-    return pabulib.render(pabulib.PbElection(meta, projects, ballots))
-
-
-def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
-              rule: dict[str, Any] | None = None) -> Cycle:
-    """A closed cycle from a Pabulib approval file: projects, screening and ballots as events,
-    then voting closed and the result computed (embargoed until an official validates it)."""
-    election = pabulib.parse(text)
-    if election.vote_type != "approval":
-        raise InvalidInput("Only approval Pabulib files become cycles; use `civic budget tally --pb` for "
-                           f"{election.vote_type} files.")
-    meta = election.meta
-    style: dict[str, Any] = {"kind": "approval", "min_projects": int(meta.get("min_length", 0) or 0)}
-    if meta.get("max_length"):
-        style["max_projects"] = int(meta["max_length"])
-    if meta.get("max_sum_cost"):
-        style["kind"] = "knapsack"
-        style["cost_limit"] = pabulib._whole("max_sum_cost", meta["max_sum_cost"])
-    if rule is None:
-        rule = {"name": "equal-shares" if "equal" in meta.get("rule", "").lower() else "greedy"}
-    name = name or meta.get("instance") or meta.get("description") or "imported"
-    budget = election.budget
-    for p in election.projects:
-        if p.cost > budget:
-            raise InvalidInput(f"Project {p.project_id} costs more than the whole budget.")
-    if not election.votes:
-        raise InvalidInput("Pabulib: the file has no votes to import.")
-    # every ballot is checked before anything is stored: a bad file changes nothing
-    checked_style, costs = rules.BallotStyle.from_dict(style), election.costs
-    for v in election.votes:
-        try:
-            rules.validate_choice(checked_style, costs, budget, list(v.points))
-        except InvalidInput as exc:
-            raise InvalidInput(f"Pabulib: voter {v.voter_id}: {exc.detail}", **exc.extra) from None
-    cycle = open_cycle(engine, name=name, budget=budget, scope=meta.get("subunit") or meta.get("unit") or "district",
-                       ballot_style=style, rule=rule, last_vote_counts=True, by=by)
-    for p in election.projects:
-        submit_proposal(engine, cycle.id, title=p.fields.get("name") or p.project_id, dong=meta.get("subunit") or "-",
-                        category=p.fields.get("category") or "-", proposer="pabulib import",
-                        proposer_role="resident", project_id=p.project_id)
-    advance(engine, cycle.id, "screening", by=by)
-    for p in election.projects:
-        screen(engine, cycle.id, p.project_id, feasible=True, cost=p.cost, reason="Imported from a Pabulib file.",
-               by=by)
-    roll = io.StringIO()
-    writer = csv.writer(roll, lineterminator="\n")
-    writer.writerow(["entry_id", "contact"])
-    for n, v in enumerate(election.votes):
-        writer.writerow([f"pb-{v.voter_id}", f"voter{n}@pabulib.invalid"])
-    import_roll(engine, cycle.id, roll.getvalue())
-    advance(engine, cycle.id, "voting", by=by)
-    kit = VotingKit(engine)
-    for v in election.votes:
-        # the file's ballots were checked by the organisers who published them: entered as
-        # paper ballots by the importing official, one credential per voter of the file
-        credential = kit.issue_credential_in_person(cycle.id, f"pb-{v.voter_id}", by=by)
-        channel = "paper" if v.fields.get("voting_method", "") == "paper" else "mobile"
-        kit.cast(cycle.id, credential, list(v.points), validate=ballot_check(engine, cycle.id, channel))
-    advance(engine, cycle.id, "tallying", by=by)
-    tally(engine, cycle.id, by=by)
-    return get_cycle(engine, cycle.id)
-
-
-def tally_pb(text: str, rule: rules.WinnerRule) -> dict[str, Any]:
-    """Winners of a Pabulib file (approval or cumulative), computed directly. A published file
-    has no lottery seed: ties are broken as pabutools does by default (project ids in
-    lexicographic order), so the answer matches pabutools run on the same file."""
-    election = pabulib.parse(text)
-    order = sorted(p.project_id for p in election.projects)
-    outcome = rules.compute_winners(rule, election.costs, election.budget, election.ballots(), order)
-    return {"instance": election.meta.get("instance") or election.meta.get("description"),
-            "vote_type": election.vote_type, "budget": election.budget, "rule": rule.as_dict(),
-            "tie_order": order, "voters": len(election.votes), "winners": list(outcome.winners),
-            "funded_total": outcome.funded_total, "votes": dict(outcome.votes)}

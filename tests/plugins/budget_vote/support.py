@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
-
 from core.engine import Engine
 from core.voting import VotingKit
 from plugins.budget_vote import service
@@ -11,8 +9,6 @@ from plugins.budget_vote import service
 ADMIN = "test:admin"
 COSTS = {"1": 60_000_000, "2": 50_000_000, "3": 30_000_000, "4": 20_000_000}
 ROLL = [f"v{i}" for i in range(40)] + list("abcdefgh") + [f"g{i}" for i in range(6)] + [f"paper-{i}" for i in range(4)]
-
-_credentials: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
 
 
 def roll_csv(entries=ROLL) -> str:
@@ -50,7 +46,7 @@ def voting_cycle(engine: Engine, **kw):
 
 def credential(engine: Engine, cycle_id, voter: str) -> str:
     """The voter's ballot credential (checked in person by a test official, once)."""
-    known = _credentials.setdefault(engine, {})
+    known = engine.kept("tests.budget_vote.credentials", dict)
     key = (str(cycle_id), voter)
     if key not in known:
         known[key] = VotingKit(engine).issue_credential_in_person(cycle_id, voter, by=ADMIN).token

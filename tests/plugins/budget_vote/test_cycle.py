@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from core import topic_of
 from core.errors import InvalidInput, RuleViolation
-from plugins.budget_vote import civic_audit_retally, replay, service
+from plugins.budget_vote import civic_audit_retally, service
+from plugins.budget_vote.domain import Cycle
+from plugins.budget_vote.views import public_result
 from tests.plugins.budget_vote.support import ADMIN, credential, voting_cycle, vote
 
 
@@ -24,9 +27,9 @@ def test_a_cycle_from_proposal_to_published(engine):
     assert result["inputs"]["ballots_by_channel"] == {"mobile": 4, "paper": 1}
     assert result["rule"]["name"] == "greedy" and result["inputs"]["budget"] == 100_000_000
     with pytest.raises(RuleViolation, match="embargoed"):
-        service.public_result(service.get_cycle(engine, cycle.id))
+        public_result(service.get_cycle(engine, cycle.id))
     service.validate(engine, cycle.id, by=ADMIN)
-    published = service.public_result(service.get_cycle(engine, cycle.id))
+    published = public_result(service.get_cycle(engine, cycle.id))
     assert sorted(published["winners"]) == ["1", "3"] and published["validated_by"] == ADMIN
     report = civic_audit_retally(list(engine.records()))
     assert report.ok and report.checked == 1
@@ -145,7 +148,7 @@ def test_override_needs_a_reason_and_keeps_the_budget(sqlite_engine):
     assert service.override(engine, cycle.id, action="fund", project_id="4",
                             reason="replaces project 3 in the same dong", by=ADMIN) == ["1", "4"]
     service.validate(engine, cycle.id, by=ADMIN)
-    published = service.public_result(service.get_cycle(engine, cycle.id))
+    published = public_result(service.get_cycle(engine, cycle.id))
     assert sorted(published["computed_winners"]) == ["1", "3"] and published["winners"] == ["1", "4"]
     assert [o["action"] for o in published["overrides"]] == ["unfund", "fund"]
     assert civic_audit_retally(list(engine.records())).ok
@@ -161,7 +164,7 @@ def test_the_audit_names_a_tampered_result(sqlite_engine):
     service.validate(engine, cycle.id, by=ADMIN)
     assert civic_audit_retally(list(engine.records())).ok
     records = list(engine.records())
-    computed = next(r for r in records if r.topic == replay.cycle_topic("ResultComputed"))
+    computed = next(r for r in records if r.topic == topic_of(Cycle.ResultComputed))
     computed.payload["winners"] = ["2", "3"]
     report = civic_audit_retally(records)
     assert not report.ok
@@ -169,7 +172,7 @@ def test_the_audit_names_a_tampered_result(sqlite_engine):
     assert "winners differ" in report.discrepancies[0].reason
     # a lottery order that was not drawn from the committed seed is named too
     records = list(engine.records())
-    computed = next(r for r in records if r.topic == replay.cycle_topic("ResultComputed"))
+    computed = next(r for r in records if r.topic == topic_of(Cycle.ResultComputed))
     computed.payload["inputs"]["tie_order"] = list(reversed(computed.payload["inputs"]["tie_order"]))
     assert "inputs differ" in civic_audit_retally(records).discrepancies[0].reason
     # a ballot batch dropped from the export: the box's own audit and the recount disagree

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from plugins.budget_vote import civic_audit_retally, service
 from plugins.budget_vote.demo import BUDGET, CYCLE_NAME, load_demo
+from plugins.budget_vote.views import public_result
 
 
 def test_the_demo_cycle_is_published_and_re_derived(sqlite_engine):
@@ -14,7 +15,7 @@ def test_the_demo_cycle_is_published_and_re_derived(sqlite_engine):
     assert cycle.phase == "published"
     assert len(cycle.ballot_costs) == 11 and sum(cycle.ballot_costs.values()) == 345_000_000
     assert cycle.budget == BUDGET == 190_000_000
-    result = service.public_result(cycle)
+    result = public_result(cycle)
     assert 0 < result["funded_total"] <= BUDGET
     assert result["inputs"]["ballots_by_channel"]["paper"] == 24
     assert result["inputs"]["ballots_counted"] == 280 + 24

@@ -22,7 +22,7 @@ from core.actors import Role, local_operator
 from core.passwords import use_password_hasher
 from core.errors import InvalidInput
 from core.plugins import make_plugin_manager
-from plugins.budget_vote import pabulib, service
+from plugins.budget_vote import pabulib, pabulib_exchange, service
 from plugins.budget_vote.cli import budget
 
 SAMPLE = """META
@@ -113,10 +113,10 @@ def test_malformed_files_are_refused_clearly(text, message):
 
 
 def test_import_then_export_round_trips(sqlite_engine):
-    cycle = service.import_pb(sqlite_engine, SAMPLE, by="test:operator")
+    cycle = pabulib_exchange.import_pb(sqlite_engine, SAMPLE, by="test:operator")
     assert cycle.phase == "tallying" and cycle.result is not None
     assert cycle.ballot_style == {"kind": "approval", "min_projects": 1, "max_projects": 3, "cost_limit": None}
-    exported = service.export_pb(sqlite_engine, cycle.id)
+    exported = pabulib_exchange.export_pb(sqlite_engine, cycle.id)
     original_i, original_p = parse_pabulib_from_string(SAMPLE)
     again_i, again_p = parse_pabulib_from_string(exported)
     assert {p.name: p.cost for p in again_i} == {p.name: p.cost for p in original_i}
@@ -132,7 +132,7 @@ def test_import_refuses_a_cumulative_file_and_stores_nothing(sqlite_engine):
         "voter_id;vote;voting_method", "voter_id;vote;points;voting_method")
     text = text.replace(";internet", ";internet").replace("a;1,3;", "a;1,3;1,2;")
     with pytest.raises(InvalidInput):
-        service.import_pb(sqlite_engine, text, by="test")
+        pabulib_exchange.import_pb(sqlite_engine, text, by="test")
     assert sqlite_engine.position == 0
 
 

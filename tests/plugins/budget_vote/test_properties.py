@@ -12,8 +12,9 @@ from hypothesis import given, settings, strategies as st
 from core.engine import Engine
 from core.voting import audit_process
 from core.errors import InvalidInput
-from plugins.budget_vote import civic_audit_retally, replay, rules, service
+from plugins.budget_vote import civic_audit_retally, rules, service
 from plugins.budget_vote.domain import Cycle
+from plugins.budget_vote.fold import fold
 from tests.plugins.budget_vote.support import ADMIN, credential, voting_cycle, vote
 
 _names = itertools.count()
@@ -67,9 +68,9 @@ def test_the_recount_from_exported_records_equals_the_live_result(engines, elect
     cycle_id = str(Cycle.create_id(name))
     box = audit_process(exported, cycle_id)
     assert box.ok
-    counted = [replay.CountedBallot.from_content(b.tracking_code, b.content) for b in box.opened.counted]
-    recount = replay.compute_result(replay.collect(exported)[cycle_id], counted, box.seed)
-    assert recount == {k: live[k] for k in replay.RESULT_FIELDS}
+    counted = [rules.CountedBallot.from_content(b.tracking_code, b.content) for b in box.opened.counted]
+    recount = rules.compute_result(fold(exported)[cycle_id], counted, box.seed)
+    assert recount == {k: live[k] for k in rules.RESULT_FIELDS}
     # and the reference: the last ballot of each voter, counted by a plain loop
     last = {}
     for voter, choice in casts:
@@ -116,11 +117,11 @@ def test_a_refused_ballot_changes_nothing(engines, case, voters):
         vote(engine, cycle.id, f"g{i}", c)
     credential(engine, cycle.id, "g5")
     before_position = engine.position
-    before_log = service.cycle_log(engine, cycle.id)
+    before_log = service.cycle_state(engine, cycle.id)
     with pytest.raises(InvalidInput):
         vote(engine, cycle.id, "g5", choice)
     assert engine.position == before_position
-    assert service.cycle_log(engine, cycle.id) == before_log
+    assert service.cycle_state(engine, cycle.id) == before_log
     service.advance(engine, cycle.id, "tallying", by=ADMIN)
     result = service.tally(engine, cycle.id, by=ADMIN)
     assert result["inputs"]["ballots_counted"] == len(good)
