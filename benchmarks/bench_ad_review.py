@@ -62,7 +62,7 @@ def run(table) -> None:
 
             engine = _engine(tmp / "demo.db")
             started = time.perf_counter()
-            demo.load(engine, lambda _: None)
+            demo.load_demo(engine, lambda _: None)
             table.add("ad_review eight-week demo load", time.perf_counter() - started, "s",
                       f"{engine.position} events")
             records = list(engine.records())

@@ -21,7 +21,7 @@ def civic_register_read_models():
 
 @hookimpl
 def civic_register_permissions():
-    from plugins.ad_review.access import PERMISSIONS
+    from plugins.ad_review.permissions import PERMISSIONS
 
     return PERMISSIONS
 
@@ -56,6 +56,6 @@ def civic_tick(engine):
 
 @hookimpl
 def civic_load_demo(engine, progress):
-    from plugins.ad_review.demo import load
+    from plugins.ad_review.demo import load_demo
 
-    load(engine, progress)
+    load_demo(engine, progress)

@@ -111,7 +111,7 @@ def _arrivals(rng: random.Random) -> list[datetime]:
     return sorted(t for t in times if START <= t < END - timedelta(hours=30))
 
 
-def load(engine: Engine, progress: Callable[[str], None]) -> None:
+def load_demo(engine: Engine, progress: Callable[[str], None]) -> None:
     rng = random.Random(2016)
     manual = ManualClock(START.astimezone(timezone.utc))
     previous = use_clock(manual)

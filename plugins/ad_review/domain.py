@@ -117,9 +117,6 @@ class Committee(CivicAggregate):
     def routing_rules(self) -> tuple[rules.RoutingRule, ...]:
         return rules.parse_routing_rules(self.routing)
 
-    def quorum_rule(self) -> rules.QuorumRule:
-        return rules.QuorumRule.from_json(self.quorum)
-
     def schedule_rule(self) -> rules.Schedule:
         return rules.Schedule(**self.schedule)
 

@@ -90,7 +90,7 @@ def demo_store(tmp_path_factory):
     old = os.environ.get("CIVIC_ADREVIEW_ATTACHMENTS")
     os.environ["CIVIC_ADREVIEW_ATTACHMENTS"] = str(path / "attachments")
     engine = ad_engine(str(path / "civic.db"), outbox=path / "outbox.jsonl")
-    demo.load(engine, lambda step: None)
+    demo.load_demo(engine, lambda step: None)
     try:
         yield engine
     finally:
