@@ -2,8 +2,8 @@
 
 It re-verifies every member signature against the key registered when the member joined,
 re-checks that no refused act slipped in (non-member, recused, second decision, closed
-session), recomputes every session result with ``rules.close_results`` and every route with
-``rules.route``, and checks each application's decision notice against its session's result."""
+session), recomputes every session result with ``close_results`` and every route with
+``route``, and checks each application's decision notice against its session's result."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import Any
 
 from core import Discrepancy, LogRecord, RetallyReport
 from plugins.ad_review import rules, signing
+from plugins.ad_review.quorum import QuorumRule, close_results
+from plugins.ad_review.routing import parse_routing_rules, route
 
 PREFIX = "plugins.ad_review."
 
@@ -70,7 +72,7 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
                 continue
             if {**normal, "applicant": None} != {**recorded, "applicant": None}:
                 bad(r, "the recorded application is not in its validated form")
-            rule = rules.route(normal, rules.parse_routing_rules(routing))
+            rule = route(normal, parse_routing_rules(routing))
             if (rule.id, rule.committee) != (p["route"]["rule_id"], p["route"]["committee"]):
                 bad(r, f"routed by {p['route']['rule_id']} to the {p['route']['committee']} committee, "
                        f"but the rules in force give {rule.id} ({rule.committee})")
@@ -127,9 +129,9 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
                 bad(r, f"applications on the agenda without a thread: {missing}")
                 continue
             threads_of = {a: by_item[(r.originator_id, a)] for a in s["items"]}
-            expected = rules.close_results(s["members"], s["items"], {a: t["recusals"] for a, t in threads_of.items()},
+            expected = close_results(s["members"], s["items"], {a: t["recusals"] for a, t in threads_of.items()},
                                            {a: t["votes"] for a, t in threads_of.items()},
-                                           rules.QuorumRule.from_json(s["quorum"]))
+                                           QuorumRule.from_json(s["quorum"]))
             for application, result in expected.items():
                 checked += 1
                 results[(r.originator_id, application)] = result

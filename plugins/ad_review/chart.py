@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from plugins.ad_review import rules
+from plugins.ad_review import sla
 
 COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
 
 
 def weekly_svg(report: dict[str, Any]) -> str:
     weeks = report["weekly"]
-    bands = [rules.band_label(*b) for b in rules.BANDS]
+    bands = [sla.band_label(*b) for b in sla.BANDS]
     width, height = max(760, 90 + 70 * len(weeks)), 360
     left, top, bottom = 60, 70, 60
     plot_h = height - top - bottom

@@ -17,7 +17,7 @@ from core import authorized, db_option, echo_json, json_option, open_engine
 from core import utc_now
 from core import SEOUL
 from core import Engine
-from plugins.ad_review import rules, service, signing
+from plugins.ad_review import rules, service, signing, sla
 from plugins.ad_review.chart import weekly_svg
 
 
@@ -397,7 +397,7 @@ def format_report(r: dict[str, Any]) -> str:
         f"({b['days_saved_at_median']} days sooner; {b['share_within_baseline']:.0%} decided within the baseline)"
         if b["median_days"] is not None else f"baseline {b['baseline_days']} days: nothing decided yet",
         "",
-        f"{'week':<10}{'decided':>8}{'median':>8}  " + "".join(f"{rules.band_label(*b):>10}" for b in rules.BANDS)
+        f"{'week':<10}{'decided':>8}{'median':>8}  " + "".join(f"{sla.band_label(*b):>10}" for b in sla.BANDS)
         + f"  within {r['target_days']} d",
     ]
     for w in r["weekly"]:

@@ -14,6 +14,9 @@ from core import utc_now
 from core import CivicAggregate, event, natural_id
 from core import Forbidden, InvalidInput, NotFound, RuleViolation
 from plugins.ad_review import rules, signing
+from plugins.ad_review.quorum import DEFAULT_QUORUM, QuorumRule, close_results
+from plugins.ad_review.routing import DEFAULT_ROUTING, RoutingRule, parse_routing_rules
+from plugins.ad_review.schedule import Schedule
 
 DISTRICT = "jung-gu"
 COMMITTEE_ID = natural_id("ad_review.committee", DISTRICT)
@@ -46,8 +49,8 @@ class Committee(CivicAggregate):
     @classmethod
     def with_defaults(cls, by: str) -> Committee:
         return cls(name="광고물 SNS온라인 심의 소위원회 (중구)",
-                   routing=[r.to_json() for r in rules.DEFAULT_ROUTING], quorum=rules.DEFAULT_QUORUM.to_json(),
-                   schedule=rules.Schedule().to_json(), by=by)
+                   routing=[r.to_json() for r in DEFAULT_ROUTING], quorum=DEFAULT_QUORUM.to_json(),
+                   schedule=Schedule().to_json(), by=by)
 
     # -- members -----------------------------------------------------------------------------
     def join(self, member_id: str, name: str, public_key: str, by: str) -> None:
@@ -82,7 +85,7 @@ class Committee(CivicAggregate):
     # -- settings (each one an event) --------------------------------------------------------
     def set_routing(self, raw: Any, by: str) -> None:
         try:
-            parsed = rules.parse_routing_rules(raw)
+            parsed = parse_routing_rules(raw)
         except rules.ApplicationInvalid as exc:
             raise InvalidInput(f"Routing rules refused: {exc}.", fields=exc.fields) from None
         self._routing_set([r.to_json() for r in parsed], by)
@@ -93,7 +96,7 @@ class Committee(CivicAggregate):
 
     def set_quorum(self, raw: dict[str, Any], by: str) -> None:
         try:
-            rule = rules.QuorumRule.from_json(raw)
+            rule = QuorumRule.from_json(raw)
         except (ValueError, ZeroDivisionError, TypeError) as exc:
             raise InvalidInput(f"Quorum rule refused: {exc}.") from None
         self._quorum_set(rule.to_json(), by)
@@ -104,7 +107,7 @@ class Committee(CivicAggregate):
 
     def set_schedule(self, raw: dict[str, Any], by: str) -> None:
         try:
-            schedule = rules.Schedule.from_json(raw)
+            schedule = Schedule.from_json(raw)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"Schedule refused: {exc}.") from None
         self._schedule_set(schedule.to_json(), by)
@@ -114,11 +117,11 @@ class Committee(CivicAggregate):
         self.schedule = schedule
 
     # -- reading -----------------------------------------------------------------------------
-    def routing_rules(self) -> tuple[rules.RoutingRule, ...]:
-        return rules.parse_routing_rules(self.routing)
+    def routing_rules(self) -> tuple[RoutingRule, ...]:
+        return parse_routing_rules(self.routing)
 
-    def schedule_rule(self) -> rules.Schedule:
-        return rules.Schedule(**self.schedule)
+    def schedule_rule(self) -> Schedule:
+        return Schedule(**self.schedule)
 
 
 class Application(CivicAggregate):
@@ -237,9 +240,9 @@ class Session(CivicAggregate):
             raise RuleViolation("The session is already closed.")
         if set(deliberations) != set(self.items):
             raise RuleViolation("Every application on the agenda must be closed with the session.")
-        results = rules.close_results(
+        results = close_results(
             self.members, self.items, {a: list(d.recusals) for a, d in deliberations.items()},
-            {a: d.votes for a, d in deliberations.items()}, rules.QuorumRule.from_json(self.quorum))
+            {a: d.votes for a, d in deliberations.items()}, QuorumRule.from_json(self.quorum))
         self._closed(results, by)
         for deliberation in deliberations.values():
             deliberation.close()

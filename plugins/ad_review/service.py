@@ -20,6 +20,9 @@ from core import InvalidInput, NotFound, RuleViolation
 from core import Message
 from core import ERASED
 from plugins.ad_review import rules
+from plugins.ad_review.routing import route
+from plugins.ad_review.schedule import iso_week
+from plugins.ad_review.sla import days_between, sla_report
 from plugins.ad_review.attachments import AttachmentStore
 from plugins.ad_review.domain import (
     COMMITTEE_ID,
@@ -138,7 +141,7 @@ def submit(engine: Engine, by: str, data: dict[str, Any]) -> Application:
                            + "; ".join(f"{k}: {v}" for k, v in sorted(problems.items())) + ".",
                            fields=problems)
     c = ensure_committee(engine, DEFAULTS)
-    rule = rules.route(application, c.routing_rules())
+    rule = route(application, c.routing_rules())
     routed = {"committee": rule.committee, "rule_id": rule.id, "rule": rule.description}
     application_id = uuid4()
     application["applicant"] = seal_applicant(engine, application_id, application["applicant"])
@@ -196,7 +199,7 @@ def _save_with_retry(engine: Engine, load_and_change: Any) -> Any:
 
 
 def current_week(now: datetime | None = None) -> str:
-    return rules.iso_week(now or utc_now(), SEOUL)
+    return iso_week(now or utc_now(), SEOUL)
 
 
 def session_taking_in(engine: Engine) -> UUID | None:
@@ -358,7 +361,7 @@ def public_decisions(engine: Engine, start: date, end: date) -> list[dict[str, A
             "dong": a["dong"], "address": a["address"], "area_m2": a["area_m2"], "committee": a["committee"],
             "rule_id": a["rule_id"], "outcome": a["outcome"], "reasons": a["reasons"],
             "conditions": a["conditions"], "submitted_at": a["submitted_at"], "noticed_at": a["noticed_at"],
-            "days": round(rules.days_between(datetime.fromisoformat(a["submitted_at"]), noticed), 2),
+            "days": round(days_between(datetime.fromisoformat(a["submitted_at"]), noticed), 2),
         })
     return sorted(out, key=lambda d: d["noticed_at"])
 
@@ -464,4 +467,4 @@ def sla_rows_live(engine: Engine) -> list[dict[str, Any]]:
 def report(engine: Engine, start: date, end: date) -> dict[str, Any]:
     if end < start:
         raise InvalidInput("The report's end comes before its start.", field="to")
-    return rules.sla_report(sla_rows_live(engine), start, end, SEOUL)
+    return sla_report(sla_rows_live(engine), start, end, SEOUL)

@@ -17,7 +17,7 @@ from core.clock import SEOUL, ManualClock
 from core.engine import Engine
 from core.errors import CivicError
 from core.plugins import make_plugin_manager
-from plugins.ad_review import rules, service, signing
+from plugins.ad_review import quorum, rules, service, signing, sla
 from plugins.ad_review.audit import retally, sla_rows_from_records
 from plugins.ad_review.domain import Application, Session, session_id
 from tests.plugins.ad_review.helpers import application, decide, join, member_key, recuse
@@ -61,8 +61,8 @@ def test_decide_equals_the_reference_rule(committee, pn, pd, inclusive, dn, dd, 
     members, recused, votes = committee
     if pn >= pd or dn >= dd:
         pn, dn = pn % pd, dn % dd
-    rule = rules.QuorumRule(Fraction(pn, pd), inclusive, Fraction(dn, dd), recused_count)
-    got = rules.decide(members, recused, votes, rule)
+    rule = quorum.QuorumRule(Fraction(pn, pd), inclusive, Fraction(dn, dd), recused_count)
+    got = quorum.decide(members, recused, votes, rule)
     assert got["outcome"] == reference_outcome(members, recused, votes, (pn, pd), inclusive, (dn, dd),
                                                recused_count)
     assert got["participants"] == len([m for m in votes if m not in recused])
@@ -71,7 +71,7 @@ def test_decide_equals_the_reference_rule(committee, pn, pd, inclusive, dn, dd, 
 @given(committees())
 def test_default_rule_is_majority_of_members_and_of_those_taking_part(committee):
     members, recused, votes = committee
-    assert rules.decide(members, recused, votes)["outcome"] == reference_outcome(members, recused, votes)
+    assert quorum.decide(members, recused, votes)["outcome"] == reference_outcome(members, recused, votes)
 
 
 @contextmanager
@@ -202,7 +202,7 @@ def test_sla_report_from_records_equals_the_live_one(steps):
         engine.tick()
         start, end = date(2016, 3, 1), (manual.now() + timedelta(days=1)).date()
         live = service.report(engine, start, end)
-        replayed = rules.sla_report(sla_rows_from_records(engine.records()), start, end, SEOUL)
+        replayed = sla.sla_report(sla_rows_from_records(engine.records()), start, end, SEOUL)
         assert live == replayed
         decided = [v for v in engine.read_models.get("ad_review.applications").state.values() if v["noticed_at"]]
         assert live["all"]["decided"] == len(decided)
