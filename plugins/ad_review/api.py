@@ -18,9 +18,7 @@ from core import SEOUL
 from core import InvalidInput
 from core import EngineDep
 from core import ActorDep, requires
-from plugins.ad_review import rules, service
-from plugins.ad_review.attachments import AttachmentStore
-from plugins.ad_review.chart import weekly_svg
+from plugins.ad_review import rules, service, sla
 
 FromDate = Annotated[date | None, QueryParameter(name="from", description="first day (Seoul), YYYY-MM-DD")]
 ToDate = Annotated[date | None, QueryParameter(name="to", description="last day (Seoul), YYYY-MM-DD")]
@@ -101,9 +99,8 @@ async def upload_attachment(request: Request, engine: EngineDep) -> dict[str, An
 @get("/attachments/{sha256:str}", sync_to_thread=True, guards=[requires("ad_review.read")], tags=TAGS,
      summary="An attachment's bytes")
 def download_attachment(sha256: FromPath[str], engine: EngineDep) -> Response[bytes]:
-    store = AttachmentStore.of(engine)
-    data = store.get(sha256.lower())
-    return Response(data, media_type=rules.sniff_media_type(data[:16]) or "application/octet-stream")
+    data, media_type = service.attachment(engine, sha256)
+    return Response(data, media_type=media_type)
 
 
 @post("/applications", sync_to_thread=True, guards=[requires("ad_review.apply")], tags=TAGS,
@@ -147,7 +144,7 @@ def sla_report(engine: EngineDep, start: FromDate = None, end: ToDate = None) ->
      summary="The weekly distribution of days to decision notice, as SVG")
 def sla_chart(engine: EngineDep, start: FromDate = None, end: ToDate = None) -> Response[str]:
     start, end = _period(start, end)
-    return Response(weekly_svg(service.report(engine, start, end)), media_type="image/svg+xml")
+    return Response(sla.weekly_chart_svg(service.report(engine, start, end)), media_type="image/svg+xml")
 
 
 @get("/committee", sync_to_thread=True, guards=[requires("ad_review.read")], tags=TAGS,

@@ -18,7 +18,6 @@ from core import utc_now
 from core import SEOUL
 from core import Engine
 from plugins.ad_review import rules, service, signing, sla
-from plugins.ad_review.chart import weekly_svg
 
 
 def _show(value: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
@@ -418,5 +417,5 @@ def report(db: str, as_json: bool, start: datetime | None, end: datetime | None,
     with open_engine(db) as engine:
         r = service.report(engine, *_dates(start, end))
     if svg is not None:
-        svg.write_text(weekly_svg(r), encoding="utf-8")
+        svg.write_text(sla.weekly_chart_svg(r), encoding="utf-8")
     _show(r, as_json, format_report)

@@ -74,6 +74,27 @@ def sniff_media_type(head: bytes) -> str | None:
     return None
 
 
+def attachment_refusal(data: bytes, declared_type: str | None = None) -> str | None:
+    """Why uploaded bytes cannot be kept as an attachment (empty, too large, of a type not allowed,
+    or not of the type declared), or None."""
+    if not data:
+        return "The attachment is empty."
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        return f"The attachment is {len(data)} bytes; the limit is {MAX_ATTACHMENT_BYTES}."
+    media_type = sniff_media_type(data[:16])
+    if media_type is None:
+        return "Attachments must be JPEG or PNG photos or PDF drawings."
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    if declared and declared not in ("application/octet-stream", media_type):
+        return f"The attachment was declared {declared} but is {media_type}."
+    return None
+
+
+def describe_attachment(sha256: str, data: bytes) -> dict[str, Any]:
+    """What an event carries of an attachment: recomputed from its bytes, never the client's claims."""
+    return {"sha256": sha256, "media_type": sniff_media_type(data[:16]), "size": len(data)}
+
+
 def as_number(value: Any) -> float | None:
     """A finite number given as a number or as text, else None (booleans are not numbers)."""
     if isinstance(value, bool):

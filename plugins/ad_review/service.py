@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 from core import utc_now
 from core import SEOUL
-from core import Engine
+from core import BlobStore, Engine
 from core import InvalidInput, NotFound, RuleViolation
 from core import Message
 from core import ERASED
@@ -23,7 +23,6 @@ from plugins.ad_review import rules
 from plugins.ad_review.routing import route
 from plugins.ad_review.schedule import iso_week
 from plugins.ad_review.sla import days_between, sla_report
-from plugins.ad_review.attachments import AttachmentStore
 from plugins.ad_review.domain import (
     COMMITTEE_ID,
     Application,
@@ -98,8 +97,33 @@ def describe_committee(engine: Engine) -> dict[str, Any]:
 # -- applications -----------------------------------------------------------------------------
 
 
+def attachment_store(engine: Engine) -> BlobStore:
+    """Photos and drawings, kept once under their SHA-256 beside the store (or at
+    ``CIVIC_ADREVIEW_ATTACHMENTS``); events carry only ``{sha256, media_type, size}``."""
+    return engine.blob_store("attachments", env="CIVIC_ADREVIEW_ATTACHMENTS", what="attachment")
+
+
 def store_attachment(engine: Engine, data: bytes, declared_type: str | None = None) -> dict[str, Any]:
-    return AttachmentStore.of(engine).put(data, declared_type)
+    """Keep an uploaded photo or drawing and return its description; refuse what is too large,
+    empty, of a type not allowed, or not of the type declared."""
+    refusal = rules.attachment_refusal(data, declared_type)
+    if refusal is not None:
+        raise InvalidInput(refusal, field="attachment")
+    return rules.describe_attachment(attachment_store(engine).put(data), data)
+
+
+def attachment(engine: Engine, sha256: str) -> tuple[bytes, str]:
+    """An attachment's bytes and media type; NotFound when absent or damaged."""
+    data = attachment_store(engine).get(sha256.lower())
+    return data, rules.sniff_media_type(data[:16]) or "application/octet-stream"
+
+
+def _stored_description(store: BlobStore, sha256: str) -> dict[str, Any] | None:
+    """The description of a stored attachment, recomputed from its bytes; None when absent or damaged."""
+    try:
+        return rules.describe_attachment(sha256, store.get(sha256))
+    except NotFound:
+        return None
 
 
 def _resolve_attachments(engine: Engine, raw: Any) -> tuple[Any, dict[str, str]]:
@@ -107,7 +131,7 @@ def _resolve_attachments(engine: Engine, raw: Any) -> tuple[Any, dict[str, str]]
     the client's claims about type and size are not trusted."""
     if not isinstance(raw, list):
         return raw, {}
-    store = AttachmentStore.of(engine)
+    store = attachment_store(engine)
     resolved: list[Any] = []
     problems: dict[str, str] = {}
     for i, item in enumerate(raw):
@@ -115,7 +139,7 @@ def _resolve_attachments(engine: Engine, raw: Any) -> tuple[Any, dict[str, str]]
         if not isinstance(digest, str):
             problems[f"attachments[{i}]"] = "give the sha256 of an uploaded attachment"
             continue
-        described = store.describe(digest.lower()) if len(digest) == 64 else None
+        described = _stored_description(store, digest.lower())
         if described is None:
             problems[f"attachments[{i}]"] = "no uploaded attachment with this sha256 (upload it first)"
             continue

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from core import bar_chart_svg
 from plugins.ad_review.rules import COMMITTEES
 from plugins.ad_review.schedule import iso_week
 
@@ -38,6 +39,8 @@ def median(values: Sequence[float]) -> float | None:
 
 
 BANDS = ((0, 2), (2, 5), (5, 10), (10, 28), (28, None))
+# green within the target, through to red beyond the baseline, one colour per band
+BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
 
 
 def band_label(low: float, high: float | None) -> str:
@@ -128,3 +131,26 @@ def sla_report(
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+def weekly_chart_svg(report: Mapping[str, Any]) -> str:
+    """The report's weekly distribution as SVG: one stacked bar per week of notice, one colour per
+    band of days, each bar labelled with the week's median."""
+    weeks = report["weekly"]
+    bands = [band_label(*b) for b in BANDS]
+    small = report["small_committee"]
+    share = small["share_within_target"]
+    return bar_chart_svg(
+        f"Small committee: days from submission to decision notice, {report['from']} – {report['to']}",
+        [w["week"] for w in weeks],
+        {band: [w["bands"].get(band, 0) for w in weeks] for band in bands},
+        stacked=True,
+        subtitle=(f"decided {small['decided']} · median {small['median_days']} d · p90 {small['p90_days']} d · "
+                  f"within {report['target_days']} d: {'—' if share is None else f'{share:.1%}'} · "
+                  f"baseline {report['baseline_days']} d"),
+        y_label="applications decided",
+        note="week of the decision notice; label: the week's median",
+        colours=BAND_COLOURS,
+        bar_title=lambda band, week, count: f"{week}: {count} in {band}",
+        bar_label=lambda i, _total: f"{weeks[i]['median_days']} d",
+    )
