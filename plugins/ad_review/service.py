@@ -22,7 +22,7 @@ from core import ERASED
 from plugins.ad_review import rules
 from plugins.ad_review.routing import route
 from plugins.ad_review.schedule import iso_week
-from plugins.ad_review.sla import days_between, sla_report
+from plugins.ad_review.sla import days_between, sla_report, sla_rows
 from plugins.ad_review.domain import (
     COMMITTEE_ID,
     Application,
@@ -479,16 +479,7 @@ def tick(engine: Engine) -> list[str]:
 # -- service level ----------------------------------------------------------------------------
 
 
-def sla_rows_live(engine: Engine) -> list[dict[str, Any]]:
-    rows = []
-    for application_id, v in engine.read_models.get("ad_review.applications").state.items():
-        rows.append({"application": application_id, "committee": v["committee"],
-                     "submitted_at": datetime.fromisoformat(v["submitted_at"]),
-                     "noticed_at": datetime.fromisoformat(v["noticed_at"]) if v["noticed_at"] else None})
-    return rows
-
-
 def report(engine: Engine, start: date, end: date) -> dict[str, Any]:
     if end < start:
         raise InvalidInput("The report's end comes before its start.", field="to")
-    return sla_report(sla_rows_live(engine), start, end, SEOUL)
+    return sla_report(sla_rows(engine.read_models.get("ad_review.applications").state), start, end, SEOUL)

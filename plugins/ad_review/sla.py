@@ -17,6 +17,15 @@ TARGET_DAYS = 5
 BASELINE_DAYS = 28
 
 
+def sla_rows(applications: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows ``sla_report`` reads, from the folded applications (``fold.py``): the live read
+    model's state or the same fold of an exported log."""
+    return [{"application": application_id, "committee": a["committee"],
+             "submitted_at": datetime.fromisoformat(a["submitted_at"]),
+             "noticed_at": datetime.fromisoformat(a["noticed_at"]) if a["noticed_at"] else None}
+            for application_id, a in applications.items()]
+
+
 def days_between(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 86400
 
