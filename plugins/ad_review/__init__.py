@@ -10,8 +10,6 @@ from __future__ import annotations
 from core import hookimpl
 
 
-
-
 @hookimpl
 def civic_register_read_models():
     from plugins.ad_review.views import ApplicationsView, SessionsView
@@ -28,9 +26,9 @@ def civic_register_permissions():
 
 @hookimpl
 def civic_register_routes(engine):
-    from plugins.ad_review.api import ROUTES
+    from plugins.ad_review.api import AdReviewController
 
-    return ROUTES
+    return [AdReviewController]
 
 
 @hookimpl

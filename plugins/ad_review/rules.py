@@ -228,7 +228,7 @@ def attachment_problem(item: Any) -> str | None:
     return None
 
 
-# -- decisions and what members sign ----------------------------------------------------------- -------------------------------------------------------------------------------
+# -- decisions and what members sign --------------------------------------------------------------
 
 
 def signed_bytes(action: str, **fields: Any) -> bytes:
