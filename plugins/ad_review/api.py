@@ -14,7 +14,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core import SEOUL, ActorDep, EngineDep, InvalidInput, requires, utc_now
-from plugins.ad_review import rules, service, sla
+from plugins.ad_review import queries, rules, service, sla
 
 FromDate = Annotated[date | None, QueryParameter(name="from", description="first day (Seoul), YYYY-MM-DD")]
 ToDate = Annotated[date | None, QueryParameter(name="to", description="last day (Seoul), YYYY-MM-DD")]
@@ -105,19 +105,19 @@ class AdReviewController(Controller):
           summary="Submit an application (incomplete or invalid ones are refused with the fields named)")
     def submit_application(self, data: JSONBody[dict[str, Any]], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
         app = service.submit(engine, actor.id, data)
-        return service.application_view(engine, app.id)
+        return queries.application_view(engine, app.id)
 
     @get("/applications", sync_to_thread=True, guards=[requires("ad_review.read")],
          summary="Applications, oldest first (no personal data); filter by status")
     def list_applications(self, engine: EngineDep, status: Annotated[
             Literal["queued", "in_session", "referred", "decided"] | None, QueryParameter()] = None,
     ) -> list[dict[str, Any]]:
-        return service.list_applications(engine, status)
+        return queries.list_applications(engine, status)
 
     @get("/applications/{application_id:uuid}", sync_to_thread=True, guards=[requires("ad_review.apply")],
          summary="An application's status, route and decision")
     def application_status(self, application_id: FromPath[UUID], engine: EngineDep) -> dict[str, Any]:
-        return service.application_view(engine, application_id)
+        return queries.application_view(engine, application_id)
 
     # -- the public -------------------------------------------------------------------------------
 
@@ -125,19 +125,19 @@ class AdReviewController(Controller):
          summary="Decisions with their reasons and conditions (no personal data)")
     def public_decisions(self, engine: EngineDep, start: FromDate = None, end: ToDate = None) -> list[dict[str, Any]]:
         start, end = _period(start, end)
-        return service.public_decisions(engine, start, end)
+        return queries.public_decisions(engine, start, end)
 
     @get("/report", sync_to_thread=True, guards=[requires("ad_review.read")],
          summary="Service level: days from submission to decision notice (median, p90, share within 5 days)")
     def sla_report(self, engine: EngineDep, start: FromDate = None, end: ToDate = None) -> dict[str, Any]:
         start, end = _period(start, end)
-        return service.report(engine, start, end)
+        return queries.report(engine, start, end)
 
     @get("/report.svg", sync_to_thread=True, guards=[requires("ad_review.read")],
          summary="The weekly distribution of days to decision notice, as SVG")
     def sla_chart(self, engine: EngineDep, start: FromDate = None, end: ToDate = None) -> Response[str]:
         start, end = _period(start, end)
-        return Response(sla.weekly_chart_svg(service.report(engine, start, end)), media_type="image/svg+xml")
+        return Response(sla.weekly_chart_svg(queries.report(engine, start, end)), media_type="image/svg+xml")
 
     @get("/committee", sync_to_thread=True, guards=[requires("ad_review.read")],
          summary="Members with their public keys, routing rules, quorum rule and schedule")
@@ -146,35 +146,34 @@ class AdReviewController(Controller):
 
     @get("/sessions", sync_to_thread=True, guards=[requires("ad_review.read")], summary="Weekly sessions")
     def list_sessions(self, engine: EngineDep) -> list[dict[str, Any]]:
-        state = engine.read_models.get("ad_review.sessions").state
-        return [{"id": sid, **s} for sid, s in sorted(state.items(), key=lambda kv: kv[1]["week"])]
+        return queries.list_sessions(engine)
 
     @get("/sessions/{session_id:uuid}/applications/{application_id:uuid}/thread", sync_to_thread=True,
          guards=[requires("ad_review.read")], summary="An application's comment thread in a session")
     def comment_thread(self, session_id: FromPath[UUID], application_id: FromPath[UUID],
                        engine: EngineDep) -> dict[str, Any]:
-        return service.thread(engine, session_id, application_id)
+        return queries.thread(engine, session_id, application_id)
 
     # -- members ----------------------------------------------------------------------------------
 
     @get("/members/{member:str}/queue", sync_to_thread=True, guards=[requires("ad_review.read")],
          summary="What a member still has to decide in open sessions")
     def member_queue(self, member: FromPath[str], engine: EngineDep) -> list[dict[str, Any]]:
-        return service.member_queue(engine, member)
+        return queries.member_queue(engine, member)
 
     @post("/sessions/{session_id:uuid}/applications/{application_id:uuid}/comments", sync_to_thread=True,
           guards=[requires("ad_review.member_act")], summary="A member's signed comment")
     def post_comment(self, session_id: FromPath[UUID], application_id: FromPath[UUID], data: JSONBody[CommentIn],
                      engine: EngineDep) -> dict[str, Any]:
         service.comment(engine, session_id, application_id, data.member, data.text, data.signature)
-        return service.thread(engine, session_id, application_id)
+        return queries.thread(engine, session_id, application_id)
 
     @post("/sessions/{session_id:uuid}/applications/{application_id:uuid}/recusals", sync_to_thread=True,
           guards=[requires("ad_review.member_act")], summary="A member's signed recusal")
     def post_recusal(self, session_id: FromPath[UUID], application_id: FromPath[UUID], data: JSONBody[RecusalIn],
                      engine: EngineDep) -> dict[str, Any]:
         service.recuse(engine, session_id, application_id, data.member, data.reason, data.signature)
-        return service.thread(engine, session_id, application_id)
+        return queries.thread(engine, session_id, application_id)
 
     @post("/sessions/{session_id:uuid}/applications/{application_id:uuid}/decisions", sync_to_thread=True,
           guards=[requires("ad_review.member_act")],
@@ -184,7 +183,7 @@ class AdReviewController(Controller):
                       engine: EngineDep) -> dict[str, Any]:
         service.decide(engine, session_id, application_id, data.member, data.decision, data.reasons,
                        list(data.conditions), data.signature)
-        return service.thread(engine, session_id, application_id)
+        return queries.thread(engine, session_id, application_id)
 
     # -- the secretary ----------------------------------------------------------------------------
 
@@ -223,7 +222,7 @@ class AdReviewController(Controller):
           summary="Open a weekly session (default: this week)")
     def open_session(self, data: JSONBody[OpenSessionIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
         session = service.open_session(engine, actor.id, data.week)
-        return {"id": str(session.id), **engine.read_models.get("ad_review.sessions").state[str(session.id)]}
+        return {"id": str(session.id), **queries.sessions(engine)[str(session.id)]}
 
     @post("/sessions/{session_id:uuid}/close", sync_to_thread=True, guards=[requires("ad_review.secretary")],
           summary="Close a session now (harmless when already closed)")
@@ -237,4 +236,4 @@ class AdReviewController(Controller):
                                 engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
         service.record_full_committee_decision(engine, actor.id, application_id, data.decision, data.reasons,
                                                list(data.conditions), data.meeting)
-        return service.application_view(engine, application_id)
+        return queries.application_view(engine, application_id)

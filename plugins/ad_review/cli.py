@@ -13,11 +13,8 @@ from uuid import UUID
 
 import click
 
-from core import authorized, db_option, echo_json, json_option, open_engine
-from core import utc_now
-from core import SEOUL
-from core import Engine
-from plugins.ad_review import rules, service, signing, sla
+from core import SEOUL, Engine, authorized, db_option, echo_json, json_option, open_engine, utc_now
+from plugins.ad_review import queries, rules, service, signing, sla
 
 
 def _show(value: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
@@ -193,9 +190,8 @@ def session_close(engine: Engine, actor: Any, session_id: UUID) -> None:
 @json_option
 def session_list(db: str, as_json: bool) -> None:
     with open_engine(db) as engine:
-        state = engine.read_models.get("ad_review.sessions").state
-        rows = [{"id": sid, "week": s["week"], "status": s["status"], "items": len(s["items"])}
-                for sid, s in sorted(state.items(), key=lambda kv: kv[1]["week"])]
+        rows = [{"id": s["id"], "week": s["week"], "status": s["status"], "items": len(s["items"])}
+                for s in queries.list_sessions(engine)]
         _show(rows, as_json, lambda rs: "\n".join(f"{r['week']}  {r['status']:<6} {r['items']:>3}  {r['id']}"
                                                   for r in rs) or "no sessions")
 
@@ -242,7 +238,7 @@ def submit(engine: Engine, actor: Any, as_json: bool, applicant: str, phone: str
             "size": {"width_m": width, "height_m": height}, "illumination": illumination,
             "attachments": [{"sha256": s["sha256"]} for s in stored]}
     app = service.submit(engine, actor.id, data)
-    view = service.application_view(engine, app.id)
+    view = queries.application_view(engine, app.id)
     _show(view, as_json, lambda v: f"{v['id']}  {v['status']}  routed by {v['rule_id']} to the "
                                    f"{v['committee']} committee")
 
@@ -250,11 +246,11 @@ def submit(engine: Engine, actor: Any, as_json: bool, applicant: str, phone: str
 @adreview.command("applications")
 @db_option
 @json_option
-@click.option("--status", type=click.Choice(list(service.STATUSES)), default=None)
+@click.option("--status", type=click.Choice(list(queries.STATUSES)), default=None)
 def applications(db: str, as_json: bool, status: str | None) -> None:
     """Applications, oldest first (e.g. --status referred: waiting for the full committee)."""
     with open_engine(db) as engine:
-        rows = service.list_applications(engine, status)
+        rows = queries.list_applications(engine, status)
         _show(rows, as_json, lambda rs: "\n".join(
             f"{r['submitted_at'][:10]}  {r['id']}  {r['status']:<10} {r['committee']:<5} {r['rule_id']:<8} "
             f"{r['sign_type']:<16} {r['area_m2']:>6} m²  {r['dong']}" for r in rs) or "no applications")
@@ -267,7 +263,7 @@ def applications(db: str, as_json: bool, status: str | None) -> None:
 def status(db: str, as_json: bool, application_id: UUID) -> None:
     """An application's status, route and decision."""
     with open_engine(db) as engine:
-        view = service.application_view(engine, application_id)
+        view = queries.application_view(engine, application_id)
         _show(view, as_json, lambda v: f"{v['id']}  {v['status']}  {v['committee']} committee ({v['rule_id']})"
                                        + (f"  → {v['outcome']} {v['conditions'] or ''}" if v["outcome"] else ""))
 
@@ -282,7 +278,7 @@ def status(db: str, as_json: bool, application_id: UUID) -> None:
 def queue(db: str, as_json: bool, member_id: str) -> None:
     """What a member still has to decide in open sessions."""
     with open_engine(db) as engine:
-        items = service.member_queue(engine, member_id)
+        items = queries.member_queue(engine, member_id)
         _show(items, as_json, lambda xs: "\n".join(
             f"{x['week']}  session {x['session']}  application {x['application']}  {x['sign_type']} "
             f"{x['area_m2']} m² {x['dong']}" for x in xs) or "nothing to decide")
@@ -296,7 +292,7 @@ def queue(db: str, as_json: bool, member_id: str) -> None:
 def thread(db: str, as_json: bool, session_id: UUID, application_id: UUID) -> None:
     """An application's thread in a session: comments, recusals, who decided (votes once closed)."""
     with open_engine(db) as engine:
-        t = service.thread(engine, session_id, application_id)
+        t = queries.thread(engine, session_id, application_id)
         _show(t, as_json, lambda t: "\n".join(
             [f"{c['member']}: {c['text']}" for c in t["comments"]]
             + [f"recused: {', '.join(t['recused']) or '-'}", f"decided: {', '.join(t['decided']) or '-'}"]
@@ -373,7 +369,7 @@ def _dates(start: datetime | None, end: datetime | None) -> tuple[date, date]:
 def decisions(db: str, as_json: bool, start: datetime | None, end: datetime | None) -> None:
     """Decisions noticed in a period (public; no personal data)."""
     with open_engine(db) as engine:
-        rows = service.public_decisions(engine, *_dates(start, end))
+        rows = queries.public_decisions(engine, *_dates(start, end))
         _show(rows, as_json, lambda rs: "\n".join(
             f"{r['noticed_at'][:10]}  {r['outcome']:<24} {r['days']:>6.2f} d  {r['sign_type']:<16} {r['dong']}"
             for r in rs) or "no decisions")
@@ -415,7 +411,7 @@ def format_report(r: dict[str, Any]) -> str:
 def report(db: str, as_json: bool, start: datetime | None, end: datetime | None, svg: Path | None) -> None:
     """Service level: median, 90th percentile, share within 5 days, against the 28-day baseline."""
     with open_engine(db) as engine:
-        r = service.report(engine, *_dates(start, end))
+        r = queries.report(engine, *_dates(start, end))
     if svg is not None:
         svg.write_text(sla.weekly_chart_svg(r), encoding="utf-8")
     _show(r, as_json, format_report)

@@ -17,10 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from core import use_clock
-from core import SEOUL, ManualClock
-from core import Engine
-from plugins.ad_review import rules, service, signing
+from core import SEOUL, Engine, ManualClock, use_clock
+from plugins.ad_review import queries, rules, service, signing
 
 SECRETARY = "demo:secretary"
 START = datetime(2016, 3, 6, 12, 0, tzinfo=SEOUL)  # Sunday before 2016-W10
@@ -151,7 +149,7 @@ def _run(engine: Engine, rng: random.Random, manual: ManualClock, progress: Call
 
 def _members_act(engine: Engine, rng: random.Random, now: datetime,
                  plans: dict[tuple[str, str, str], tuple[datetime, str]], room: dict[tuple[str, str], str]) -> None:
-    sessions = engine.read_models.get("ad_review.sessions").state
+    sessions = queries.sessions(engine)
     for sid, s in sessions.items():
         if s["status"] != "open":
             continue
@@ -196,7 +194,7 @@ def _act(engine: Engine, rng: random.Random, sid: UUID, application: UUID, membe
 
 def _full_committee(engine: Engine, rng: random.Random, meeting: datetime) -> None:
     """The full committee's monthly meeting decides what was referred at least a week before."""
-    apps = engine.read_models.get("ad_review.applications").state
+    apps = queries.applications(engine)
     cutoff = meeting - timedelta(days=7)
     for application, a in sorted(apps.items()):
         if a["status"] != "referred" or datetime.fromisoformat(a["submitted_at"]) > cutoff:

@@ -10,9 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import utc_now
-from core import CivicAggregate, event, natural_id
-from core import Forbidden, InvalidInput, NotFound, RuleViolation
+from core import CivicAggregate, Forbidden, InvalidInput, NotFound, RuleViolation, event, natural_id, utc_now
 from plugins.ad_review import rules, signing
 from plugins.ad_review.quorum import DEFAULT_QUORUM, QuorumRule, close_results
 from plugins.ad_review.routing import DEFAULT_ROUTING, RoutingRule, parse_routing_rules

@@ -17,7 +17,7 @@ from core.clock import SEOUL, ManualClock
 from core.engine import Engine
 from core.errors import CivicError
 from core.plugins import make_plugin_manager
-from plugins.ad_review import quorum, rules, service, signing, sla
+from plugins.ad_review import queries, quorum, rules, service, signing, sla
 from plugins.ad_review.audit import retally, sla_rows_from_records
 from plugins.ad_review.domain import Application, Session, session_id
 from tests.plugins.ad_review.helpers import application, decide, join, member_key, recuse
@@ -145,14 +145,14 @@ def test_engine_decides_like_the_reference_and_refusals_change_nothing(session):
                 message = rules.decision_bytes(str(sid), str(app), m, "reject", "r", [])
                 attempt = lambda: service.decide(  # noqa: E731
                     engine, sid, app, m, "approve", "r", [], signing.sign(member_key(m), message))
-            before, votes_before = engine.position, service.deliberation(engine, sid, app).votes
+            before, votes_before = engine.position, queries.deliberation(engine, sid, app).votes
             try:
                 attempt()
             except CivicError:
                 pass
             else:
                 raise AssertionError(f"{kind} by {m} was accepted")
-            assert engine.position == before and service.deliberation(engine, sid, app).votes == votes_before
+            assert engine.position == before and queries.deliberation(engine, sid, app).votes == votes_before
         manual.advance(days=5)
         engine.tick()
         for app, plan in zip(apps, acts, strict=True):
@@ -201,7 +201,7 @@ def test_sla_report_from_records_equals_the_live_one(steps):
         manual.advance(days=7)
         engine.tick()
         start, end = date(2016, 3, 1), (manual.now() + timedelta(days=1)).date()
-        live = service.report(engine, start, end)
+        live = queries.report(engine, start, end)
         replayed = sla.sla_report(sla_rows_from_records(engine.records()), start, end, SEOUL)
         assert live == replayed
         decided = [v for v in engine.read_models.get("ad_review.applications").state.values() if v["noticed_at"]]
