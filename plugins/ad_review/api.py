@@ -23,7 +23,7 @@ Decision = Literal["approve", "approve_with_conditions", "re_review", "reject"]
 
 @attrs.define
 class DecisionIn:
-    """A member's decision, signed with their key over ``rules.decision_bytes(...)``."""
+    """A member's decision, signed with their key over ``signing.decision_bytes(...)``."""
 
     member: str
     decision: Decision

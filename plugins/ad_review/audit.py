@@ -23,11 +23,11 @@ from plugins.ad_review.sla import sla_rows
 
 # an act's topic → the canonical bytes its member signed
 _SIGNED: dict[str, Callable[[dict[str, Any]], bytes]] = {
-    topic_of(Deliberation.DecisionCast): lambda p: rules.decision_bytes(
+    topic_of(Deliberation.DecisionCast): lambda p: signing.decision_bytes(
         p["session"], p["application"], p["member"], p["decision"], p["reasons"], p["conditions"]),
-    topic_of(Deliberation.Recused): lambda p: rules.recusal_bytes(p["session"], p["application"], p["member"],
+    topic_of(Deliberation.Recused): lambda p: signing.recusal_bytes(p["session"], p["application"], p["member"],
                                                                    p["reason"]),
-    topic_of(Deliberation.Commented): lambda p: rules.comment_bytes(p["session"], p["application"], p["member"],
+    topic_of(Deliberation.Commented): lambda p: signing.comment_bytes(p["session"], p["application"], p["member"],
                                                                      p["text"]),
 }
 _DECISION, _RECUSAL = topic_of(Deliberation.DecisionCast), topic_of(Deliberation.Recused)

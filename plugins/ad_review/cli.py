@@ -41,8 +41,19 @@ def keygen(out: Path) -> None:
     if out.exists():
         raise click.UsageError(f"{out} exists; choose another file.")
     key = signing.generate()
-    signing.save_private_key(key, out)
+    _save_private_key(key, out)
     click.echo(signing.public_key_b64(key))
+
+
+def _save_private_key(key: Any, path: Path) -> None:
+    """Write a member's key file, readable only by its owner; never over an existing file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=False)
+    path.write_bytes(signing.private_key_pem(key))
+
+
+def _load_private_key(path: Path) -> Any:
+    return signing.private_key_from_pem(path.read_bytes(), str(path))
 
 
 def _signature(key: Path | None, signature: str | None, message: bytes) -> str:
@@ -50,7 +61,7 @@ def _signature(key: Path | None, signature: str | None, message: bytes) -> str:
         return signature
     if key is None:
         raise click.UsageError("Give --key (your private key file) or --signature.")
-    return signing.sign(signing.load_private_key(key), message)
+    return signing.sign(_load_private_key(key), message)
 
 
 @adreview.command("sign")
@@ -66,12 +77,12 @@ def sign(key: Path, session: str, application: str, member: str, decision: str |
          conditions: tuple[str, ...], recusal: str | None) -> None:
     """Sign a decision (or a recusal) offline; prints the base64 signature."""
     if recusal is not None:
-        message = rules.recusal_bytes(session, application, member, recusal)
+        message = signing.recusal_bytes(session, application, member, recusal)
     elif decision is not None:
-        message = rules.decision_bytes(session, application, member, decision, reasons, list(conditions))
+        message = signing.decision_bytes(session, application, member, decision, reasons, list(conditions))
     else:
         raise click.UsageError("Give --decision or --recuse.")
-    click.echo(signing.sign(signing.load_private_key(key), message))
+    click.echo(signing.sign(_load_private_key(key), message))
 
 
 # -- the secretary ----------------------------------------------------------------------------
@@ -321,7 +332,7 @@ def _member_act(f: Callable[..., Any]) -> Callable[..., Any]:
 def decide(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
            decision: str, reasons: str, conditions: tuple[str, ...]) -> None:
     """Record your decision, signed with your key."""
-    message = rules.decision_bytes(str(session_id), str(application_id), member_id, decision, reasons,
+    message = signing.decision_bytes(str(session_id), str(application_id), member_id, decision, reasons,
                                    list(conditions))
     service.decide(engine, session_id, application_id, member_id, decision, reasons, list(conditions),
                    _signature(key, signature, message))
@@ -335,7 +346,7 @@ def decide(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, m
 def recuse(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
            reason: str) -> None:
     """Recuse yourself from an application (a conflict of interest)."""
-    message = rules.recusal_bytes(str(session_id), str(application_id), member_id, reason)
+    message = signing.recusal_bytes(str(session_id), str(application_id), member_id, reason)
     service.recuse(engine, session_id, application_id, member_id, reason, _signature(key, signature, message))
     click.echo(f"{member_id}: recused")
 
@@ -347,7 +358,7 @@ def recuse(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, m
 def comment(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None,
             signature: str | None, text: str) -> None:
     """Post a comment in an application's thread."""
-    message = rules.comment_bytes(str(session_id), str(application_id), member_id, text)
+    message = signing.comment_bytes(str(session_id), str(application_id), member_id, text)
     service.comment(engine, session_id, application_id, member_id, text, _signature(key, signature, message))
     click.echo("comment posted")
 

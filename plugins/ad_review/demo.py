@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from core import SEOUL, Engine, ManualClock, use_clock
-from plugins.ad_review import queries, rules, service, signing
+from plugins.ad_review import queries, service, signing
 
 SECRETARY = "demo:secretary"
 START = datetime(2016, 3, 6, 12, 0, tzinfo=SEOUL)  # Sunday before 2016-W10
@@ -178,16 +178,16 @@ def _act(engine: Engine, rng: random.Random, sid: UUID, application: UUID, membe
     if act == "recuse":
         reason = "신청 업소와 이해관계가 있음"
         service.recuse(engine, sid, application, member, reason,
-                       signing.sign(key, rules.recusal_bytes(str(sid), str(application), member, reason)))
+                       signing.sign(key, signing.recusal_bytes(str(sid), str(application), member, reason)))
         return
     if rng.random() < 0.3:
         text = rng.choice(("현장 사진 확인했습니다.", "야간 조명 밝기 확인 필요합니다.", "규격 적정해 보입니다."))
         service.comment(engine, sid, application, member, text,
-                        signing.sign(key, rules.comment_bytes(str(sid), str(application), member, text)))
+                        signing.sign(key, signing.comment_bytes(str(sid), str(application), member, text)))
     decision = agreed if rng.random() < 0.85 else _pick(rng, OUTCOME_MIX)
     reasons = rng.choice(REASONS[decision])
     conditions = [rng.choice(CONDITIONS)] if decision == "approve_with_conditions" else []
-    signature = signing.sign(key, rules.decision_bytes(str(sid), str(application), member, decision, reasons,
+    signature = signing.sign(key, signing.decision_bytes(str(sid), str(application), member, decision, reasons,
                                                       conditions))
     service.decide(engine, sid, application, member, decision, reasons, conditions, signature)
 

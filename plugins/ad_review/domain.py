@@ -287,7 +287,8 @@ class Deliberation(CivicAggregate):
         self._check_act(member)
         if not isinstance(text, str) or not text.strip() or len(text) > 2000:
             raise InvalidInput("A comment is 1–2000 characters of text.", field="text")
-        self._check_signature(member, rules.comment_bytes(self.session, self.application, member, text), signature)
+        self._check_signature(member, signing.comment_bytes(self.session, self.application, member, text),
+                              signature)
         self._commented(self.session, self.application, member, text, signature)
 
     @event("Commented")
@@ -302,7 +303,7 @@ class Deliberation(CivicAggregate):
             raise RuleViolation(f"{member} has already decided on this application in this session.")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
             raise InvalidInput("A recusal states its reason (1–2000 characters).", field="reason")
-        self._check_signature(member, rules.recusal_bytes(self.session, self.application, member, reason),
+        self._check_signature(member, signing.recusal_bytes(self.session, self.application, member, reason),
                               signature)
         self._recused(self.session, self.application, member, reason, signature)
 
@@ -320,7 +321,7 @@ class Deliberation(CivicAggregate):
         if problems:
             raise InvalidInput("The decision is incomplete: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
                                fields=problems)
-        message = rules.decision_bytes(self.session, self.application, member, decision, reasons, conditions)
+        message = signing.decision_bytes(self.session, self.application, member, decision, reasons, conditions)
         self._check_signature(member, message, signature)
         self._decision_cast(self.session, self.application, member, decision, reasons, list(conditions), signature)
 

@@ -1,20 +1,19 @@
 """Pure rules of the advertisement review committee (광고물 SNS온라인 심의위원회): the closed sets,
-the validation of an application and its attachments, the fields of a decision, and the canonical
-bytes a member signs. No I/O, no clock: the live system, the auditor's replay and the tests call
-these same functions with the same inputs.
+the validation of an application and its attachments, and the fields of a decision. No I/O, no
+clock: the live system, the auditor's replay and the tests call these same functions with the
+same inputs.
 
 The other pure rules live beside these, one concern each: ``routing`` (which committee reviews an
 application), ``quorum`` (when a session's votes decide), ``schedule`` (the weekly session's
-times) and ``sla`` (the service-level report).
+times) and ``sla`` (the service-level report); ``signing`` holds the canonical bytes a member
+signs and checks the signatures.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-
-import rfc8785
 
 # -- closed sets ------------------------------------------------------------------------------
 
@@ -228,31 +227,7 @@ def attachment_problem(item: Any) -> str | None:
     return None
 
 
-# -- decisions and what members sign --------------------------------------------------------------
-
-
-def signed_bytes(action: str, **fields: Any) -> bytes:
-    """The canonical bytes (RFC 8785 JSON) a member signs for ``action`` (decision, recusal,
-    comment): the action's context string and its fields, so no signature can be replayed as
-    another action, another member, another application or another session."""
-    return rfc8785.dumps({"context": f"civic.ad_review.{action}.v1", **fields})
-
-
-def decision_bytes(session: str, application: str, member: str, decision: str, reasons: str,
-                   conditions: Sequence[str] = ()) -> bytes:
-    """What a member signs to record a decision on an application in a session."""
-    return signed_bytes("decision", session=session, application=application, member=member,
-                        decision=decision, reasons=reasons, conditions=list(conditions))
-
-
-def recusal_bytes(session: str, application: str, member: str, reason: str) -> bytes:
-    """What a member signs to recuse from an application."""
-    return signed_bytes("recusal", session=session, application=application, member=member, reason=reason)
-
-
-def comment_bytes(session: str, application: str, member: str, text: str) -> bytes:
-    """What a member signs to post a comment in an application's thread."""
-    return signed_bytes("comment", session=session, application=application, member=member, text=text)
+# -- decisions --------------------------------------------------------------------------------------
 
 
 def check_decision_fields(decision: Any, reasons: Any, conditions: Any) -> dict[str, str]:

@@ -141,24 +141,25 @@ def test_refusals_change_nothing(in_session):
     decide(engine, "kim", sid, app, "approve")
     recuse(engine, "lee", sid, app)
     outsider = signing.from_seed(b"\1" * 32)
-    message = rules.decision_bytes(str(sid), str(app), "stranger", "approve", "좋음", [])
+    message = signing.decision_bytes(str(sid), str(app), "stranger", "approve", "좋음", [])
     refused(engine, lambda: service.decide(engine, sid, app, "stranger", "approve", "좋음", [],
                                            signing.sign(outsider, message)), Forbidden)
     refused(engine, lambda: decide(engine, "kim", sid, app, "reject"), RuleViolation)  # second decision
     refused(engine, lambda: decide(engine, "lee", sid, app, "approve"), RuleViolation)  # recused
     refused(engine, lambda: recuse(engine, "kim", sid, app), RuleViolation)  # decided already
     # a signature by another member's key, a signature over other words, and garbage
-    park_signs_for_choi = signing.sign(member_key("park"), rules.decision_bytes(
+    park_signs_for_choi = signing.sign(member_key("park"), signing.decision_bytes(
         str(sid), str(app), "choi", "approve", "적합", []))
     refused(engine, lambda: service.decide(engine, sid, app, "choi", "approve", "적합", [], park_signs_for_choi),
             Forbidden)
-    choi_signed_reject = signing.sign(member_key("choi"), rules.decision_bytes(
+    choi_signed_reject = signing.sign(member_key("choi"), signing.decision_bytes(
         str(sid), str(app), "choi", "reject", "적합", []))
     refused(engine, lambda: service.decide(engine, sid, app, "choi", "approve", "적합", [], choi_signed_reject),
             Forbidden)
     refused(engine, lambda: service.decide(engine, sid, app, "choi", "approve", "적합", [], "!!"), Forbidden)
     # a signature for one application does not carry over to another
-    for_app = signing.sign(member_key("choi"), rules.decision_bytes(str(sid), str(app), "choi", "approve", "적합", []))
+    for_app = signing.sign(member_key("choi"), signing.decision_bytes(str(sid), str(app), "choi", "approve", "적합",
+                                                                      []))
     refused(engine, lambda: service.decide(engine, sid, other, "choi", "approve", "적합", [], for_app), Forbidden)
     refused(engine, lambda: decide(engine, "choi", sid, app, "approve", reasons=" "), InvalidInput)
     refused(engine, lambda: decide(engine, "choi", sid, UUID(int=7), "approve"), NotFound)
@@ -178,7 +179,7 @@ def test_acts_after_the_deadline_are_refused(in_session, sunday):
 def test_comments_are_signed_and_threaded(in_session):
     engine, sid, app, _ = in_session
     text = "현장 사진 확인했습니다."
-    signature = signing.sign(member_key("kim"), rules.comment_bytes(str(sid), str(app), "kim", text))
+    signature = signing.sign(member_key("kim"), signing.comment_bytes(str(sid), str(app), "kim", text))
     service.comment(engine, sid, app, "kim", text, signature)
     refused(engine, lambda: service.comment(engine, sid, app, "lee", text, signature), Forbidden)
     thread = queries.thread(engine, sid, app)

@@ -17,7 +17,7 @@ from core.clock import SEOUL, ManualClock
 from core.engine import Engine
 from core.errors import CivicError
 from core.plugins import make_plugin_manager
-from plugins.ad_review import queries, quorum, rules, service, signing, sla
+from plugins.ad_review import queries, quorum, service, signing, sla
 from plugins.ad_review.audit import retally, sla_rows_from_records
 from plugins.ad_review.domain import Application, Session, session_id
 from tests.plugins.ad_review.helpers import application, decide, join, member_key, recuse
@@ -131,18 +131,18 @@ def test_engine_decides_like_the_reference_and_refusals_change_nothing(session):
                 key = signing.from_seed(b"\x07" * 32)
                 attempt = lambda: service.decide(  # noqa: E731
                     engine, sid, app, "outsider", "approve", "r", [],
-                    signing.sign(key, rules.decision_bytes(str(sid), str(app), "outsider", "approve", "r", [])))
+                    signing.sign(key, signing.decision_bytes(str(sid), str(app), "outsider", "approve", "r", [])))
             elif kind == "recused_decides" and plan[m] == "recuse":
                 attempt = lambda: decide(engine, m, sid, app, "approve")  # noqa: E731
             elif kind == "second_decision" and plan[m] in OPTIONS:
                 attempt = lambda: decide(engine, m, sid, app, "reject", reasons="다시")  # noqa: E731
             elif kind == "wrong_key":
                 other = members[(members.index(m) + 1) % len(members)]
-                message = rules.decision_bytes(str(sid), str(app), m, "approve", "r", [])
+                message = signing.decision_bytes(str(sid), str(app), m, "approve", "r", [])
                 attempt = lambda: service.decide(  # noqa: E731
                     engine, sid, app, m, "approve", "r", [], signing.sign(member_key(other), message))
             else:  # a signature over different words
-                message = rules.decision_bytes(str(sid), str(app), m, "reject", "r", [])
+                message = signing.decision_bytes(str(sid), str(app), m, "reject", "r", [])
                 attempt = lambda: service.decide(  # noqa: E731
                     engine, sid, app, m, "approve", "r", [], signing.sign(member_key(m), message))
             before, votes_before = engine.position, queries.deliberation(engine, sid, app).votes

@@ -9,7 +9,7 @@ import pytest
 import rfc8785
 
 from core.clock import SEOUL
-from plugins.ad_review import quorum, routing, rules, schedule, sla
+from plugins.ad_review import quorum, routing, rules, schedule, signing, sla
 
 DIGEST = "ab" * 32
 
@@ -131,11 +131,11 @@ def test_quorum_rule_is_configurable():
 
 
 def test_decision_bytes_are_rfc8785_json_of_the_decision():
-    raw = rules.decision_bytes("s", "a", "m", "approve_with_conditions", "사유", ["조건"])
+    raw = signing.decision_bytes("s", "a", "m", "approve_with_conditions", "사유", ["조건"])
     assert raw == rfc8785.dumps({"conditions": ["조건"], "reasons": "사유", "decision": "approve_with_conditions",
                                  "member": "m", "application": "a", "session": "s",
                                  "context": "civic.ad_review.decision.v1"})
-    assert raw != rules.recusal_bytes("s", "a", "m", "사유")
+    assert raw != signing.recusal_bytes("s", "a", "m", "사유")
 
 
 def test_decision_fields():
