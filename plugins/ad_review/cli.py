@@ -333,7 +333,7 @@ def decide(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, m
            decision: str, reasons: str, conditions: tuple[str, ...]) -> None:
     """Record your decision, signed with your key."""
     message = signing.decision_bytes(str(session_id), str(application_id), member_id, decision, reasons,
-                                   list(conditions))
+                                     list(conditions))
     service.decide(engine, session_id, application_id, member_id, decision, reasons, list(conditions),
                    _signature(key, signature, message))
     click.echo(f"{member_id}: {decision} recorded")

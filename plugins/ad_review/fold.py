@@ -17,7 +17,7 @@ names such records. Pure: no I/O, no clock; times come from the records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from core import LogRecord, topic_of
@@ -254,10 +254,3 @@ def fold(state: State, record: LogRecord) -> None:
     """Fold one record into every section of ``state`` (from ``empty()``)."""
     for section in _BY_TOPIC:
         fold_section(section, state[section], record)
-
-
-def fold_records(records: Iterable[LogRecord]) -> State:
-    state = empty()
-    for record in records:
-        fold(state, record)
-    return state

@@ -130,7 +130,7 @@ def test_a_bad_signature_is_refused_on_receipt(client, tokens, sqlite_engine, su
     before = sqlite_engine.position
     body = {"member": "kim", "decision": "approve", "reasons": "좋음",
             "signature": signing.sign(member_key("lee"), signing.decision_bytes(sid, app["id"], "kim", "approve",
-                                                                               "좋음", []))}
+                                                                                 "좋음", []))}
     url = f"/api/ad_review/sessions/{sid}/applications/{app['id']}/decisions"
     r = client.post(url, json=body, headers=tokens["member"])
     assert r.status_code == 403 and "signature" in r.json()["detail"]

@@ -93,8 +93,8 @@ def test_routing_rules_round_trip_and_bad_rules_are_named():
     assert routing.parse_routing_rules([r.to_json() for r in routing.DEFAULT_ROUTING]) == routing.DEFAULT_ROUTING
     with pytest.raises(rules.ApplicationInvalid) as caught:
         routing.parse_routing_rules([{"id": "A", "committee": "tiny"}, {"id": "A", "committee": "small"},
-                                   {"id": "C", "committee": "small", "sign_types": ["zeppelin"]},
-                                   {"id": "D", "committee": "small", "colour": "red"}])
+                                     {"id": "C", "committee": "small", "sign_types": ["zeppelin"]},
+                                     {"id": "D", "committee": "small", "colour": "red"}])
     assert set(caught.value.fields) == {"rules[0]", "rules[1].id", "rules[2]", "rules[3]"}
     with pytest.raises(rules.ApplicationInvalid):
         routing.parse_routing_rules([])
