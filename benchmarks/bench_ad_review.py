@@ -12,7 +12,7 @@ from core import clock
 from core.clock import SEOUL, ManualClock
 from core.engine import Engine
 from core.plugins import make_plugin_manager
-from plugins.ad_review import demo, rules, service, signing
+from plugins.ad_review import demo, service, signing
 from plugins.ad_review.audit import retally
 from plugins.ad_review.domain import session_id
 
@@ -49,7 +49,7 @@ def run(table) -> None:
             def decide_all() -> None:
                 for app in apps:
                     for m in MEMBERS:
-                        message = rules.decision_bytes(str(sid), str(app), m, "approve", "적합", [])
+                        message = signing.decision_bytes(str(sid), str(app), m, "approve", "적합", [])
                         service.decide(engine, sid, app, m, "approve", "적합", [], signing.sign(keys[m], message))
 
             table.add("ad_review signed decisions recorded", rate(ITEMS * len(MEMBERS), decide_all), "/s",
@@ -62,7 +62,7 @@ def run(table) -> None:
 
             engine = _engine(tmp / "demo.db")
             started = time.perf_counter()
-            demo.load(engine, lambda _: None)
+            demo.load_demo(engine, lambda _: None)
             table.add("ad_review eight-week demo load", time.perf_counter() - started, "s",
                       f"{engine.position} events")
             records = list(engine.records())

@@ -10,8 +10,6 @@ from __future__ import annotations
 from core import hookimpl
 
 
-
-
 @hookimpl
 def civic_register_read_models():
     from plugins.ad_review.views import ApplicationsView, SessionsView
@@ -21,16 +19,16 @@ def civic_register_read_models():
 
 @hookimpl
 def civic_register_permissions():
-    from plugins.ad_review.access import PERMISSIONS
+    from plugins.ad_review.permissions import PERMISSIONS
 
     return PERMISSIONS
 
 
 @hookimpl
 def civic_register_routes(engine):
-    from plugins.ad_review.api import ROUTES
+    from plugins.ad_review.api import AdReviewController
 
-    return ROUTES
+    return [AdReviewController]
 
 
 @hookimpl
@@ -56,6 +54,6 @@ def civic_tick(engine):
 
 @hookimpl
 def civic_load_demo(engine, progress):
-    from plugins.ad_review.demo import load
+    from plugins.ad_review.demo import load_demo
 
-    load(engine, progress)
+    load_demo(engine, progress)

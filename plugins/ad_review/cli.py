@@ -13,12 +13,8 @@ from uuid import UUID
 
 import click
 
-from core import authorized, db_option, echo_json, json_option, open_engine
-from core import utc_now
-from core import SEOUL
-from core import Engine
-from plugins.ad_review import rules, service, signing
-from plugins.ad_review.chart import weekly_svg
+from core import SEOUL, Engine, authorized, db_option, echo_json, json_option, open_engine, utc_now
+from plugins.ad_review import queries, rules, service, signing, sla
 
 
 def _show(value: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
@@ -45,8 +41,19 @@ def keygen(out: Path) -> None:
     if out.exists():
         raise click.UsageError(f"{out} exists; choose another file.")
     key = signing.generate()
-    signing.save_private_key(key, out)
+    _save_private_key(key, out)
     click.echo(signing.public_key_b64(key))
+
+
+def _save_private_key(key: Any, path: Path) -> None:
+    """Write a member's key file, readable only by its owner; never over an existing file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=False)
+    path.write_bytes(signing.private_key_pem(key))
+
+
+def _load_private_key(path: Path) -> Any:
+    return signing.private_key_from_pem(path.read_bytes(), str(path))
 
 
 def _signature(key: Path | None, signature: str | None, message: bytes) -> str:
@@ -54,7 +61,7 @@ def _signature(key: Path | None, signature: str | None, message: bytes) -> str:
         return signature
     if key is None:
         raise click.UsageError("Give --key (your private key file) or --signature.")
-    return signing.sign(signing.load_private_key(key), message)
+    return signing.sign(_load_private_key(key), message)
 
 
 @adreview.command("sign")
@@ -70,12 +77,12 @@ def sign(key: Path, session: str, application: str, member: str, decision: str |
          conditions: tuple[str, ...], recusal: str | None) -> None:
     """Sign a decision (or a recusal) offline; prints the base64 signature."""
     if recusal is not None:
-        message = rules.recusal_bytes(session, application, member, recusal)
+        message = signing.recusal_bytes(session, application, member, recusal)
     elif decision is not None:
-        message = rules.decision_bytes(session, application, member, decision, reasons, list(conditions))
+        message = signing.decision_bytes(session, application, member, decision, reasons, list(conditions))
     else:
         raise click.UsageError("Give --decision or --recuse.")
-    click.echo(signing.sign(signing.load_private_key(key), message))
+    click.echo(signing.sign(_load_private_key(key), message))
 
 
 # -- the secretary ----------------------------------------------------------------------------
@@ -194,9 +201,8 @@ def session_close(engine: Engine, actor: Any, session_id: UUID) -> None:
 @json_option
 def session_list(db: str, as_json: bool) -> None:
     with open_engine(db) as engine:
-        state = engine.read_models.get("ad_review.sessions").state
-        rows = [{"id": sid, "week": s["week"], "status": s["status"], "items": len(s["items"])}
-                for sid, s in sorted(state.items(), key=lambda kv: kv[1]["week"])]
+        rows = [{"id": s["id"], "week": s["week"], "status": s["status"], "items": len(s["items"])}
+                for s in queries.list_sessions(engine)]
         _show(rows, as_json, lambda rs: "\n".join(f"{r['week']}  {r['status']:<6} {r['items']:>3}  {r['id']}"
                                                   for r in rs) or "no sessions")
 
@@ -243,7 +249,7 @@ def submit(engine: Engine, actor: Any, as_json: bool, applicant: str, phone: str
             "size": {"width_m": width, "height_m": height}, "illumination": illumination,
             "attachments": [{"sha256": s["sha256"]} for s in stored]}
     app = service.submit(engine, actor.id, data)
-    view = service.application_view(engine, app.id)
+    view = queries.application_view(engine, app.id)
     _show(view, as_json, lambda v: f"{v['id']}  {v['status']}  routed by {v['rule_id']} to the "
                                    f"{v['committee']} committee")
 
@@ -251,11 +257,11 @@ def submit(engine: Engine, actor: Any, as_json: bool, applicant: str, phone: str
 @adreview.command("applications")
 @db_option
 @json_option
-@click.option("--status", type=click.Choice(list(service.STATUSES)), default=None)
+@click.option("--status", type=click.Choice(list(queries.STATUSES)), default=None)
 def applications(db: str, as_json: bool, status: str | None) -> None:
     """Applications, oldest first (e.g. --status referred: waiting for the full committee)."""
     with open_engine(db) as engine:
-        rows = service.list_applications(engine, status)
+        rows = queries.list_applications(engine, status)
         _show(rows, as_json, lambda rs: "\n".join(
             f"{r['submitted_at'][:10]}  {r['id']}  {r['status']:<10} {r['committee']:<5} {r['rule_id']:<8} "
             f"{r['sign_type']:<16} {r['area_m2']:>6} m²  {r['dong']}" for r in rs) or "no applications")
@@ -268,7 +274,7 @@ def applications(db: str, as_json: bool, status: str | None) -> None:
 def status(db: str, as_json: bool, application_id: UUID) -> None:
     """An application's status, route and decision."""
     with open_engine(db) as engine:
-        view = service.application_view(engine, application_id)
+        view = queries.application_view(engine, application_id)
         _show(view, as_json, lambda v: f"{v['id']}  {v['status']}  {v['committee']} committee ({v['rule_id']})"
                                        + (f"  → {v['outcome']} {v['conditions'] or ''}" if v["outcome"] else ""))
 
@@ -283,7 +289,7 @@ def status(db: str, as_json: bool, application_id: UUID) -> None:
 def queue(db: str, as_json: bool, member_id: str) -> None:
     """What a member still has to decide in open sessions."""
     with open_engine(db) as engine:
-        items = service.member_queue(engine, member_id)
+        items = queries.member_queue(engine, member_id)
         _show(items, as_json, lambda xs: "\n".join(
             f"{x['week']}  session {x['session']}  application {x['application']}  {x['sign_type']} "
             f"{x['area_m2']} m² {x['dong']}" for x in xs) or "nothing to decide")
@@ -297,7 +303,7 @@ def queue(db: str, as_json: bool, member_id: str) -> None:
 def thread(db: str, as_json: bool, session_id: UUID, application_id: UUID) -> None:
     """An application's thread in a session: comments, recusals, who decided (votes once closed)."""
     with open_engine(db) as engine:
-        t = service.thread(engine, session_id, application_id)
+        t = queries.thread(engine, session_id, application_id)
         _show(t, as_json, lambda t: "\n".join(
             [f"{c['member']}: {c['text']}" for c in t["comments"]]
             + [f"recused: {', '.join(t['recused']) or '-'}", f"decided: {', '.join(t['decided']) or '-'}"]
@@ -326,8 +332,8 @@ def _member_act(f: Callable[..., Any]) -> Callable[..., Any]:
 def decide(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
            decision: str, reasons: str, conditions: tuple[str, ...]) -> None:
     """Record your decision, signed with your key."""
-    message = rules.decision_bytes(str(session_id), str(application_id), member_id, decision, reasons,
-                                   list(conditions))
+    message = signing.decision_bytes(str(session_id), str(application_id), member_id, decision, reasons,
+                                     list(conditions))
     service.decide(engine, session_id, application_id, member_id, decision, reasons, list(conditions),
                    _signature(key, signature, message))
     click.echo(f"{member_id}: {decision} recorded")
@@ -340,7 +346,7 @@ def decide(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, m
 def recuse(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
            reason: str) -> None:
     """Recuse yourself from an application (a conflict of interest)."""
-    message = rules.recusal_bytes(str(session_id), str(application_id), member_id, reason)
+    message = signing.recusal_bytes(str(session_id), str(application_id), member_id, reason)
     service.recuse(engine, session_id, application_id, member_id, reason, _signature(key, signature, message))
     click.echo(f"{member_id}: recused")
 
@@ -352,7 +358,7 @@ def recuse(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, m
 def comment(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None,
             signature: str | None, text: str) -> None:
     """Post a comment in an application's thread."""
-    message = rules.comment_bytes(str(session_id), str(application_id), member_id, text)
+    message = signing.comment_bytes(str(session_id), str(application_id), member_id, text)
     service.comment(engine, session_id, application_id, member_id, text, _signature(key, signature, message))
     click.echo("comment posted")
 
@@ -374,7 +380,7 @@ def _dates(start: datetime | None, end: datetime | None) -> tuple[date, date]:
 def decisions(db: str, as_json: bool, start: datetime | None, end: datetime | None) -> None:
     """Decisions noticed in a period (public; no personal data)."""
     with open_engine(db) as engine:
-        rows = service.public_decisions(engine, *_dates(start, end))
+        rows = queries.public_decisions(engine, *_dates(start, end))
         _show(rows, as_json, lambda rs: "\n".join(
             f"{r['noticed_at'][:10]}  {r['outcome']:<24} {r['days']:>6.2f} d  {r['sign_type']:<16} {r['dong']}"
             for r in rs) or "no decisions")
@@ -397,7 +403,7 @@ def format_report(r: dict[str, Any]) -> str:
         f"({b['days_saved_at_median']} days sooner; {b['share_within_baseline']:.0%} decided within the baseline)"
         if b["median_days"] is not None else f"baseline {b['baseline_days']} days: nothing decided yet",
         "",
-        f"{'week':<10}{'decided':>8}{'median':>8}  " + "".join(f"{rules.band_label(*b):>10}" for b in rules.BANDS)
+        f"{'week':<10}{'decided':>8}{'median':>8}  " + "".join(f"{sla.band_label(*b):>10}" for b in sla.BANDS)
         + f"  within {r['target_days']} d",
     ]
     for w in r["weekly"]:
@@ -416,7 +422,7 @@ def format_report(r: dict[str, Any]) -> str:
 def report(db: str, as_json: bool, start: datetime | None, end: datetime | None, svg: Path | None) -> None:
     """Service level: median, 90th percentile, share within 5 days, against the 28-day baseline."""
     with open_engine(db) as engine:
-        r = service.report(engine, *_dates(start, end))
+        r = queries.report(engine, *_dates(start, end))
     if svg is not None:
-        svg.write_text(weekly_svg(r), encoding="utf-8")
+        svg.write_text(sla.weekly_chart_svg(r), encoding="utf-8")
     _show(r, as_json, format_report)

@@ -17,10 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from core import use_clock
-from core import SEOUL, ManualClock
-from core import Engine
-from plugins.ad_review import rules, service, signing
+from core import SEOUL, Engine, ManualClock, use_clock
+from plugins.ad_review import queries, service, signing
 
 SECRETARY = "demo:secretary"
 START = datetime(2016, 3, 6, 12, 0, tzinfo=SEOUL)  # Sunday before 2016-W10
@@ -111,7 +109,7 @@ def _arrivals(rng: random.Random) -> list[datetime]:
     return sorted(t for t in times if START <= t < END - timedelta(hours=30))
 
 
-def load(engine: Engine, progress: Callable[[str], None]) -> None:
+def load_demo(engine: Engine, progress: Callable[[str], None]) -> None:
     rng = random.Random(2016)
     manual = ManualClock(START.astimezone(timezone.utc))
     previous = use_clock(manual)
@@ -151,7 +149,7 @@ def _run(engine: Engine, rng: random.Random, manual: ManualClock, progress: Call
 
 def _members_act(engine: Engine, rng: random.Random, now: datetime,
                  plans: dict[tuple[str, str, str], tuple[datetime, str]], room: dict[tuple[str, str], str]) -> None:
-    sessions = engine.read_models.get("ad_review.sessions").state
+    sessions = queries.sessions(engine)
     for sid, s in sessions.items():
         if s["status"] != "open":
             continue
@@ -180,23 +178,23 @@ def _act(engine: Engine, rng: random.Random, sid: UUID, application: UUID, membe
     if act == "recuse":
         reason = "신청 업소와 이해관계가 있음"
         service.recuse(engine, sid, application, member, reason,
-                       signing.sign(key, rules.recusal_bytes(str(sid), str(application), member, reason)))
+                       signing.sign(key, signing.recusal_bytes(str(sid), str(application), member, reason)))
         return
     if rng.random() < 0.3:
         text = rng.choice(("현장 사진 확인했습니다.", "야간 조명 밝기 확인 필요합니다.", "규격 적정해 보입니다."))
         service.comment(engine, sid, application, member, text,
-                        signing.sign(key, rules.comment_bytes(str(sid), str(application), member, text)))
+                        signing.sign(key, signing.comment_bytes(str(sid), str(application), member, text)))
     decision = agreed if rng.random() < 0.85 else _pick(rng, OUTCOME_MIX)
     reasons = rng.choice(REASONS[decision])
     conditions = [rng.choice(CONDITIONS)] if decision == "approve_with_conditions" else []
-    signature = signing.sign(key, rules.decision_bytes(str(sid), str(application), member, decision, reasons,
+    signature = signing.sign(key, signing.decision_bytes(str(sid), str(application), member, decision, reasons,
                                                       conditions))
     service.decide(engine, sid, application, member, decision, reasons, conditions, signature)
 
 
 def _full_committee(engine: Engine, rng: random.Random, meeting: datetime) -> None:
     """The full committee's monthly meeting decides what was referred at least a week before."""
-    apps = engine.read_models.get("ad_review.applications").state
+    apps = queries.applications(engine)
     cutoff = meeting - timedelta(days=7)
     for application, a in sorted(apps.items()):
         if a["status"] != "referred" or datetime.fromisoformat(a["submitted_at"]) > cutoff:

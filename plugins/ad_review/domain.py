@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import utc_now
-from core import CivicAggregate, event, natural_id
-from core import Forbidden, InvalidInput, NotFound, RuleViolation
+from core import CivicAggregate, Forbidden, InvalidInput, NotFound, RuleViolation, event, natural_id, utc_now
 from plugins.ad_review import rules, signing
+from plugins.ad_review.quorum import DEFAULT_QUORUM, QuorumRule, close_results
+from plugins.ad_review.routing import DEFAULT_ROUTING, RoutingRule, parse_routing_rules
+from plugins.ad_review.schedule import Schedule
 
 DISTRICT = "jung-gu"
 COMMITTEE_ID = natural_id("ad_review.committee", DISTRICT)
@@ -46,8 +47,8 @@ class Committee(CivicAggregate):
     @classmethod
     def with_defaults(cls, by: str) -> Committee:
         return cls(name="광고물 SNS온라인 심의 소위원회 (중구)",
-                   routing=[r.to_json() for r in rules.DEFAULT_ROUTING], quorum=rules.DEFAULT_QUORUM.to_json(),
-                   schedule=rules.Schedule().to_json(), by=by)
+                   routing=[r.to_json() for r in DEFAULT_ROUTING], quorum=DEFAULT_QUORUM.to_json(),
+                   schedule=Schedule().to_json(), by=by)
 
     # -- members -----------------------------------------------------------------------------
     def join(self, member_id: str, name: str, public_key: str, by: str) -> None:
@@ -82,7 +83,7 @@ class Committee(CivicAggregate):
     # -- settings (each one an event) --------------------------------------------------------
     def set_routing(self, raw: Any, by: str) -> None:
         try:
-            parsed = rules.parse_routing_rules(raw)
+            parsed = parse_routing_rules(raw)
         except rules.ApplicationInvalid as exc:
             raise InvalidInput(f"Routing rules refused: {exc}.", fields=exc.fields) from None
         self._routing_set([r.to_json() for r in parsed], by)
@@ -93,7 +94,7 @@ class Committee(CivicAggregate):
 
     def set_quorum(self, raw: dict[str, Any], by: str) -> None:
         try:
-            rule = rules.QuorumRule.from_json(raw)
+            rule = QuorumRule.from_json(raw)
         except (ValueError, ZeroDivisionError, TypeError) as exc:
             raise InvalidInput(f"Quorum rule refused: {exc}.") from None
         self._quorum_set(rule.to_json(), by)
@@ -104,7 +105,7 @@ class Committee(CivicAggregate):
 
     def set_schedule(self, raw: dict[str, Any], by: str) -> None:
         try:
-            schedule = rules.Schedule.from_json(raw)
+            schedule = Schedule.from_json(raw)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"Schedule refused: {exc}.") from None
         self._schedule_set(schedule.to_json(), by)
@@ -114,14 +115,11 @@ class Committee(CivicAggregate):
         self.schedule = schedule
 
     # -- reading -----------------------------------------------------------------------------
-    def routing_rules(self) -> tuple[rules.RoutingRule, ...]:
-        return rules.parse_routing_rules(self.routing)
+    def routing_rules(self) -> tuple[RoutingRule, ...]:
+        return parse_routing_rules(self.routing)
 
-    def quorum_rule(self) -> rules.QuorumRule:
-        return rules.QuorumRule.from_json(self.quorum)
-
-    def schedule_rule(self) -> rules.Schedule:
-        return rules.Schedule(**self.schedule)
+    def schedule_rule(self) -> Schedule:
+        return Schedule(**self.schedule)
 
 
 class Application(CivicAggregate):
@@ -240,9 +238,9 @@ class Session(CivicAggregate):
             raise RuleViolation("The session is already closed.")
         if set(deliberations) != set(self.items):
             raise RuleViolation("Every application on the agenda must be closed with the session.")
-        results = rules.close_results(
+        results = close_results(
             self.members, self.items, {a: list(d.recusals) for a, d in deliberations.items()},
-            {a: d.votes for a, d in deliberations.items()}, rules.QuorumRule.from_json(self.quorum))
+            {a: d.votes for a, d in deliberations.items()}, QuorumRule.from_json(self.quorum))
         self._closed(results, by)
         for deliberation in deliberations.values():
             deliberation.close()
@@ -289,7 +287,8 @@ class Deliberation(CivicAggregate):
         self._check_act(member)
         if not isinstance(text, str) or not text.strip() or len(text) > 2000:
             raise InvalidInput("A comment is 1–2000 characters of text.", field="text")
-        self._check_signature(member, rules.comment_bytes(self.session, self.application, member, text), signature)
+        self._check_signature(member, signing.comment_bytes(self.session, self.application, member, text),
+                              signature)
         self._commented(self.session, self.application, member, text, signature)
 
     @event("Commented")
@@ -304,7 +303,7 @@ class Deliberation(CivicAggregate):
             raise RuleViolation(f"{member} has already decided on this application in this session.")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
             raise InvalidInput("A recusal states its reason (1–2000 characters).", field="reason")
-        self._check_signature(member, rules.recusal_bytes(self.session, self.application, member, reason),
+        self._check_signature(member, signing.recusal_bytes(self.session, self.application, member, reason),
                               signature)
         self._recused(self.session, self.application, member, reason, signature)
 
@@ -322,7 +321,7 @@ class Deliberation(CivicAggregate):
         if problems:
             raise InvalidInput("The decision is incomplete: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
                                fields=problems)
-        message = rules.decision_bytes(self.session, self.application, member, decision, reasons, conditions)
+        message = signing.decision_bytes(self.session, self.application, member, decision, reasons, conditions)
         self._check_signature(member, message, signature)
         self._decision_cast(self.session, self.application, member, decision, reasons, list(conditions), signature)
 

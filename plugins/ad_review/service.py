@@ -8,19 +8,12 @@ next tick (the notification key makes a repeat harmless)."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-
-from core import utc_now
-from core import SEOUL
-from core import Engine
-from core import InvalidInput, NotFound, RuleViolation
-from core import Message
-from core import ERASED
-from plugins.ad_review import rules
-from plugins.ad_review.attachments import AttachmentStore
+from core import ERASED, SEOUL, BlobStore, Engine, InvalidInput, Message, NotFound, RuleViolation, utc_now
+from plugins.ad_review import queries, rules
 from plugins.ad_review.domain import (
     COMMITTEE_ID,
     Application,
@@ -30,8 +23,11 @@ from plugins.ad_review.domain import (
     deliberation_id,
     session_id,
 )
+from plugins.ad_review.routing import route
+from plugins.ad_review.schedule import iso_week
 
 PLUGIN = "ad_review"
+SESSION_BUSY = "The session is busy; please try again."
 log = logging.getLogger("civic.ad_review")
 SCHEDULER = "schedule"
 DEFAULTS = "defaults"  # who constitutes the committee when the first application arrives
@@ -95,8 +91,33 @@ def describe_committee(engine: Engine) -> dict[str, Any]:
 # -- applications -----------------------------------------------------------------------------
 
 
+def attachment_store(engine: Engine) -> BlobStore:
+    """Photos and drawings, kept once under their SHA-256 beside the store (or at
+    ``CIVIC_ADREVIEW_ATTACHMENTS``); events carry only ``{sha256, media_type, size}``."""
+    return engine.blob_store("attachments", env="CIVIC_ADREVIEW_ATTACHMENTS", what="attachment")
+
+
 def store_attachment(engine: Engine, data: bytes, declared_type: str | None = None) -> dict[str, Any]:
-    return AttachmentStore.of(engine).put(data, declared_type)
+    """Keep an uploaded photo or drawing and return its description; refuse what is too large,
+    empty, of a type not allowed, or not of the type declared."""
+    refusal = rules.attachment_refusal(data, declared_type)
+    if refusal is not None:
+        raise InvalidInput(refusal, field="attachment")
+    return rules.describe_attachment(attachment_store(engine).put(data), data)
+
+
+def attachment(engine: Engine, sha256: str) -> tuple[bytes, str]:
+    """An attachment's bytes and media type; NotFound when absent or damaged."""
+    data = attachment_store(engine).get(sha256.lower())
+    return data, rules.sniff_media_type(data[:16]) or "application/octet-stream"
+
+
+def _stored_description(store: BlobStore, sha256: str) -> dict[str, Any] | None:
+    """The description of a stored attachment, recomputed from its bytes; None when absent or damaged."""
+    try:
+        return rules.describe_attachment(sha256, store.get(sha256))
+    except NotFound:
+        return None
 
 
 def _resolve_attachments(engine: Engine, raw: Any) -> tuple[Any, dict[str, str]]:
@@ -104,7 +125,7 @@ def _resolve_attachments(engine: Engine, raw: Any) -> tuple[Any, dict[str, str]]
     the client's claims about type and size are not trusted."""
     if not isinstance(raw, list):
         return raw, {}
-    store = AttachmentStore.of(engine)
+    store = attachment_store(engine)
     resolved: list[Any] = []
     problems: dict[str, str] = {}
     for i, item in enumerate(raw):
@@ -112,7 +133,7 @@ def _resolve_attachments(engine: Engine, raw: Any) -> tuple[Any, dict[str, str]]
         if not isinstance(digest, str):
             problems[f"attachments[{i}]"] = "give the sha256 of an uploaded attachment"
             continue
-        described = store.describe(digest.lower()) if len(digest) == 64 else None
+        described = _stored_description(store, digest.lower())
         if described is None:
             problems[f"attachments[{i}]"] = "no uploaded attachment with this sha256 (upload it first)"
             continue
@@ -138,7 +159,7 @@ def submit(engine: Engine, by: str, data: dict[str, Any]) -> Application:
                            + "; ".join(f"{k}: {v}" for k, v in sorted(problems.items())) + ".",
                            fields=problems)
     c = ensure_committee(engine, DEFAULTS)
-    rule = rules.route(application, c.routing_rules())
+    rule = route(application, c.routing_rules())
     routed = {"committee": rule.committee, "rule_id": rule.id, "rule": rule.description}
     application_id = uuid4()
     application["applicant"] = seal_applicant(engine, application_id, application["applicant"])
@@ -168,41 +189,17 @@ def seal_applicant(engine: Engine, application_id: UUID, applicant: dict[str, An
     return sealed
 
 
-STATUSES = ("queued", "in_session", "referred", "decided")
-
-
-def list_applications(engine: Engine, status: str | None = None) -> list[dict[str, Any]]:
-    """Applications (no personal data), oldest first, optionally of one status."""
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(f"status is one of {', '.join(STATUSES)}.", field="status")
-    state = engine.read_models.get("ad_review.applications").state
-    rows = [{"id": a, **v} for a, v in state.items() if status is None or v["status"] == status]
-    return sorted(rows, key=lambda r: r["submitted_at"])
-
-
-def application_view(engine: Engine, application_id: UUID) -> dict[str, Any]:
-    state = engine.read_models.get("ad_review.applications").state.get(str(application_id))
-    if state is None:
-        raise NotFound(f"No application with id {application_id}.", title="Not found")
-    return {"id": str(application_id), **state}
-
-
 # -- sessions ---------------------------------------------------------------------------------
 
 
-def _save_with_retry(engine: Engine, load_and_change: Any) -> Any:
-    """Load aggregates, change them, save them together; replay on a concurrent write."""
-    return engine.transact(load_and_change, busy="The session is busy; please try again.")
-
-
 def current_week(now: datetime | None = None) -> str:
-    return rules.iso_week(now or utc_now(), SEOUL)
+    return iso_week(now or utc_now(), SEOUL)
 
 
 def session_taking_in(engine: Engine) -> UUID | None:
     """The open session whose intake has not ended, if any."""
     now = utc_now()
-    for sid, s in engine.read_models.get("ad_review.sessions").state.items():
+    for sid, s in queries.sessions(engine).items():
         if s["status"] == "open" and datetime.fromisoformat(s["intake_until"]) > now:
             return UUID(sid)
     return None
@@ -227,9 +224,7 @@ def open_session(engine: Engine, by: str, week: str | None = None) -> Session:
     members = {m: info["public_key"] for m, info in c.members.items()}
     session = engine.create(Session(week=week, opens_at=times[0], intake_until=times[1], closes_at=times[2],
                                     members=members, quorum=c.quorum, by=by), what="session")
-    queued = [UUID(a) for a, v in engine.read_models.get("ad_review.applications").state.items()
-              if v["status"] == "queued"]
-    collect(engine, session.id, queued)
+    collect(engine, session.id, queries.waiting_for_a_session(engine))
     return engine.get(session.id, Session, what="session")
 
 
@@ -249,7 +244,7 @@ def collect(engine: Engine, sid: UUID, application_ids: list[UUID]) -> int:
             app.schedule(str(sid), session.week)
             return [session, app, deliberation], True
 
-        added += bool(_save_with_retry(engine, change))
+        added += bool(engine.transact(change, busy=SESSION_BUSY))
     return added
 
 
@@ -262,7 +257,7 @@ def close_session(engine: Engine, by: str, sid: UUID) -> dict[str, dict[str, Any
         session = engine.get(sid, Session, what="session")
         if session.closed:
             return [], session.results
-        deliberations = {a: deliberation(engine, sid, UUID(a)) for a in session.items}
+        deliberations = {a: queries.deliberation(engine, sid, UUID(a)) for a in session.items}
         results = session.close(deliberations, by)
         apps = []
         for application_id, result in results.items():
@@ -271,18 +266,10 @@ def close_session(engine: Engine, by: str, sid: UUID) -> dict[str, dict[str, Any
             apps.append(app)
         return [session, *deliberations.values(), *apps], results
 
-    results = _save_with_retry(engine, change)
+    results = engine.transact(change, busy=SESSION_BUSY)
     engine.ledger.checkpoint()  # the session's results rest on a signed checkpoint of the log
     send_notices(engine, [UUID(a) for a in results], session=str(sid))
     return results
-
-
-def deliberation(engine: Engine, sid: UUID, application: UUID) -> Deliberation:
-    """An application's thread in a session; NotFound when it is not on that session's agenda."""
-    try:
-        return engine.get(deliberation_id(sid, application), Deliberation)
-    except NotFound:
-        raise NotFound("The application is not on this session's agenda.") from None
 
 
 def _act(engine: Engine, sid: UUID, application: UUID, change: Any) -> None:
@@ -310,57 +297,6 @@ def record_full_committee_decision(engine: Engine, by: str, application: UUID, d
     engine.update(application, lambda a: a.decide_in_full_committee(decision, reasons, list(conditions), meeting),
                   cls=Application, what="application")
     send_notices(engine, [application])
-
-
-def member_queue(engine: Engine, member: str) -> list[dict[str, Any]]:
-    """What a member still has to act on in open sessions."""
-    out = []
-    apps = engine.read_models.get("ad_review.applications").state
-    for sid, s in sorted(engine.read_models.get("ad_review.sessions").state.items(), key=lambda kv: kv[1]["week"]):
-        if s["status"] != "open" or member not in s["members"]:
-            continue
-        for application, item in s["items"].items():
-            if member in item["decided"] or member in item["recused"]:
-                continue
-            app = apps.get(application, {})
-            out.append({"session": sid, "week": s["week"], "closes_at": s["closes_at"], "application": application,
-                        "sign_type": app.get("sign_type"), "dong": app.get("dong"),
-                        "address": app.get("address"), "area_m2": app.get("area_m2"),
-                        "comments": item["comments"]})
-    return out
-
-
-def thread(engine: Engine, sid: UUID, application: UUID) -> dict[str, Any]:
-    """An application's thread in a session: comments, who recused, who decided; the votes
-    themselves and the result once the session is closed."""
-    d = deliberation(engine, sid, application)
-    out: dict[str, Any] = {
-        "session": str(sid), "application": str(application), "closed": d.closed, "comments": d.comments,
-        "recused": sorted(d.recusals), "decided": sorted(d.votes),
-    }
-    if d.closed:
-        out["votes"] = d.votes
-        out["result"] = engine.get(sid, Session, what="session").results.get(str(application))
-    return out
-
-
-def public_decisions(engine: Engine, start: date, end: date) -> list[dict[str, Any]]:
-    """Decisions noticed between two local dates, without the applicant's personal data."""
-    out = []
-    for application_id, a in engine.read_models.get("ad_review.applications").state.items():
-        if a["status"] != "decided":
-            continue
-        noticed = datetime.fromisoformat(a["noticed_at"])
-        if not start <= noticed.astimezone(SEOUL).date() <= end:
-            continue
-        out.append({
-            "application": application_id, "business": a["business"], "sign_type": a["sign_type"],
-            "dong": a["dong"], "address": a["address"], "area_m2": a["area_m2"], "committee": a["committee"],
-            "rule_id": a["rule_id"], "outcome": a["outcome"], "reasons": a["reasons"],
-            "conditions": a["conditions"], "submitted_at": a["submitted_at"], "noticed_at": a["noticed_at"],
-            "days": round(rules.days_between(datetime.fromisoformat(a["submitted_at"]), noticed), 2),
-        })
-    return sorted(out, key=lambda d: d["noticed_at"])
 
 
 # -- notices ----------------------------------------------------------------------------------
@@ -419,7 +355,7 @@ def tick(engine: Engine) -> list[str]:
         return []  # the process is not set up here
     done: list[str] = []
     now = utc_now()
-    sessions = engine.read_models.get("ad_review.sessions").state
+    sessions = queries.sessions(engine)
     for sid, s in sorted(sessions.items(), key=lambda kv: kv[1]["week"]):
         if s["status"] == "open" and datetime.fromisoformat(s["closes_at"]) <= now:
             results = close_session(engine, SCHEDULER, UUID(sid))
@@ -436,32 +372,13 @@ def tick(engine: Engine) -> list[str]:
             pass  # opened meanwhile by the secretary
     current = session_taking_in(engine)
     if current is not None:
-        waiting = [UUID(a) for a, v in engine.read_models.get("ad_review.applications").state.items()
-                   if v["status"] == "queued"]
+        waiting = queries.waiting_for_a_session(engine)
         added = collect(engine, current, waiting) if waiting else 0
         if added:
             done.append(f"ad_review: {added} waiting applications put on the agenda")
-    unsent = [UUID(a) for a, v in engine.read_models.get("ad_review.applications").state.items()
+    unsent = [UUID(a) for a, v in queries.applications(engine).items()
               if v["status"] == "decided" and not v["notice_sent"]]
     sent = send_notices(engine, unsent) if unsent else 0
     if sent:
         done.append(f"ad_review: {sent} decision notices sent")
     return done
-
-
-# -- service level ----------------------------------------------------------------------------
-
-
-def sla_rows_live(engine: Engine) -> list[dict[str, Any]]:
-    rows = []
-    for application_id, v in engine.read_models.get("ad_review.applications").state.items():
-        rows.append({"application": application_id, "committee": v["committee"],
-                     "submitted_at": datetime.fromisoformat(v["submitted_at"]),
-                     "noticed_at": datetime.fromisoformat(v["noticed_at"]) if v["noticed_at"] else None})
-    return rows
-
-
-def report(engine: Engine, start: date, end: date) -> dict[str, Any]:
-    if end < start:
-        raise InvalidInput("The report's end comes before its start.", field="to")
-    return rules.sla_report(sla_rows_live(engine), start, end, SEOUL)

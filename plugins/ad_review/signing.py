@@ -1,12 +1,16 @@
-"""Members' Ed25519 keys: generate, sign, verify. Public keys travel as base64 of the 32 raw
-bytes; private keys live with the member (a PEM file), never in the store."""
+"""What a member signs and how: the canonical bytes of a decision, a recusal or a comment, and
+Ed25519 keys (generate, sign, verify). Public keys travel as base64 of the 32 raw bytes; private
+keys live with the member (a PEM file, written and read by the CLI), never in the store. Pure: no
+I/O; the auditor verifies with these same functions."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
 
+import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -45,6 +49,20 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
+def private_key_pem(key: Ed25519PrivateKey) -> bytes:
+    """A private key as unencrypted PKCS#8 PEM (the member's key file)."""
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def private_key_from_pem(pem: bytes, source: str = "the key file") -> Ed25519PrivateKey:
+    """A private key from PEM; ValueError if it is not an Ed25519 private key."""
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{source} does not hold an Ed25519 private key")
+    return key
+
+
 def sign(key: Ed25519PrivateKey, message: bytes) -> str:
     return b64(key.sign(message))
 
@@ -60,16 +78,28 @@ def verify(public_key_text: str, message: bytes, signature_text: str) -> bool:
     return True
 
 
-def save_private_key(key: Ed25519PrivateKey, path: Path) -> None:
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=False)
-    path.write_bytes(pem)
+# -- what members sign ------------------------------------------------------------------------------
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} does not hold an Ed25519 private key")
-    return key
+def signed_bytes(action: str, **fields: Any) -> bytes:
+    """The canonical bytes (RFC 8785 JSON) a member signs for ``action`` (decision, recusal,
+    comment): the action's context string and its fields, so no signature can be replayed as
+    another action, another member, another application or another session."""
+    return rfc8785.dumps({"context": f"civic.ad_review.{action}.v1", **fields})
+
+
+def decision_bytes(session: str, application: str, member: str, decision: str, reasons: str,
+                   conditions: Sequence[str] = ()) -> bytes:
+    """What a member signs to record a decision on an application in a session."""
+    return signed_bytes("decision", session=session, application=application, member=member,
+                        decision=decision, reasons=reasons, conditions=list(conditions))
+
+
+def recusal_bytes(session: str, application: str, member: str, reason: str) -> bytes:
+    """What a member signs to recuse from an application."""
+    return signed_bytes("recusal", session=session, application=application, member=member, reason=reason)
+
+
+def comment_bytes(session: str, application: str, member: str, text: str) -> bytes:
+    """What a member signs to post a comment in an application's thread."""
+    return signed_bytes("comment", session=session, application=application, member=member, text=text)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from core.engine import Engine
 from core.plugins import make_plugin_manager
-from plugins.ad_review import rules, service, signing
+from plugins.ad_review import service, signing
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -44,7 +44,7 @@ def application(engine: Engine, **overrides: Any) -> dict[str, Any]:
 
 def sign_decision(member: str, sid: UUID, app: UUID, decision: str, reasons: str = "적합",
                   conditions: tuple[str, ...] = ()) -> str:
-    message = rules.decision_bytes(str(sid), str(app), member, decision, reasons, list(conditions))
+    message = signing.decision_bytes(str(sid), str(app), member, decision, reasons, list(conditions))
     return signing.sign(member_key(member), message)
 
 
@@ -57,5 +57,5 @@ def decide(engine: Engine, member: str, sid: UUID, app: UUID, decision: str, rea
 
 
 def recuse(engine: Engine, member: str, sid: UUID, app: UUID, reason: str = "이해관계") -> None:
-    signature = signing.sign(member_key(member), rules.recusal_bytes(str(sid), str(app), member, reason))
+    signature = signing.sign(member_key(member), signing.recusal_bytes(str(sid), str(app), member, reason))
     service.recuse(engine, sid, app, member, reason, signature)

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from core.http import create_app
 from core.actors import Role, local_operator
 from core.passwords import use_password_hasher
-from plugins.ad_review import rules, signing
+from plugins.ad_review import signing
 from plugins.ad_review.domain import session_id
 from tests.plugins.ad_review.helpers import JPEG, PNG, join, member_key
 
@@ -84,7 +84,7 @@ def test_upload_submit_decide_and_report(client, tokens, sqlite_engine, sunday):
 
     for m in ("kim", "lee", "park"):
         body = {"member": m, "decision": "approve", "reasons": "규격 적정"}
-        message = rules.decision_bytes(sid, app["id"], m, "approve", "규격 적정", [])
+        message = signing.decision_bytes(sid, app["id"], m, "approve", "규격 적정", [])
         body["signature"] = signing.sign(member_key(m), message)
         r = client.post(f"/api/ad_review/sessions/{sid}/applications/{app['id']}/decisions", json=body,
                         headers=tokens["member"])
@@ -129,14 +129,14 @@ def test_a_bad_signature_is_refused_on_receipt(client, tokens, sqlite_engine, su
     sid = str(session_id("2016-W10"))
     before = sqlite_engine.position
     body = {"member": "kim", "decision": "approve", "reasons": "좋음",
-            "signature": signing.sign(member_key("lee"), rules.decision_bytes(sid, app["id"], "kim", "approve",
-                                                                               "좋음", []))}
+            "signature": signing.sign(member_key("lee"), signing.decision_bytes(sid, app["id"], "kim", "approve",
+                                                                                 "좋음", []))}
     url = f"/api/ad_review/sessions/{sid}/applications/{app['id']}/decisions"
     r = client.post(url, json=body, headers=tokens["member"])
     assert r.status_code == 403 and "signature" in r.json()["detail"]
     r = client.post(url, json=body | {"decision": "maybe"}, headers=tokens["member"])
     assert r.status_code == 400
-    good = body | {"signature": signing.sign(member_key("kim"), rules.decision_bytes(
+    good = body | {"signature": signing.sign(member_key("kim"), signing.decision_bytes(
         sid, app["id"], "kim", "approve", "좋음", []))}
     assert client.post(url, json=good).status_code == 401  # a signature alone is not a sign-in
     assert sqlite_engine.position == before

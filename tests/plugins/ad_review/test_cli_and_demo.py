@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from core.cli import cli
 from core.clock import SEOUL
-from plugins.ad_review import demo, rules, service
+from plugins.ad_review import demo, queries, sla
 from plugins.ad_review.audit import retally, sla_rows_from_records
 from plugins.ad_review.cli import adreview
 from plugins.ad_review.domain import session_id
@@ -90,7 +90,7 @@ def demo_store(tmp_path_factory):
     old = os.environ.get("CIVIC_ADREVIEW_ATTACHMENTS")
     os.environ["CIVIC_ADREVIEW_ATTACHMENTS"] = str(path / "attachments")
     engine = ad_engine(str(path / "civic.db"), outbox=path / "outbox.jsonl")
-    demo.load(engine, lambda step: None)
+    demo.load_demo(engine, lambda step: None)
     try:
         yield engine
     finally:
@@ -115,12 +115,12 @@ def test_demo_holds_eight_weeks_and_the_audit_re_derives_every_decision(demo_sto
     assert results > 100 and signed > 400
     assert report.checked >= results + signed
 
-    r = service.report(engine, date(2016, 3, 1), date(2016, 4, 30))
+    r = queries.report(engine, date(2016, 3, 1), date(2016, 4, 30))
     small = r["small_committee"]
     assert small["decided"] >= 80 and 0 < small["share_within_target"] < 1
     assert small["median_days"] < r["baseline_days"] < r["full_committee"]["p90_days"] + 28
     assert len(r["weekly"]) == 8
-    assert r == rules.sla_report(sla_rows_from_records(records), date(2016, 3, 1), date(2016, 4, 30), SEOUL)
+    assert r == sla.sla_report(sla_rows_from_records(records), date(2016, 3, 1), date(2016, 4, 30), SEOUL)
     noticed = {m["key"].split(":")[1] for m in engine.outbox.sent()}
     decided = {a for a, v in engine.read_models.get("ad_review.applications").state.items() if v["noticed_at"]}
     assert decided <= noticed
@@ -147,8 +147,8 @@ def test_export_verifies_and_its_records_give_the_same_report(demo_store, tmp_pa
     records = [log_record(json.loads(line)["record"]) for line in out.read_text(encoding="utf-8").splitlines()
                if json.loads(line).get("type") == "record"]
     start, end = date(2016, 3, 1), date(2016, 4, 30)
-    exported = rules.sla_report(sla_rows_from_records(records), start, end, SEOUL)
-    assert exported == service.report(engine, start, end)
+    exported = sla.sla_report(sla_rows_from_records(records), start, end, SEOUL)
+    assert exported == queries.report(engine, start, end)
     closed = [r for r in records if r.event_name == "Session.Closed"]
     checkpoints = [r for r in records if r.topic == CHECKPOINT_TOPIC]
     assert len(closed) == 8 and len(checkpoints) >= 8  # every session's results rest on a checkpoint

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from core.errors import Forbidden, InvalidInput, NotFound, RuleViolation
-from plugins.ad_review import rules, service, signing
+from plugins.ad_review import queries, rules, service, signing
 from plugins.ad_review.audit import retally
 from plugins.ad_review.domain import Application, Session, session_id
 from tests.plugins.ad_review.helpers import JPEG, PDF, PNG, application, decide, join, member_key, recuse
@@ -141,30 +141,31 @@ def test_refusals_change_nothing(in_session):
     decide(engine, "kim", sid, app, "approve")
     recuse(engine, "lee", sid, app)
     outsider = signing.from_seed(b"\1" * 32)
-    message = rules.decision_bytes(str(sid), str(app), "stranger", "approve", "좋음", [])
+    message = signing.decision_bytes(str(sid), str(app), "stranger", "approve", "좋음", [])
     refused(engine, lambda: service.decide(engine, sid, app, "stranger", "approve", "좋음", [],
                                            signing.sign(outsider, message)), Forbidden)
     refused(engine, lambda: decide(engine, "kim", sid, app, "reject"), RuleViolation)  # second decision
     refused(engine, lambda: decide(engine, "lee", sid, app, "approve"), RuleViolation)  # recused
     refused(engine, lambda: recuse(engine, "kim", sid, app), RuleViolation)  # decided already
     # a signature by another member's key, a signature over other words, and garbage
-    park_signs_for_choi = signing.sign(member_key("park"), rules.decision_bytes(
+    park_signs_for_choi = signing.sign(member_key("park"), signing.decision_bytes(
         str(sid), str(app), "choi", "approve", "적합", []))
     refused(engine, lambda: service.decide(engine, sid, app, "choi", "approve", "적합", [], park_signs_for_choi),
             Forbidden)
-    choi_signed_reject = signing.sign(member_key("choi"), rules.decision_bytes(
+    choi_signed_reject = signing.sign(member_key("choi"), signing.decision_bytes(
         str(sid), str(app), "choi", "reject", "적합", []))
     refused(engine, lambda: service.decide(engine, sid, app, "choi", "approve", "적합", [], choi_signed_reject),
             Forbidden)
     refused(engine, lambda: service.decide(engine, sid, app, "choi", "approve", "적합", [], "!!"), Forbidden)
     # a signature for one application does not carry over to another
-    for_app = signing.sign(member_key("choi"), rules.decision_bytes(str(sid), str(app), "choi", "approve", "적합", []))
+    for_app = signing.sign(member_key("choi"), signing.decision_bytes(str(sid), str(app), "choi", "approve", "적합",
+                                                                      []))
     refused(engine, lambda: service.decide(engine, sid, other, "choi", "approve", "적합", [], for_app), Forbidden)
     refused(engine, lambda: decide(engine, "choi", sid, app, "approve", reasons=" "), InvalidInput)
     refused(engine, lambda: decide(engine, "choi", sid, UUID(int=7), "approve"), NotFound)
-    assert service.deliberation(engine, sid, app).votes == {
+    assert queries.deliberation(engine, sid, app).votes == {
         "kim": {"decision": "approve", "reasons": "적합", "conditions": []}}
-    assert service.deliberation(engine, sid, other).votes == {}
+    assert queries.deliberation(engine, sid, other).votes == {}
 
 
 def test_acts_after_the_deadline_are_refused(in_session, sunday):
@@ -178,10 +179,10 @@ def test_acts_after_the_deadline_are_refused(in_session, sunday):
 def test_comments_are_signed_and_threaded(in_session):
     engine, sid, app, _ = in_session
     text = "현장 사진 확인했습니다."
-    signature = signing.sign(member_key("kim"), rules.comment_bytes(str(sid), str(app), "kim", text))
+    signature = signing.sign(member_key("kim"), signing.comment_bytes(str(sid), str(app), "kim", text))
     service.comment(engine, sid, app, "kim", text, signature)
     refused(engine, lambda: service.comment(engine, sid, app, "lee", text, signature), Forbidden)
-    thread = service.thread(engine, sid, app)
+    thread = queries.thread(engine, sid, app)
     assert thread["comments"] == [{"member": "kim", "text": text}] and not thread["closed"]
 
 
@@ -234,7 +235,7 @@ def test_full_committee_decision(sqlite_engine, sunday):
     sunday.advance(days=18)
     service.record_full_committee_decision(engine, "secretary", app, "approve", "적합", [], "대심의 2016-03-24")
     assert engine.get(app, Application).outcome == "approve"
-    r = service.report(engine, sunday.now().date() - timedelta(days=30), sunday.now().date())
+    r = queries.report(engine, sunday.now().date() - timedelta(days=30), sunday.now().date())
     assert r["full_committee"]["decided"] == 1 and r["full_committee"]["median_days"] == 18.0
 
 
@@ -339,5 +340,5 @@ def test_members_deciding_at_once_are_all_recorded(engine, sunday):
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda act: decide(engine, act[0], sid, act[1], "approve"), acts))
     for app in apps:
-        assert sorted(service.deliberation(engine, sid, app).votes) == sorted(MEMBERS)
+        assert sorted(queries.deliberation(engine, sid, app).votes) == sorted(MEMBERS)
     assert len([r for r in engine.records() if r.event_name == "Deliberation.DecisionCast"]) == len(acts)

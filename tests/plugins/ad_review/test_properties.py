@@ -17,7 +17,7 @@ from core.clock import SEOUL, ManualClock
 from core.engine import Engine
 from core.errors import CivicError
 from core.plugins import make_plugin_manager
-from plugins.ad_review import rules, service, signing
+from plugins.ad_review import queries, quorum, service, signing, sla
 from plugins.ad_review.audit import retally, sla_rows_from_records
 from plugins.ad_review.domain import Application, Session, session_id
 from tests.plugins.ad_review.helpers import application, decide, join, member_key, recuse
@@ -61,8 +61,8 @@ def test_decide_equals_the_reference_rule(committee, pn, pd, inclusive, dn, dd, 
     members, recused, votes = committee
     if pn >= pd or dn >= dd:
         pn, dn = pn % pd, dn % dd
-    rule = rules.QuorumRule(Fraction(pn, pd), inclusive, Fraction(dn, dd), recused_count)
-    got = rules.decide(members, recused, votes, rule)
+    rule = quorum.QuorumRule(Fraction(pn, pd), inclusive, Fraction(dn, dd), recused_count)
+    got = quorum.decide(members, recused, votes, rule)
     assert got["outcome"] == reference_outcome(members, recused, votes, (pn, pd), inclusive, (dn, dd),
                                                recused_count)
     assert got["participants"] == len([m for m in votes if m not in recused])
@@ -71,7 +71,7 @@ def test_decide_equals_the_reference_rule(committee, pn, pd, inclusive, dn, dd, 
 @given(committees())
 def test_default_rule_is_majority_of_members_and_of_those_taking_part(committee):
     members, recused, votes = committee
-    assert rules.decide(members, recused, votes)["outcome"] == reference_outcome(members, recused, votes)
+    assert quorum.decide(members, recused, votes)["outcome"] == reference_outcome(members, recused, votes)
 
 
 @contextmanager
@@ -131,28 +131,28 @@ def test_engine_decides_like_the_reference_and_refusals_change_nothing(session):
                 key = signing.from_seed(b"\x07" * 32)
                 attempt = lambda: service.decide(  # noqa: E731
                     engine, sid, app, "outsider", "approve", "r", [],
-                    signing.sign(key, rules.decision_bytes(str(sid), str(app), "outsider", "approve", "r", [])))
+                    signing.sign(key, signing.decision_bytes(str(sid), str(app), "outsider", "approve", "r", [])))
             elif kind == "recused_decides" and plan[m] == "recuse":
                 attempt = lambda: decide(engine, m, sid, app, "approve")  # noqa: E731
             elif kind == "second_decision" and plan[m] in OPTIONS:
                 attempt = lambda: decide(engine, m, sid, app, "reject", reasons="다시")  # noqa: E731
             elif kind == "wrong_key":
                 other = members[(members.index(m) + 1) % len(members)]
-                message = rules.decision_bytes(str(sid), str(app), m, "approve", "r", [])
+                message = signing.decision_bytes(str(sid), str(app), m, "approve", "r", [])
                 attempt = lambda: service.decide(  # noqa: E731
                     engine, sid, app, m, "approve", "r", [], signing.sign(member_key(other), message))
             else:  # a signature over different words
-                message = rules.decision_bytes(str(sid), str(app), m, "reject", "r", [])
+                message = signing.decision_bytes(str(sid), str(app), m, "reject", "r", [])
                 attempt = lambda: service.decide(  # noqa: E731
                     engine, sid, app, m, "approve", "r", [], signing.sign(member_key(m), message))
-            before, votes_before = engine.position, service.deliberation(engine, sid, app).votes
+            before, votes_before = engine.position, queries.deliberation(engine, sid, app).votes
             try:
                 attempt()
             except CivicError:
                 pass
             else:
                 raise AssertionError(f"{kind} by {m} was accepted")
-            assert engine.position == before and service.deliberation(engine, sid, app).votes == votes_before
+            assert engine.position == before and queries.deliberation(engine, sid, app).votes == votes_before
         manual.advance(days=5)
         engine.tick()
         for app, plan in zip(apps, acts, strict=True):
@@ -201,8 +201,8 @@ def test_sla_report_from_records_equals_the_live_one(steps):
         manual.advance(days=7)
         engine.tick()
         start, end = date(2016, 3, 1), (manual.now() + timedelta(days=1)).date()
-        live = service.report(engine, start, end)
-        replayed = rules.sla_report(sla_rows_from_records(engine.records()), start, end, SEOUL)
+        live = queries.report(engine, start, end)
+        replayed = sla.sla_report(sla_rows_from_records(engine.records()), start, end, SEOUL)
         assert live == replayed
         decided = [v for v in engine.read_models.get("ad_review.applications").state.values() if v["noticed_at"]]
         assert live["all"]["decided"] == len(decided)

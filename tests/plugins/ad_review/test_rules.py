@@ -9,7 +9,7 @@ import pytest
 import rfc8785
 
 from core.clock import SEOUL
-from plugins.ad_review import rules
+from plugins.ad_review import quorum, routing, rules, schedule, signing, sla
 
 DIGEST = "ab" * 32
 
@@ -80,24 +80,24 @@ def test_types_are_recognised_from_the_bytes(head, expected):
     ({"illumination": "digital"}, "R3", "full"),
 ])
 def test_default_routing_sends_summary_items_to_the_small_committee(overrides, rule_id, committee):
-    rule = rules.route(rules.validate_application(valid(**overrides)), rules.DEFAULT_ROUTING)
+    rule = routing.route(rules.validate_application(valid(**overrides)), routing.DEFAULT_ROUTING)
     assert (rule.id, rule.committee) == (rule_id, committee)
 
 
 def test_no_matching_rule_falls_back_to_the_full_committee():
-    only_banners = rules.parse_routing_rules([{"id": "B", "committee": "small", "sign_types": ["banner"]}])
-    assert rules.route(rules.validate_application(valid()), only_banners) is rules.FALLBACK_RULE
+    only_banners = routing.parse_routing_rules([{"id": "B", "committee": "small", "sign_types": ["banner"]}])
+    assert routing.route(rules.validate_application(valid()), only_banners) is routing.FALLBACK_RULE
 
 
 def test_routing_rules_round_trip_and_bad_rules_are_named():
-    assert rules.parse_routing_rules([r.to_json() for r in rules.DEFAULT_ROUTING]) == rules.DEFAULT_ROUTING
+    assert routing.parse_routing_rules([r.to_json() for r in routing.DEFAULT_ROUTING]) == routing.DEFAULT_ROUTING
     with pytest.raises(rules.ApplicationInvalid) as caught:
-        rules.parse_routing_rules([{"id": "A", "committee": "tiny"}, {"id": "A", "committee": "small"},
-                                   {"id": "C", "committee": "small", "sign_types": ["zeppelin"]},
-                                   {"id": "D", "committee": "small", "colour": "red"}])
+        routing.parse_routing_rules([{"id": "A", "committee": "tiny"}, {"id": "A", "committee": "small"},
+                                     {"id": "C", "committee": "small", "sign_types": ["zeppelin"]},
+                                     {"id": "D", "committee": "small", "colour": "red"}])
     assert set(caught.value.fields) == {"rules[0]", "rules[1].id", "rules[2]", "rules[3]"}
     with pytest.raises(rules.ApplicationInvalid):
-        rules.parse_routing_rules([])
+        routing.parse_routing_rules([])
 
 
 FIVE = ["a", "b", "c", "d", "e"]
@@ -116,26 +116,26 @@ FIVE = ["a", "b", "c", "d", "e"]
     (["a"], {"a": "reject", "b": "approve", "c": "approve", "d": "reject"}, "approve"),
 ])
 def test_default_quorum_rule(recused, votes, outcome):
-    assert rules.decide(FIVE, recused, votes)["outcome"] == outcome
+    assert quorum.decide(FIVE, recused, votes)["outcome"] == outcome
 
 
 def test_quorum_rule_is_configurable():
-    two_thirds = rules.QuorumRule(participation=Fraction(2, 3), participation_inclusive=True)
-    assert rules.decide(["a", "b", "c"], [], {"a": "approve", "b": "approve"}, two_thirds)["outcome"] == "approve"
-    assert rules.decide(["a", "b", "c"], [], {"a": "approve"}, two_thirds)["outcome"] == "no_quorum"
-    counted = rules.QuorumRule(recused_count_in_quorum=True)
-    assert rules.decide(FIVE, ["d", "e"], {"a": "approve", "b": "approve"}, counted)["outcome"] == "no_quorum"
-    assert rules.QuorumRule.from_json(two_thirds.to_json()) == two_thirds
+    two_thirds = quorum.QuorumRule(participation=Fraction(2, 3), participation_inclusive=True)
+    assert quorum.decide(["a", "b", "c"], [], {"a": "approve", "b": "approve"}, two_thirds)["outcome"] == "approve"
+    assert quorum.decide(["a", "b", "c"], [], {"a": "approve"}, two_thirds)["outcome"] == "no_quorum"
+    counted = quorum.QuorumRule(recused_count_in_quorum=True)
+    assert quorum.decide(FIVE, ["d", "e"], {"a": "approve", "b": "approve"}, counted)["outcome"] == "no_quorum"
+    assert quorum.QuorumRule.from_json(two_thirds.to_json()) == two_thirds
     with pytest.raises(ValueError):
-        rules.QuorumRule(participation=Fraction(3, 2))
+        quorum.QuorumRule(participation=Fraction(3, 2))
 
 
 def test_decision_bytes_are_rfc8785_json_of_the_decision():
-    raw = rules.decision_bytes("s", "a", "m", "approve_with_conditions", "사유", ["조건"])
+    raw = signing.decision_bytes("s", "a", "m", "approve_with_conditions", "사유", ["조건"])
     assert raw == rfc8785.dumps({"conditions": ["조건"], "reasons": "사유", "decision": "approve_with_conditions",
                                  "member": "m", "application": "a", "session": "s",
                                  "context": "civic.ad_review.decision.v1"})
-    assert raw != rules.recusal_bytes("s", "a", "m", "사유")
+    assert raw != signing.recusal_bytes("s", "a", "m", "사유")
 
 
 def test_decision_fields():
@@ -146,20 +146,20 @@ def test_decision_fields():
 
 
 def test_schedule_times_are_local_and_ordered():
-    opens, intake, closes = rules.Schedule().times("2016-W10", SEOUL)
+    opens, intake, closes = schedule.Schedule().times("2016-W10", SEOUL)
     assert opens == datetime(2016, 3, 7, 9, 0, tzinfo=SEOUL)
     assert intake == datetime(2016, 3, 9, 18, 0, tzinfo=SEOUL)
     assert closes == datetime(2016, 3, 11, 18, 0, tzinfo=SEOUL)
     with pytest.raises(ValueError):
-        rules.Schedule(open_weekday=3, intake_weekday=2)
+        schedule.Schedule(open_weekday=3, intake_weekday=2)
 
 
 def test_percentiles_and_median():
     values = [float(v) for v in range(1, 11)]
-    assert rules.median(values) == 5.5
-    assert rules.percentile(values, 0.9) == 9.0
-    assert rules.percentile([3.0], 0.9) == 3.0
-    assert rules.median([]) is None
+    assert sla.median(values) == 5.5
+    assert sla.percentile(values, 0.9) == 9.0
+    assert sla.percentile([3.0], 0.9) == 3.0
+    assert sla.median([]) is None
 
 
 def test_sla_report_on_a_known_case():
@@ -170,7 +170,7 @@ def test_sla_report_on_a_known_case():
     rows.append({"application": "p", "committee": "small", "submitted_at": t0, "noticed_at": None})
     rows.append({"application": "late", "committee": "small", "submitted_at": t0,
                  "noticed_at": t0 + timedelta(days=60)})  # outside the period
-    r = rules.sla_report(rows, date(2016, 3, 1), date(2016, 3, 31), SEOUL)
+    r = sla.sla_report(rows, date(2016, 3, 1), date(2016, 3, 31), SEOUL)
     small = r["small_committee"]
     assert small["decided"] == 6 and small["median_days"] == 4.5 and small["p90_days"] == 9.0
     assert small["within_target"] == 4 and small["share_within_target"] == round(4 / 6, 4)
@@ -185,7 +185,7 @@ def test_weekly_bands_agree_with_the_target():
     days = [0.5, 2, 2.01, 5, 5.01, 10, 28, 28.5]
     rows = [{"application": str(i), "committee": "small", "submitted_at": t0,
              "noticed_at": t0 + timedelta(days=d)} for i, d in enumerate(days)]
-    r = rules.sla_report(rows, date(2016, 3, 1), date(2016, 5, 31), SEOUL)
+    r = sla.sla_report(rows, date(2016, 3, 1), date(2016, 5, 31), SEOUL)
     merged: dict[str, int] = {}
     for week in r["weekly"]:
         for band, count in week["bands"].items():
