@@ -77,6 +77,11 @@ class ScreeningIn:
 
 
 @attrs.define
+class WithdrawalIn:
+    reason: str
+
+
+@attrs.define
 class PhaseIn:
     to: Literal["screening", "voting", "tallying"]
 
@@ -208,6 +213,12 @@ class BudgetController(Controller):
         service.screen(engine, cycle_id, project_id, feasible=data.feasible, cost=data.cost, reason=data.reason,
                        by=actor.id)
         return {"project_id": project_id, "feasible": data.feasible, "cost": data.cost}
+
+    @post("/cycles/{cycle_id:uuid}/proposals/{project_id:str}/withdrawal", guards=[requires("budget.manage")],
+          sync_to_thread=True, status_code=200, summary="Withdraw a proposal before voting, with a reason")
+    def withdraw(self, cycle_id: FromPath[UUID], project_id: FromPath[str], data: JSONBody[WithdrawalIn],
+                 engine: EngineDep, actor: ActorDep) -> dict[str, Any]:
+        return cycle_view(service.withdraw_proposal(engine, cycle_id, project_id, reason=data.reason, by=actor.id))
 
     @post("/cycles/{cycle_id:uuid}/phase", guards=[requires("budget.manage")], sync_to_thread=True, summary="Advance to the next phase")
     def advance(self, cycle_id: FromPath[UUID], data: JSONBody[PhaseIn], engine: EngineDep, actor: ActorDep) -> dict[str, Any]:

@@ -98,6 +98,17 @@ def results(db: str, cycle: str, fmt: str) -> None:
             click.echo(json.dumps(public_result(c), ensure_ascii=False, indent=2))
 
 
+@budget.command("withdraw")
+@authorized("budget.manage")
+@click.argument("cycle")
+@click.argument("project")
+@click.option("--reason", required=True, help="Why it is withdrawn (kept in the log).")
+def withdraw(engine, actor, cycle: str, project: str, reason: str) -> None:
+    """Withdraw PROJECT's proposal from CYCLE before voting."""
+    c = service.withdraw_proposal(engine, service.find_cycle(engine, cycle).id, project, reason=reason, by=actor.id)
+    click.echo(f"{c.name}: proposal {project} withdrawn; {len(c.ballot_costs)} project(s) on the ballot so far")
+
+
 @budget.command("advance")
 @authorized("budget.manage")
 @click.argument("cycle")

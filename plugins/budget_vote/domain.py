@@ -161,6 +161,8 @@ class Cycle(CivicAggregate):
         self._require_phase("screening", doing="screen a proposal")
         if project_id not in self.proposals:
             raise InvalidInput(f"No proposal {project_id} in this cycle.")
+        if self.proposals[project_id].get("withdrawn"):
+            raise RuleViolation(f"Proposal {project_id} was withdrawn.")
         if not isinstance(feasible, bool):
             raise InvalidInput("feasible must be true or false.")
         reason = _text(reason, "The screening reason", limit=2000)
@@ -176,6 +178,20 @@ class Cycle(CivicAggregate):
     def _screened(self, project_id: str, feasible: bool, cost: int | None, reason: str, by: str) -> None:
         self.proposals[project_id].update(screened=True, feasible=feasible, cost=cost, reason=reason)
 
+    def withdraw(self, *, project_id: str, reason: str, by: str) -> None:
+        """Take a proposal off the cycle before voting (its proposer asked, or it repeats another);
+        it keeps its number, and never reaches the ballot."""
+        self._require_phase("proposal", "screening", doing="withdraw a proposal")
+        if project_id not in self.proposals:
+            raise InvalidInput(f"No proposal {project_id} in this cycle.")
+        if self.proposals[project_id].get("withdrawn"):
+            raise RuleViolation(f"Proposal {project_id} is already withdrawn.")
+        self._withdrawn(project_id=project_id, reason=_text(reason, "The reason for withdrawing", limit=2000), by=by)
+
+    @event("ProposalWithdrawn")
+    def _withdrawn(self, project_id: str, reason: str, by: str) -> None:
+        self.proposals[project_id].update(withdrawn=True, feasible=False, withdrawn_reason=reason)
+
     # -- phases -------------------------------------------------------------------------------
     def advance(self, *, to: str, by: str) -> None:
         if to not in PHASES:
@@ -186,10 +202,10 @@ class Cycle(CivicAggregate):
         if to != expected:
             raise RuleViolation(f"The cycle is in the {self.phase} phase; the next phase is "
                                 f"{expected or 'none'}, not {to}.", phase=self.phase)
-        if to == "screening" and not self.proposals:
+        if to == "screening" and not any(not p.get("withdrawn") for p in self.proposals.values()):
             raise RuleViolation("There are no proposals to screen.")
         if to == "voting":
-            unscreened = [pid for pid, p in self.proposals.items() if not p["screened"]]
+            unscreened = [pid for pid, p in self.proposals.items() if not p["screened"] and not p.get("withdrawn")]
             if unscreened:
                 raise RuleViolation(f"Proposals not screened yet: {', '.join(unscreened)}.")
             if not self.ballot_costs:

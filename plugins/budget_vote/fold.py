@@ -56,6 +56,11 @@ def _screened(cycle: dict[str, Any], record: LogRecord) -> None:
         cycle["costs"].pop(p["project_id"], None)
 
 
+def _withdrawn(cycle: dict[str, Any], record: LogRecord) -> None:
+    cycle["proposals"] -= 1  # the proposals still in the cycle
+    cycle["costs"].pop(record.payload["project_id"], None)
+
+
 def _advanced(cycle: dict[str, Any], record: LogRecord) -> None:
     cycle["phase"] = record.payload["to"]
     if cycle["phase"] == "tallying":
@@ -79,6 +84,7 @@ _STEPS_BY_EVENT: dict[type, Callable[[dict[str, Any], LogRecord], None]] = {
     Cycle.Configured: _configured,
     Cycle.ProposalSubmitted: _submitted,
     Cycle.ProposalScreened: _screened,
+    Cycle.ProposalWithdrawn: _withdrawn,
     Cycle.PhaseAdvanced: _advanced,
     Cycle.ResultComputed: _result_computed,
     Cycle.ResultOverridden: _overridden,

@@ -96,6 +96,13 @@ def screen(engine: Engine, cycle_id: UUID, project_id: str, *, feasible: bool, c
                                                by=by), cls=Cycle, what="budget cycle")
 
 
+def withdraw_proposal(engine: Engine, cycle_id: UUID | str, project_id: str, *, reason: str, by: str) -> Cycle:
+    """Withdraw a proposal before voting, with the reason written down."""
+    cycle = get_cycle(engine, cycle_id)
+    return engine.update(cycle.id, lambda c: (c.withdraw(project_id=project_id, reason=reason, by=by), c)[1],
+                         cls=Cycle, what="budget cycle")
+
+
 def advance(engine: Engine, cycle_id: UUID, to: str, *, by: str) -> Cycle:
     """Move to the next phase. Entering voting opens the cycle's ballot box (the voter roll must
     be imported); leaving it closes the box first, so the box's Closing event decides which
