@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install install-test clean
+.PHONY: run test bench install install-test clean messages browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(MAKE) --no-print-directory browser
 	touch $@
+
+# The browser tests drive Debian's Chromium (a test tool may not download a browser of its own);
+# the CJK fonts make Korean pages render in screenshots.
+browser:
+	@command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -36,3 +43,15 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Translations: extract the strings to translate and update every catalogue's .po files
+# (core/web/locale and each plugin's locale/); translators edit the .po files.
+messages: install-test
+	for dir in core/web $(wildcard plugins/*); do \
+	  [ -d $$dir/locale ] || continue; \
+	  src=$$dir; [ $$dir = core/web ] && src="core/web core/http.py"; \
+	  $(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext -k N_ --no-location --omit-header -o $$dir/locale/messages.pot $$src; \
+	  for lang in ko en; do \
+	    $(BIN)/pybabel update -i $$dir/locale/messages.pot -d $$dir/locale -l $$lang --no-fuzzy-matching; \
+	  done; \
+	done

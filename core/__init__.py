@@ -58,6 +58,13 @@ _PUBLIC: dict[str, str] = {
     "EngineDep": "core.web_deps",
     "ActorDep": "core.web_deps",
     "requires": "core.guards",
+    # pages
+    "HomeCard": "core.web.cards",
+    "gettext": "core.web.i18n",
+    "ngettext": "core.web.i18n",
+    "won": "core.web.i18n",
+    "seoul_text": "core.web.i18n:seoul",
+    "client_address": "core.web.setup",
     # shared helpers
     "BlobStore": "core.blobs",
     "bar_chart_svg": "core.charts",
@@ -110,5 +117,9 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.records import Discrepancy, LogRecord, RetallyReport
     from core.settings import refuse_unknown_settings
     from core.store import StoreConflict
+    from core.web.cards import HomeCard
+    from core.web.i18n import gettext, ngettext, won
+    from core.web.i18n import seoul as seoul_text
+    from core.web.setup import client_address
     from core.web_deps import ActorDep, EngineDep
     from eventsourcing.persistence import Transcoding

@@ -47,6 +47,8 @@ class Engine:
         self.store = EventStore(db, cipher_key=cipher_key,
                                 transcodings=lambda t: self.pm.hook.civic_register_transcodings(transcoder=t))
         self.db = db
+        # where residents reach this instance: the links in text messages start here
+        self.public_url = (os.environ.get("CIVIC_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
         self.outbox = OutboxFileNotifier(outbox or os.environ.get("CIVIC_OUTBOX") or self.store.sibling("outbox.jsonl"))
         self.secrets = InstanceSecrets(os.environ.get("CIVIC_SECRETS") or self.store.sibling("secrets"))
         self.permissions = PermissionRegistry.from_plugins(self.pm)

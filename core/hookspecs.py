@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # names for the signatures only
     from eventsourcing.persistence import JSONTranscoder
 
     from core.notify import Message
+    from core.web.cards import HomeCard
     from core.readmodels import ReadModel
     from core.records import LogRecord, RetallyReport
 
@@ -86,3 +87,10 @@ def civic_tick(engine: Engine) -> Sequence[str]:
 
     Called by the scheduler of ``civic serve`` and by ``civic tick``. Must be idempotent: closing
     twice is harmless. Return a line per action taken."""
+
+
+@hookspec
+def civic_home_cards(engine: Engine) -> Sequence[HomeCard]:
+    """What the plugin puts on the home page: ``core.HomeCard`` values, each in a section
+    (``open`` — taking part now, ``results`` — published results, ``services`` — always there).
+    Only what anyone may see: an apartment election reached by its own link is not listed."""

@@ -16,13 +16,27 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from core.engine import Engine
 from core.errors import CivicError
 from core.guards import provide_actor, required_permissions
+from core.web.i18n import gettext
+from core.web.setup import STATIC_PATH, WebLayer, is_page, swagger_ui_router
 
 PROBLEM = "application/problem+json"
+
+
+def N_(message: str) -> str:
+    """Marks a page error text for translation (``make messages`` extracts it); translated when shown."""
+    return message
+
+
+# Titles of the errors that reach residents' pages, translated where they are shown.
+ERROR_TITLES = (N_("Bad request"), N_("Invalid input"), N_("Refused by the rules of the process"),
+                N_("Not found"), N_("Sign-in required"), N_("Not allowed"), N_("Too many attempts"),
+                N_("The result is embargoed until an official validates it."))
 log = logging.getLogger("civic.http")
 
 
@@ -31,29 +45,57 @@ def problem_response(status: int, title: str, detail: str, **extra: Any) -> Resp
     return Response(body, status_code=status, media_type=PROBLEM)
 
 
-def _civic_error(_: Request, exc: CivicError) -> Response[dict[str, Any]]:
+def _page_error(request: Request, status: int, title: str, detail: str) -> Response[Any] | None:
+    """An HTML error page for a browser (it asks for HTML) on a page; None on the JSON faces and
+    for every other client, which get problem+json."""
+    if not is_page(request.url.path) or "text/html" not in request.headers.get("accept", ""):
+        return None
+    layer = request.app.state["web"]
+    layer.choose_language(request)  # the error may come before the language was chosen
+    return layer.error_page(request, status, gettext(title), gettext(detail))
+
+
+def _civic_error(request: Request, exc: CivicError) -> Response[Any]:
+    page = _page_error(request, exc.status, exc.title, exc.detail)
+    if page is not None:
+        return page
     response = problem_response(exc.status, exc.title, exc.detail, **exc.extra)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="civic"'
     return response
 
 
-def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+def _validation_error(request: Request, exc: ValidationException) -> Response[Any]:
+    page = _page_error(request, 400, N_("Invalid request"), N_("The form could not be read; go back and try again."))
+    if page is not None:
+        return page
     errors = exc.extra if isinstance(exc.extra, list) else []
     fields = ", ".join(str(e.get("key") or e.get("source") or "") for e in errors if isinstance(e, dict))
     detail = f"The request does not fit the form expected: {fields}." if fields else str(exc.detail)
     return problem_response(400, "Invalid request", detail, errors=errors)
 
 
-def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+def _http_error(request: Request, exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    if status == 404:
+        page = _page_error(request, 404, N_("Page not found"), N_("If you typed the web address, check it is correct."))
+    elif status == 403:  # a form sent without its CSRF token (an old page, or from another site)
+        page = _page_error(request, 403, N_("This form has expired"), N_("Go back, reload the page and try again."))
+    else:
+        page = _page_error(request, status, title, str(exc.detail or title))
+    if page is not None:
+        return page
     extra = {"errors": exc.extra} if exc.extra else {}
     return problem_response(status, title, str(exc.detail or title), **extra)
 
 
-def _unexpected(_: Request, exc: Exception) -> Response[dict[str, Any]]:
+def _unexpected(request: Request, exc: Exception) -> Response[Any]:
     log.exception("unhandled error", exc_info=exc)
+    page = _page_error(request, 500, N_("Sorry, there is a problem with the service"),
+                       N_("Nothing was changed. Try again later."))
+    if page is not None:
+        return page
     return problem_response(500, "Internal error", "The server failed to handle this request; nothing was changed.")
 
 
@@ -69,13 +111,19 @@ def check_permissions(app: Litestar, engine: Engine) -> None:
 
 
 def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
-    handlers: list[Any] = []
+    web = WebLayer(engine)
+    handlers: list[Any] = [web.static_router(), swagger_ui_router()]
     # core's internal plugin registered first, so its routes come first
     for group in reversed(engine.pm.hook.civic_register_routes(engine=engine)):
         handlers.extend(group or ())
     app = Litestar(
         route_handlers=handlers,
-        state=State({"engine": engine}),
+        state=State({"engine": engine, "web": web}),
+        template_config=web.template_config(),
+        csrf_config=web.csrf,
+        middleware=[web.session.middleware],
+        before_request=web.before_request,
+        after_request=web.after_request,
         dependencies={
             "engine": Provide(lambda: engine, use_cache=True, sync_to_thread=False),
             "actor": Provide(provide_actor),
@@ -95,6 +143,13 @@ def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
             version="0.1.0",
             description="Participation engine: participatory budget, apartment elections, "
             "advertisement review committee, field complaints; with an auditable ledger.",
+            # served by civic itself: the page works on a network without internet
+            render_plugins=[SwaggerRenderPlugin(
+                path=["/", "/swagger"], js_url=f"{STATIC_PATH}/swagger-ui/swagger-ui-bundle.js",
+                css_url=f"{STATIC_PATH}/swagger-ui/swagger-ui.css",
+                standalone_preset_js_url=f"{STATIC_PATH}/swagger-ui/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' href='{STATIC_PATH}/favicon.svg' type='image/svg+xml'>"),
+                YamlRenderPlugin()],
         ),
         debug=debug,
     )

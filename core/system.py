@@ -28,8 +28,9 @@ def civic_register_routes(engine: Any) -> list[Any]:
     from core.identity_api import identity_router
     from core.ledger.api import ledger_router
     from core.system_api import system_router
+    from core.web.pages import pages_router
 
-    return [system_router, identity_router, ledger_router]
+    return [system_router, identity_router, ledger_router, pages_router]
 
 
 @hookimpl

@@ -105,6 +105,19 @@ class ClosingAndCounting(BallotCasting):
         """The auditor's recount of this process from the log (``opening.audit_process``)."""
         return audit_process(self.engine.records(), process_key(process_id))
 
+    def locate(self, tracking_code: str) -> dict[str, Any] | None:
+        """Which box holds the ballot with this tracking code, in which batch, recorded at which
+        log position: found without opening anything, in any process, before or after close."""
+        wanted = crypto.normalise_tracking_code(tracking_code)
+        if len(wanted) < 8:
+            return None
+        for record in self.engine.records(topics=(BallotBatch.Recorded,)):
+            for index, ballot in enumerate(record.payload.get("ballots", ())):
+                if crypto.tracking_code(ballot["sealed"]) == wanted:
+                    return {"process_id": record.payload["process_id"], "batch": record.payload["number"],
+                            "index": index, "position": record.position, "tracking_code": wanted}
+        return None
+
     # -- tie lottery ---------------------------------------------------------------------------
     def reveal_seed(self, process_id: str | UUID) -> bytes:
         """Publish the lottery seed (after close). Returns it."""

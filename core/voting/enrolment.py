@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +22,16 @@ from core.voting.roll import (MAX_FAILURES, RollEntry, VotingClient, client_aggr
                               parse_roll_csv)
 
 WRONG_CODE = "The voting code is not valid for this roll entry."
+SUBJECT_PREFIX = "voter"
+
+
+def roll_subject(process_id: str, entry_id: str) -> str:
+    """The personal-data subject of a roll entry."""
+    return f"{SUBJECT_PREFIX}/{process_id}/{entry_id}"
+
+
+def contact_kind(contact: str) -> str:
+    return "email" if "@" in str(contact) else "phone"
 CODE_PLACEHOLDER = "{code}"
 
 
@@ -62,11 +72,24 @@ class RollAndCodes(KitBase):
 
     def _new_entry(self, pid: str, row: Any) -> RollEntry:
         privacy = self.engine.privacy
-        subject = privacy.new_subject()
+        # the subject names the entry, so that a voter found by their contact is found on the roll
+        subject = roll_subject(pid, row.entry_id)
         where = entry_aggregate_id(pid, row.entry_id)
+        privacy.remember(subject, contact_kind(row.contact), row.contact)
         return RollEntry(process_id=pid, entry_id=row.entry_id, group=row.group, channel=row.channel,
                          subject=subject, contact=privacy.seal(subject, "contact", row.contact, where=where),
-                         name=privacy.seal(subject, "name", row.name, where=where) if row.name else None)
+                         name=privacy.seal(subject, "name", row.name, where=where) if row.name else None,
+                         language=row.language)
+
+    def entry_for_contact(self, process_id: str | UUID, contact: str) -> str | None:
+        """The roll entry whose contact (phone number or e-mail) this is, so that a voter signs in
+        with what they know; None when it is on no entry of this process. The lookup goes through
+        the key store's index, which erasing the person removes."""
+        prefix = roll_subject(process_key(process_id), "")
+        for subject in self.engine.privacy.subjects(contact_kind(contact), contact):
+            if subject.startswith(prefix):
+                return subject[len(prefix):]
+        return None
 
     def contact(self, process_id: str | UUID, entry_id: str) -> str:
         """Where the entry's codes go (opened from its sealed envelope), or ``ERASED``."""
@@ -78,22 +101,26 @@ class RollAndCodes(KitBase):
         return "" if entry.name is None else self.engine.privacy.open(entry.name, where=entry.id)
 
     # -- codes ---------------------------------------------------------------------------------
-    def issue_codes(self, process_id: str | UUID, message: str, entry_ids: Iterable[str] | None = None,
-                    *, plugin: str = "voting") -> int:
+    def issue_codes(self, process_id: str | UUID, message: str | Mapping[str, str],
+                    entry_ids: Iterable[str] | None = None, *, plugin: str = "voting") -> int:
         """Give a fresh one-time code to every entry (or the ones named) that has no usable code
         and no credential yet; hand each to the notification hook. ``message`` contains
-        ``{code}``. Returns how many codes went out. Codes are never returned or stored."""
+        ``{code}``; it may be one text per language (``{"ko": ..., "en": ...}``), each entry
+        getting the text of the language the roll gives it (Korean when there is none).
+        Returns how many codes went out. Codes are never returned or stored."""
         return self._issue(process_id, message, entry_ids, plugin=plugin, reissue=False)
 
-    def reissue_code(self, process_id: str | UUID, entry_id: str, message: str, *, plugin: str = "voting") -> int:
+    def reissue_code(self, process_id: str | UUID, entry_id: str, message: str | Mapping[str, str], *,
+                     plugin: str = "voting") -> int:
         """A new code for one entry (lost or locked code); the old one stops working."""
         return self._issue(process_id, message, [entry_id], plugin=plugin, reissue=True)
 
-    def _issue(self, process_id: str | UUID, message: str, entry_ids: Iterable[str] | None, *,
+    def _issue(self, process_id: str | UUID, message: str | Mapping[str, str], entry_ids: Iterable[str] | None, *,
                plugin: str, reissue: bool) -> int:
         pid = process_key(process_id)
-        if CODE_PLACEHOLDER not in message:
-            raise InvalidInput("The message must contain {code} where the code goes.")
+        texts = {"ko": message} if isinstance(message, str) else dict(message)
+        if "ko" not in texts or any(CODE_PLACEHOLDER not in t for t in texts.values()):
+            raise InvalidInput("The message must contain {code} where the code goes, in Korean at least.")
         if self.box(pid).status not in (PREPARED, OPEN):
             raise RuleViolation("Voting is over: no more codes.")
         roll = self.roll(pid)
@@ -125,9 +152,10 @@ class RollAndCodes(KitBase):
             to = self.engine.privacy.open(entry.contact, where=entry.id)
             if to is ERASED:  # the voter's contact was erased: nowhere to send the code
                 continue
+            text = texts.get(getattr(entry, "language", "ko"), texts["ko"])
             self.engine.send_notification(Message(
                 key=f"voting-code/{pid}/{entry.entry_id}/{entry.code_serial}", channel=entry.channel,
-                to=to, text=message.replace(CODE_PLACEHOLDER, code), plugin=plugin))
+                to=to, text=text.replace(CODE_PLACEHOLDER, code), plugin=plugin))
         return len(outgoing)
 
     # -- authentication ------------------------------------------------------------------------

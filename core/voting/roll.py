@@ -21,7 +21,8 @@ from core.errors import InvalidInput
 
 MAX_FAILURES = 5
 CLIENT_WINDOW = timedelta(hours=1)
-COLUMNS = ("entry_id", "contact", "channel", "group", "name")
+COLUMNS = ("entry_id", "contact", "channel", "group", "name", "language")
+LANGUAGES = ("ko", "en")  # the language of the texts an entry receives
 REQUIRED = ("entry_id", "contact")
 PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -49,6 +50,7 @@ class RollRow:
     channel: str
     group: str = ""
     name: str = ""
+    language: str = "ko"
 
 
 @attrs.frozen
@@ -83,7 +85,8 @@ def parse_roll_csv(data: str | bytes, *, existing: Sequence[str] = ()) -> list[R
 
     Columns (header row required, any order, case-insensitive): ``entry_id`` and ``contact``
     (phone or e-mail), optional ``channel`` (sms/email; inferred from the contact), ``group``
-    (building, constituency...) and ``name``. One row per roll entry, e.g. per household.
+    (building, constituency...), ``name`` and ``language`` of the texts (``ko``, the default, or
+    ``en``). One row per roll entry, e.g. per household.
     ``existing``: entry ids already on the roll (a row repeating one is bad).
     """
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
@@ -127,6 +130,9 @@ def parse_roll_csv(data: str | bytes, *, existing: Sequence[str] = ()) -> list[R
                 bad = f"entry_id {entry_id!r} repeats line {seen[entry_id]}"
             elif entry_id in known:
                 bad = f"entry_id {entry_id!r} is already on the roll"
+            language = row.get("language", "").lower() or "ko"
+            if bad is None and language not in LANGUAGES:
+                bad = f"language must be one of {', '.join(LANGUAGES)}, not {row['language']!r}"
             if bad is None:
                 contact = _contact(row["contact"], row.get("channel", "").lower())
                 if isinstance(contact, str):
@@ -138,7 +144,7 @@ def parse_roll_csv(data: str | bytes, *, existing: Sequence[str] = ()) -> list[R
                 continue
             seen[entry_id] = line
             rows.append(RollRow(line=line, entry_id=entry_id, contact=contact[0], channel=contact[1],
-                                group=row.get("group", ""), name=row.get("name", "")))
+                                group=row.get("group", ""), name=row.get("name", ""), language=language))
     except csv.Error as exc:
         problems.append(RowProblem(reader.line_num, f"not valid CSV: {exc}"))
     if problems:
@@ -179,7 +185,7 @@ class RollEntry(CivicAggregate):
 
     @event("Registered")
     def __init__(self, process_id: str, entry_id: str, group: str, channel: str, subject: str,
-                 contact: dict[str, str], name: dict[str, str] | None) -> None:
+                 contact: dict[str, str], name: dict[str, str] | None, language: str = "ko") -> None:
         # contact and name are personal data: envelopes sealed by core.privacy for ``subject``,
         # so forgetting the subject erases them while the roll and the ledger stay intact
         self.process_id = process_id
@@ -189,6 +195,7 @@ class RollEntry(CivicAggregate):
         self.subject = subject
         self.contact = contact
         self.name = name
+        self.language = language
         self.code_hash: str | None = None
         self.code_serial = 0
         self.failures = 0

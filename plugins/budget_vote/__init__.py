@@ -17,8 +17,9 @@ def civic_register_read_models():
 @hookimpl
 def civic_register_routes(engine):
     from plugins.budget_vote.api import BudgetController
+    from plugins.budget_vote.web import BudgetPages, short_links
 
-    return [BudgetController]
+    return [BudgetController, BudgetPages, short_links]
 
 
 @hookimpl
@@ -54,3 +55,10 @@ def civic_tick(engine):
     from plugins.budget_vote.service import close_due
 
     return close_due(engine)
+
+
+@hookimpl
+def civic_home_cards(engine):
+    from plugins.budget_vote.web import home_cards
+
+    return home_cards(engine)

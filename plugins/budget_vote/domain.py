@@ -6,6 +6,8 @@ triggered, so a refused command changes nothing."""
 
 from __future__ import annotations
 
+import base64
+
 from typing import Any
 from uuid import UUID
 
@@ -92,6 +94,15 @@ class Cycle(CivicAggregate):
     @property
     def style(self) -> rules.BallotStyle:
         return rules.BallotStyle.from_dict(self.ballot_style)
+
+    @staticmethod
+    def short_code_of(cycle_id: UUID | str) -> str:
+        """The cycle's short link code, for text messages (``/b/<code>``)."""
+        return base64.b32encode(UUID(str(cycle_id)).bytes[:5]).decode().lower()
+
+    @property
+    def short_code(self) -> str:
+        return self.short_code_of(self.id)
 
     @property
     def winner_rule(self) -> rules.WinnerRule:

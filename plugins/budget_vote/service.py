@@ -17,7 +17,12 @@ from plugins.budget_vote.views import CycleSummaries
 PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 # ballots enter the box in shuffled batches of at least this many (hides arrival order)
 BATCH_SIZE = 50
-CODE_MESSAGE = "[중구 주민참여예산] {name} 투표 인증번호: {code}"
+# The district's wording; the link opens the vote with the code filled in (after '#', so the
+# code never reaches a server log), and the code stays the message's last word.
+CODE_MESSAGES = {
+    "ko": "[중구 주민참여예산] {name} 투표: {url}#{code} 인증번호: {code}",
+    "en": "[Jung-gu participatory budget] {name} vote: {url}#{code} Voting code: {code}",
+}
 
 
 def get_cycle(engine: Engine, cycle_id: UUID | str) -> Cycle:
@@ -138,13 +143,33 @@ def import_roll(engine: Engine, cycle_id: UUID | str, csv_text: str | bytes) -> 
 def issue_codes(engine: Engine, cycle_id: UUID | str, entry_ids: list[str] | None = None) -> int:
     """Send a one-time voting code to every resident on the roll (or those named) who has none."""
     cycle = get_cycle(engine, cycle_id)
-    message = CODE_MESSAGE.replace("{name}", cycle.name)
-    return VotingKit(engine).issue_codes(cycle.id, message, entry_ids, plugin="budget_vote")
+    url = f"{engine.public_url}/b/{cycle.short_code}"
+    messages = {language: text.replace("{name}", cycle.name).replace("{url}", url)
+                for language, text in CODE_MESSAGES.items()}
+    return VotingKit(engine).issue_codes(cycle.id, messages, entry_ids, plugin="budget_vote")
 
 
 def sign_in_voter(engine: Engine, cycle_id: UUID | str, entry_id: str, code: str, client: str) -> str:
     """Trade a resident's voting code for a ballot credential (its token)."""
     return VotingKit(engine).authenticate(get_cycle(engine, cycle_id).id, entry_id, code, client).token
+
+
+def sign_in_by_phone(engine: Engine, cycle_id: UUID | str, phone: str, code: str, client: str) -> str:
+    """What a resident knows: the phone number the code came to, and the code. A number that is
+    on no roll entry is answered like a wrong code (it reveals nobody's presence on the roll)."""
+    cycle = get_cycle(engine, cycle_id)
+    kit = VotingKit(engine)
+    entry_id = kit.entry_for_contact(cycle.id, phone)
+    # an unknown number still counts against the client, through an entry id nobody has
+    return kit.authenticate(cycle.id, entry_id or "(not on the roll)", code, client).token
+
+
+def find_by_short_code(engine: Engine, short_code: str) -> Cycle:
+    """The cycle of a text message's short link (``/b/<code>``)."""
+    for cycle_id in CycleSummaries.cycles(engine.read_models.get(CycleSummaries.name).state):
+        if Cycle.short_code_of(cycle_id) == short_code.strip().lower():
+            return get_cycle(engine, cycle_id)
+    raise NotFound(f"No budget vote at this link ({short_code}).")
 
 
 # -- ballots ----------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def test_concurrent_followers_never_skip_nor_double_count(db_url, manual_clock, 
             t.start()
         for t in threads:
             t.join()
-        assert not errors
+        assert not errors, [repr(e) for e in errors]
         for e in engines:
             e.ledger.follow()
         records = list(engines[0].records())
