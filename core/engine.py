@@ -66,6 +66,7 @@ class Engine:
         self.side, self.recorder = store.side, store.recorder
         self._kept: dict[str, Any] = {}
         self._kept_lock = threading.Lock()
+        self._kept_locks: dict[str, threading.Lock] = {}
 
     # -- the store -----------------------------------------------------------------------
     @property
@@ -93,8 +94,13 @@ class Engine:
 
     def kept(self, key: str, make: Callable[[], T]) -> T:
         """An object a plugin keeps for this engine between calls (a cache, a lock), made by
-        ``make`` on first use. Lives and dies with the engine: no module-level state."""
+        ``make`` on first use. Lives and dies with the engine: no module-level state. A slow
+        ``make`` holds up only callers of the same key."""
+        if key in self._kept:
+            return self._kept[key]
         with self._kept_lock:
+            key_lock = self._kept_locks.setdefault(key, threading.Lock())
+        with key_lock:
             if key not in self._kept:
                 self._kept[key] = make()
             return self._kept[key]

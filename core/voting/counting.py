@@ -72,12 +72,17 @@ class ClosingAndCounting(BallotCasting):
         return lists, [where[i] for i in ids]
 
     def opened(self, process_id: str | UUID) -> OpenedBox:
-        """Every ballot of a closed box, opened with the released key, with its state."""
+        """Every ballot of a closed box, opened with the released key, with its state. A closed
+        box never changes, so it is opened once per engine and kept (receipts look into it)."""
         box = self.box(process_id)
         if box.status != CLOSED:
             raise RuleViolation("The box opens only after voting has closed.")
-        lists, positions = self._batch_lists(box.process_id)
-        return open_box(box.process_id, box.private_key, lists, positions)
+
+        def open_it() -> OpenedBox:
+            lists, positions = self._batch_lists(box.process_id)
+            return open_box(box.process_id, box.private_key, lists, positions)
+
+        return self.engine.kept(f"voting.opened-box/{box.process_id}", open_it)
 
     def tally_input(self, process_id: str | UUID) -> list[tuple[str, Any]]:
         """(group, content) of every counted ballot: one per credential, the latest."""

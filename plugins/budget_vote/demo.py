@@ -2,7 +2,10 @@
 
 As in the plan: 11 district projects worth 345 million won on the ballot, 190 million won to
 spend; a few thousand residents vote on their phones, paper ballots from the dong offices are
-entered by an official; voting closes, the result is computed, validated and published."""
+entered by an official; voting closes, the result is computed, validated and published.
+
+A second, dong-level cycle stays open for voting, so that anyone trying civic can vote in it: its
+voting codes go to the outbox beside the store (``<db>.outbox.jsonl``), as text messages would."""
 
 from __future__ import annotations
 
@@ -32,6 +35,16 @@ PROJECTS = [
     ("다문화가정 한국어 교실", "광희동", "복지", "council_member", 20_000_000, 3),
 ]
 INFEASIBLE = ("청계천 보행교 신설", "광희동", "교통", "resident", "구 예산 범위를 넘는 광역 시설로 서울시 사업 대상입니다.")
+OPEN_CYCLE_NAME = "2017 필동 주민참여예산 동 단위 사업"
+OPEN_PROJECTS = [
+    ("필동 골목길 CCTV 설치", "필동", "안전", 12_000_000, "어두운 골목 6곳에 방범 CCTV를 설치합니다."),
+    ("남산골 한옥마을 앞 횡단보도 개선", "필동", "교통", 8_000_000, "횡단보도 대기 공간에 그늘막과 의자를 놓습니다."),
+    ("필동 경로당 프로그램 지원", "필동", "복지", 5_000_000, "어르신 건강 체조와 스마트폰 교실을 엽니다."),
+    ("필동 작은도서관 어린이 책 구입", "필동", "교육", 4_000_000, "어린이 그림책과 학습 도서를 삽니다."),
+    ("동국대 앞 자전거 거치대 설치", "필동", "교통", 6_000_000, "자전거 거치대 30대를 설치합니다."),
+]
+# the demo's open roll: phone numbers that belong to nobody (010-0000-0001 ...)
+OPEN_VOTERS = 20
 MOBILE_VOTERS = 2_800
 PAPER_VOTERS = 240
 CHANGED_MIND = 120
@@ -96,3 +109,24 @@ def load_demo(engine: Engine, progress: Callable[[str], None], *, scale: float =
     service.advance(engine, cid, "tallying", by=ADMIN)
     service.tally(engine, cid, by=ADMIN)
     service.validate(engine, cid, by=ADMIN)
+    progress("budget: a dong cycle open for voting")
+    load_open_cycle(engine)
+
+
+def load_open_cycle(engine: Engine) -> str:
+    """A small dong-level cycle left open for voting, its codes sent to the outbox."""
+    cycle = service.open_cycle(engine, name=OPEN_CYCLE_NAME, budget=20_000_000, scope="필동",
+                               ballot_style={"kind": "approval", "min_projects": 1, "max_projects": 3},
+                               rule={"name": "greedy"}, last_vote_counts=True, by=ADMIN)
+    for title, dong, category, _, description in OPEN_PROJECTS:
+        service.submit_proposal(engine, cycle.id, title=title, dong=dong, category=category,
+                                proposer=f"{dong} 주민", description=description)
+    service.advance(engine, cycle.id, "screening", by=ADMIN)
+    for number, (_, _, _, cost, _) in enumerate(OPEN_PROJECTS, start=1):
+        service.screen(engine, cycle.id, str(number), feasible=True, cost=cost,
+                       reason="동 주민센터 검토 결과 실현 가능", by=COMMITTEE)
+    rows = [f"P{n:03d},010-0000-{n:04d},필동,{'en' if n == OPEN_VOTERS else 'ko'}" for n in range(1, OPEN_VOTERS + 1)]
+    service.import_roll(engine, cycle.id, "entry_id,contact,group,language\n" + "\n".join(rows) + "\n")
+    service.advance(engine, cycle.id, "voting", by=ADMIN)
+    service.issue_codes(engine, cycle.id)
+    return str(cycle.id)
