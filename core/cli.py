@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -36,7 +37,11 @@ def serve(db: str, host: str, port: int, tick_seconds: float) -> None:
     jobs.start()
     click.echo(f"civic: serving {engine.kind} store at http://{host}:{port} (OpenAPI: /schema)")
     try:
-        uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+        # X-Forwarded-For is believed only from the proxies named here (none by default), so a
+        # client cannot pick the address its sign-in failures are counted against
+        trusted = os.environ.get("CIVIC_TRUSTED_PROXIES", "").strip()
+        uvicorn.run(create_app(engine), host=host, port=port, log_level="info", proxy_headers=bool(trusted),
+                    forwarded_allow_ips=trusted or None, server_header=False)
     finally:
         jobs.stop()
         engine.close()

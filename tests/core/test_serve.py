@@ -45,3 +45,22 @@ def test_serve_answers_health_and_schema(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_forwarded_addresses_are_believed_only_from_the_trusted_proxies(tmp_path, monkeypatch):
+    """uvicorn rewrites the client address from X-Forwarded-For only when the request comes from
+    an address in CIVIC_TRUSTED_PROXIES; without it, the header is ignored."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    from core import cli as cli_module
+
+    seen = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.append(kw))
+    db = str(tmp_path / "s.db")
+    for trusted in ("", "10.0.0.5"):
+        monkeypatch.setenv("CIVIC_TRUSTED_PROXIES", trusted)
+        result = CliRunner().invoke(cli_module.cli, ["serve", "--db", db, "--port", "0"])
+        assert result.exit_code == 0, result.output
+    assert seen[0]["proxy_headers"] is False and seen[0]["forwarded_allow_ips"] is None
+    assert seen[1]["proxy_headers"] is True and seen[1]["forwarded_allow_ips"] == "10.0.0.5"
