@@ -65,6 +65,7 @@ _PUBLIC: dict[str, str] = {
     "won": "core.web.i18n",
     "seoul_text": "core.web.i18n:seoul",
     "client_address": "core.web.setup",
+    "sign_in_rate_limit": "core.web.setup",
     # shared helpers
     "BlobStore": "core.blobs",
     "bar_chart_svg": "core.charts",
@@ -120,6 +121,6 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.web.cards import HomeCard
     from core.web.i18n import gettext, ngettext, won
     from core.web.i18n import seoul as seoul_text
-    from core.web.setup import client_address
+    from core.web.setup import client_address, sign_in_rate_limit
     from core.web_deps import ActorDep, EngineDep
     from eventsourcing.persistence import Transcoding

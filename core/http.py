@@ -80,6 +80,8 @@ def _http_error(request: Request, exc: HTTPException) -> Response[Any]:
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     if status == 404:
         page = _page_error(request, 404, N_("Page not found"), N_("If you typed the web address, check it is correct."))
+    elif status == 429:
+        page = _page_error(request, 429, N_("Too many attempts"), N_("Wait a minute and try again."))
     elif status == 403:  # a form sent without its CSRF token (an old page, or from another site)
         page = _page_error(request, 403, N_("This form has expired"), N_("Go back, reload the page and try again."))
     else:

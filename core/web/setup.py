@@ -17,6 +17,7 @@ from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
@@ -140,6 +141,18 @@ class WebLayer:
     def error_page(self, request: Request, status: int, title: str, detail: str) -> Template:
         return Template(template_name="error.html", status_code=status,
                         context={"status": status, "title": title, "detail": detail})
+
+
+# Sign-in forms: at most this many posts a minute from one address. Generous enough for the
+# households behind one apartment block's connection; each roll entry also locks after 5 wrong
+# codes, and each browser after 5 wrong codes an hour.
+SIGN_INS_PER_MINUTE = 60
+
+
+def sign_in_rate_limit() -> Any:
+    """Middleware for a sign-in form's handler: the per-address limit above."""
+    return RateLimitConfig(rate_limit=("minute", SIGN_INS_PER_MINUTE), identifier_for_request=client_address,
+                           store="civic-sign-in-limits", set_rate_limit_headers=False).middleware
 
 
 def swagger_ui_router() -> Any:

@@ -19,7 +19,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from core import (Engine, EngineDep, HomeCard, InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized,
-                  client_address, requires, won)
+                  client_address, requires, sign_in_rate_limit, won)
 from core import gettext as _
 from plugins.budget_vote import service
 from plugins.budget_vote.domain import Cycle
@@ -142,7 +142,8 @@ class BudgetPages(Controller):
         return Template(template_name="budget_vote/sign_in.html", status_code=status, context={
             "title": _("Sign in to vote"), "cycle": cycle, "form": form, "errors": errors})
 
-    @post("/{cycle_id:uuid}/vote", guards=[requires("budget.vote")], sync_to_thread=True)
+    @post("/{cycle_id:uuid}/vote", guards=[requires("budget.vote")], middleware=[sign_in_rate_limit()],
+          sync_to_thread=True)
     def sign_in(self, cycle_id: FromPath[UUID], data: Form, request: Request, engine: EngineDep) -> Template | Redirect:
         cycle = service.get_cycle(engine, cycle_id)
         phone, code = str(data.get("phone", "")).strip(), str(data.get("code", "")).strip()
