@@ -4,6 +4,7 @@ security headers and HTML error pages. ``core.http.create_app`` applies it."""
 from __future__ import annotations
 
 import base64
+import importlib.util
 import hashlib
 import ipaddress
 import re
@@ -156,10 +157,13 @@ def sign_in_rate_limit() -> Any:
 
 
 def swagger_ui_router() -> Any:
-    """Swagger UI's files from the ``swagger-ui-bundle`` package, for ``/schema`` offline."""
-    import swagger_ui_bundle
-
-    return create_static_files_router(path=f"{STATIC_PATH}/swagger-ui", directories=[swagger_ui_bundle.swagger_ui_path],
+    """Swagger UI's files (version 5, which reads OpenAPI 3.1) from the ``swagger-ui-py`` package,
+    for ``/schema`` on a network without internet."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is missing; reinstall civic")
+    static = Path(next(iter(spec.submodule_search_locations))) / "static"
+    return create_static_files_router(path=f"{STATIC_PATH}/swagger-ui", directories=[static],
                                       include_in_schema=False, name="swagger-ui")
 
 
