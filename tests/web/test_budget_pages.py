@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from core.engine import Engine
+from core.plugins import make_plugin_manager
+from core.web.i18n import won
 from plugins.budget_vote import service
+from plugins.budget_vote.demo import OPEN_CYCLE_NAME, load_demo
+from plugins.budget_vote.demo import OPEN_PROJECTS as DEMO_PROJECTS
 from tests.web.conftest import DESKTOP, PHONE, check_page, start_site, tab_to
 
 ADMIN = "test:budget-office"
@@ -60,6 +64,21 @@ def text_for(site, phone: str) -> str:
 
 
 @pytest.fixture
+def demo_site(site_env):
+    """The demo's budget (shrunk voter numbers, the same open dong cycle and its texts)."""
+    db, env = site_env
+    engine = Engine(str(db), plugins=make_plugin_manager(allow={"budget_vote"}), outbox=env["CIVIC_OUTBOX"])
+    try:
+        load_demo(engine, lambda _: None, scale=0.05)
+        cycle_id = str(service.find_cycle(engine, OPEN_CYCLE_NAME).id)
+    finally:
+        engine.close()
+    site = start_site(db, env)
+    yield site, cycle_id
+    site.stop()
+
+
+@pytest.fixture
 def voting(site_env):
     db, env = site_env
     cycle_id = budget_store(db, env["CIVIC_OUTBOX"])
@@ -68,9 +87,10 @@ def voting(site_env):
     site.stop()
 
 
-def test_a_resident_votes_from_the_text_message_by_keyboard(voting, browser):
-    site, cycle_id = voting
-    text = text_for(site, PHONES["R001"])
+def test_a_resident_votes_in_the_demo_from_the_text_message_by_keyboard(demo_site, browser):
+    site, cycle_id = demo_site
+    phone = "010-0000-0001"  # the demo's open cycle: its codes are in the outbox
+    text = text_for(site, phone)
     assert text.startswith("[중구 주민참여예산]") and f"{site.url}/b/" in text
     link, code = re.search(r"(http\S+)", text).group(1), text.rsplit(" ", 1)[-1]
     assert link.endswith(f"#{code}")  # the code rides in the link, after '#': never sent to the server
@@ -80,7 +100,7 @@ def test_a_resident_votes_from_the_text_message_by_keyboard(voting, browser):
     assert page.url.startswith(f"{site.url}/budget/{cycle_id}/vote")
     assert page.input_value("#code") == code  # filled from the link
     tab_to(page, "#phone")
-    page.keyboard.type(PHONES["R001"])
+    page.keyboard.type(phone)
     tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/budget/{cycle_id}/ballot")
@@ -93,7 +113,8 @@ def test_a_resident_votes_from_the_text_message_by_keyboard(voting, browser):
     tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/budget/{cycle_id}/review")
-    assert "9,000만 원" in page.inner_text("main")
+    chosen = [DEMO_PROJECTS[0], DEMO_PROJECTS[2]]
+    assert won(sum(p[3] for p in chosen), "ko") in page.inner_text("main")
     tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/budget/{cycle_id}/done")
@@ -108,7 +129,7 @@ def test_a_resident_votes_from_the_text_message_by_keyboard(voting, browser):
     close_and_publish(site.db, str(site.outbox), cycle_id)
     page.goto(f"{site.url}/budget/{cycle_id}/receipt?code={tracking}")
     main = page.inner_text("main")
-    assert "집계되었습니다" in main and PROJECTS[0][0] in main and PROJECTS[2][0] in main
+    assert "집계되었습니다" in main and chosen[0][0] in main and chosen[1][0] in main
 
 
 def test_a_resident_changes_their_vote_and_only_the_last_counts(voting, browser):
