@@ -27,7 +27,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import sqlite3
 import threading
 import unicodedata
@@ -42,6 +41,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.domain import CivicAggregate, event, natural_id
 from core.errors import InvalidInput, RuleViolation
+from core.phone import phone_digits
 
 if TYPE_CHECKING:
     from core.actors import Actor
@@ -95,12 +95,9 @@ def _aad(subject: str, where: str, field: str) -> bytes:
 
 def normalise(kind: str, value: str) -> str:
     """The form a value is hashed in, so that ``010-1234-5678`` and ``01012345678`` match."""
-    text = unicodedata.normalize("NFKC", str(value)).strip()
     if kind == "phone":
-        digits = re.sub(r"\D", "", text)
-        if text.startswith("+82"):
-            digits = "0" + digits[2:]
-        return digits
+        return phone_digits(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
     if kind == "email":
         return text.casefold()
     return " ".join(text.casefold().split())
