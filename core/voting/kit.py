@@ -23,11 +23,11 @@ from uuid import UUID
 from core.errors import InvalidInput, RuleViolation
 from core.voting import crypto, lottery
 from core.voting.base import process_key
-from core.voting.box import PREPARED, BallotBox, BatchIndex, batch_index_id, box_id
+from core.voting.box import PREPARED, BallotBox, BatchIndex, box_id
 from core.voting.casting import DEFAULT_BATCH_SIZE, CastReceipt, Validator
 from core.voting.counting import ClosingAndCounting, CloseReport
 from core.voting.enrolment import RollAndCodes, RollImport, Turnout
-from core.voting.roll import VoterRoll, roll_id
+from core.voting.roll import VoterRoll
 
 __all__ = ["CastReceipt", "CloseReport", "RollImport", "Turnout", "Validator", "VotingKit"]
 
@@ -52,15 +52,6 @@ class VotingKit(RollAndCodes, ClosingAndCounting):
                batch_size: int = DEFAULT_BATCH_SIZE) -> BallotBox:
         aggregates = self.prepare(process_id, allow_revote=allow_revote, batch_size=batch_size)
         return self.engine.create(*aggregates, refusal="This process already has a ballot box.")
-
-    def box(self, process_id: str | UUID) -> BallotBox:
-        return self.engine.get(box_id(process_key(process_id)), BallotBox, what="ballot box")
-
-    def batch_index(self, process_id: str | UUID) -> BatchIndex:
-        return self.engine.get(batch_index_id(process_key(process_id)), BatchIndex, what="ballot box")
-
-    def roll(self, process_id: str | UUID) -> VoterRoll:
-        return self.engine.get(roll_id(process_key(process_id)), VoterRoll, what="voter roll")
 
     def open(self, process_id: str | UUID) -> None:
         """Open voting: codes can be used and ballots cast from now on."""
