@@ -235,3 +235,21 @@ def test_every_budget_page_passes_axe(voting, browser, language):
         page.goto(f"{site.url}/lang/{language}?next=/budget/{cycle_id}/results")
         check_page(page, "budget-results", language=language)
         context.close()
+
+
+def test_voting_works_with_javascript_off(voting, browser):
+    site, cycle_id = voting
+    context = browser.new_context(viewport=PHONE, locale="ko-KR", java_script_enabled=False)
+    page = context.new_page()
+    text = text_for(site, PHONES["R004"])
+    page.goto(re.search(r"(http\S+)", text).group(1))
+    assert page.input_value("#code") == ""  # nothing fills it without scripts: the resident types it
+    page.fill("#phone", PHONES["R004"])
+    page.fill("#code", text.rsplit(" ", 1)[-1])
+    page.click("button[type=submit]")
+    page.check("#project-1")
+    page.click("button[type=submit]")
+    page.click("button[type=submit]")
+    assert page.url.endswith(f"/budget/{cycle_id}/done")
+    assert re.fullmatch(r"[0-9a-f]{4}(-[0-9a-f]{4})+", page.inner_text(".tracking-code").strip())
+    context.close()
