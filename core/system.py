@@ -29,8 +29,9 @@ def civic_register_routes(engine: Any) -> list[Any]:
     from core.ledger.api import ledger_router
     from core.system_api import system_router
     from core.web.pages import pages_router
+    from core.web.staff import StaffPages
 
-    return [system_router, identity_router, ledger_router, pages_router]
+    return [system_router, identity_router, ledger_router, pages_router, StaffPages]
 
 
 @hookimpl

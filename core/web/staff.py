@@ -1,0 +1,94 @@
+"""Staff sign-in for the console: a user name and password, then a session cookie (HttpOnly,
+SameSite, Secure over https) that holds the account's bearer token. The token carries the
+account's generation, so changing the password or disabling the account signs every browser out;
+it expires after eight hours like any token. Wrong passwords lock the account after five tries and
+are throttled per address (``core.identity``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from core.actors import ANONYMOUS, Actor
+from core.errors import TooManyAttempts, Unauthorized
+from core.guards import requires
+from core.web.i18n import gettext as _
+from core.web.setup import client_address, sign_in_rate_limit
+from core.web_deps import EngineDep
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+SESSION_TOKEN = "staff_token"
+HOME = "/staff"
+
+
+def signed_in_actor(request: Request, engine: Any) -> Actor:
+    """The staff member of this browser's session, or ``ANONYMOUS`` (also once the token expired
+    or was revoked)."""
+    token = (request.session or {}).get(SESSION_TOKEN)
+    if not token:
+        return ANONYMOUS
+    try:
+        return engine.identity.authenticate(token)
+    except Unauthorized:
+        return ANONYMOUS
+
+
+def staff_links(engine: Any, actor: Actor) -> list[dict[str, str]]:
+    """The console's places this actor may open: nothing is shown that would answer 403."""
+    links = [{"href": "/audit", "text": _("Check the records (audit)"), "permission": "auth.self"},
+             {"href": "/api/staff", "text": _("Staff accounts (JSON)"), "permission": "staff.read"},
+             {"href": "/schema", "text": _("API for developers"), "permission": "auth.self"}]
+    return [link for link in links if engine.permissions.get(link["permission"]).allows(actor)]
+
+
+class StaffPages(Controller):
+    path = "/staff"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def console_home(self, request: Request, engine: EngineDep) -> Template | Redirect:
+        actor = signed_in_actor(request, engine)
+        if actor.anonymous:
+            return Redirect(path="/staff/sign-in", status_code=303)
+        return Template(template_name="staff/home.html", context={
+            "title": _("Staff console"), "actor": actor, "roles": sorted(r.value for r in actor.roles),
+            "links": staff_links(engine, actor)})
+
+    @get("/sign-in", sync_to_thread=True)
+    def sign_in_page(self, request: Request, engine: EngineDep) -> Template | Redirect:
+        if not signed_in_actor(request, engine).anonymous:
+            return Redirect(path=HOME, status_code=303)
+        return Template(template_name="staff/sign_in.html", context={"title": _("Staff sign-in"), "form": {}})
+
+    @post("/sign-in", guards=[requires("auth.sign_in")], middleware=[sign_in_rate_limit()], sync_to_thread=True)
+    def sign_in(self, data: Form, request: Request, engine: EngineDep) -> Template | Redirect:
+        username = str(data.get("username", "")).strip()
+        password = str(data.get("password", ""))
+        errors = {}
+        if not username:
+            errors["username"] = _("Enter your user name.")
+        if not password:
+            errors["password"] = _("Enter your password.")
+        if not errors:
+            try:
+                token = engine.identity.sign_in(username, password, client=client_address(request))
+            except TooManyAttempts:
+                errors["password"] = _("Too many wrong passwords. Wait 15 minutes, or ask an administrator to "
+                                       "set a new password.")
+            except Unauthorized:
+                errors["password"] = _("The user name or the password is wrong.")
+            else:
+                # a fresh session: nothing of a resident's or an earlier visit carries over
+                request.set_session({SESSION_TOKEN: token.token})
+                return Redirect(path=HOME, status_code=303)
+        return Template(template_name="staff/sign_in.html", status_code=400, context={
+            "title": _("Staff sign-in"), "form": {"username": username}, "errors": errors})
+
+    @post("/sign-out", guards=[requires("auth.sign_in")], sync_to_thread=False)
+    def sign_out(self, request: Request) -> Redirect:
+        request.clear_session()
+        return Redirect(path="/staff/sign-in", status_code=303)

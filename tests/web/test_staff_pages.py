@@ -1,0 +1,79 @@
+"""Staff sign-in in the browser: by keyboard, wrong password, the console shows only what the
+roles allow, sign-out; every page axe-clean in both languages."""
+
+from __future__ import annotations
+
+import argon2
+import pytest
+
+from core.actors import Role, local_operator
+from core.engine import Engine
+from core.passwords import use_password_hasher
+from tests.web.conftest import DESKTOP, PHONE, check_page, start_site, tab_to
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def site(site_env):
+    db, env = site_env
+    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
+    engine = Engine(str(db), outbox=env["CIVIC_OUTBOX"])
+    engine.identity.add_staff(local_operator(), "kim.official", "김공무", PASSWORD, [Role.PROCESS_ADMIN])
+    engine.identity.add_staff(local_operator(), "park.admin", "박관리", PASSWORD, [Role.SYSTEM_ADMIN])
+    engine.close()
+    use_password_hasher(previous)
+    running = start_site(db, env)
+    yield running
+    running.stop()
+
+
+def test_an_official_signs_in_and_out_by_keyboard(site, browser):
+    page = browser.new_page(viewport=PHONE, locale="ko-KR")
+    page.goto(f"{site.url}/staff")
+    assert page.url == f"{site.url}/staff/sign-in"
+    tab_to(page, "#username")
+    page.keyboard.type("kim.official")
+    page.keyboard.press("Tab")
+    page.keyboard.type("not the password")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#error-summary")
+    assert "맞지 않습니다" in page.inner_text("#error-summary")
+    assert page.input_value("#username") == "kim.official" and page.input_value("#password") == ""
+    tab_to(page, "#password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.url}/staff")
+    assert "김공무" in page.inner_text("main")
+    links = page.locator("main ul a").all_inner_texts()
+    assert "직원 계정 (JSON)" not in links  # a process admin may not read the staff list
+    tab_to(page, "form[action='/staff/sign-out'] button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.url}/staff/sign-in")
+    page.goto(f"{site.url}/staff")
+    assert page.url == f"{site.url}/staff/sign-in"
+
+
+def test_the_console_shows_an_administrator_the_staff_list(site, browser):
+    page = browser.new_page(viewport=DESKTOP, locale="ko-KR")
+    page.goto(f"{site.url}/staff/sign-in")
+    page.fill("#username", "park.admin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    assert "직원 계정 (JSON)" in page.locator("main ul a").all_inner_texts()
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_staff_pages_pass_axe(site, browser, language):
+    for viewport in (PHONE, DESKTOP):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        page.goto(f"{site.url}/lang/{language}?next=/staff/sign-in")
+        check_page(page, "staff-sign-in", language=language)
+        page.click("button[type=submit]")
+        check_page(page, "staff-sign-in-errors", language=language)
+        page.fill("#username", "kim.official")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        check_page(page, "staff-home", language=language)
+        context.close()
