@@ -20,6 +20,18 @@ from core.web.i18n import gettext as _
 from core.web.setup import client_address, sign_in_rate_limit
 from core.web_deps import EngineDep
 
+def N_(message: str) -> str:
+    """Marks a text for translation; translated where it is shown."""
+    return message
+
+
+# What each role is called on the pages
+ROLE_NAMES = {
+    "resident": N_("Resident"), "proposer": N_("Proposer"), "committee_member": N_("Committee member"),
+    "call_centre_agent": N_("Call centre agent"), "field_officer": N_("Field officer"),
+    "process_admin": N_("Process administrator"), "auditor": N_("Auditor"), "system_admin": N_("System administrator"),
+}
+
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SESSION_TOKEN = "staff_token"
 HOME = "/staff"
@@ -55,7 +67,7 @@ class StaffPages(Controller):
         if actor.anonymous:
             return Redirect(path="/staff/sign-in", status_code=303)
         return Template(template_name="staff/home.html", context={
-            "title": _("Staff console"), "actor": actor, "roles": sorted(r.value for r in actor.roles),
+            "title": _("Staff console"), "actor": actor, "roles": sorted(_(ROLE_NAMES.get(r.value, r.value)) for r in actor.roles),
             "links": staff_links(engine, actor)})
 
     @get("/sign-in", sync_to_thread=True)
