@@ -28,7 +28,8 @@ def list_cycles(db: str, as_json: bool) -> None:
             echo_json(cycles)
             return
         for cid, c in cycles.items():
-            click.echo(f"{cid}  {c['phase']:<10} {c['budget']:>15,} won  {c['voters']:>7} voters  {c['name']}")
+            click.echo(f"{cid}  {c['phase']:<10} {c['budget']:>15,} won  {c['on_ballot']:>3} on the ballot "
+                       f"of {c['proposals']:>3} proposals  {c['name']}")
 
 
 @budget.command("import-pb")

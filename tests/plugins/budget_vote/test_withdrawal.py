@@ -60,3 +60,4 @@ def test_withdrawal_over_http_and_from_the_command_line(sqlite_engine, monkeypat
                                       "--db", engine.db], catch_exceptions=False)
     assert out.exit_code == 0, out.output
     assert "proposal 1 withdrawn; 3 project(s) on the ballot" in out.output
+
