@@ -91,9 +91,14 @@ def export_cmd(db: str, out: str, no_checkpoint: bool, as_json: bool) -> None:
         click.echo(f"civic: exported {summary['records']} records ({summary['checkpoints']} checkpoints) to {out}")
 
 
-def _report(report: VerifyReport, as_json: bool, source: str) -> None:
+KEY_FROM_FILE = ("the key was read from the file itself: this shows the file is consistent, not that it is "
+                 "the district's log; pass --key with the key the district publishes (/ledger/key, the audit page)")
+
+
+def _report(report: VerifyReport, as_json: bool, source: str, *, key_from_file: bool = False) -> None:
     if as_json:
-        echo_json({"source": source, **report.to_json()})
+        extra = {"key_source": "file", "warning": KEY_FROM_FILE} if key_from_file else {}
+        echo_json({"source": source, **report.to_json(), **extra})
     else:
         first = report.first
         if first is None:
@@ -101,6 +106,8 @@ def _report(report: VerifyReport, as_json: bool, source: str) -> None:
             click.echo(f"civic: {source}: OK: {report.records} records, {report.checkpoints} checkpoints")
             if latest:
                 click.echo(f"  newest checkpoint: {latest['size']} leaves, root {latest['root_hash']}")
+            if key_from_file:
+                click.echo(f"  warning: {KEY_FROM_FILE}")
         else:
             where = f"position {first.position}" if first.position is not None else "outside the log"
             click.echo(f"civic: {source}: FAILED at {where}: {first.reason}")
@@ -152,7 +159,7 @@ def verify_cmd(db: str | None, log_file: str | None, key: str | None, kept: tupl
                                    retally=retally, progress=bar.update)
     except ExportFormatError as exc:
         raise InputError(f"{log_file}: {exc}") from None
-    _report(report, as_json, log_file)
+    _report(report, as_json, log_file, key_from_file=trusted is None)
 
 
 @audit.command("receipt")

@@ -182,3 +182,24 @@ def test_the_audit_group_loads_whichever_module_is_imported_first():
         code = f"import {first}; from core.cli import cli; print('audit' in cli.commands)"
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         assert out.stdout.strip() == "True"
+
+
+def test_verifying_an_export_without_a_key_says_whose_key_it_trusted(db, tmp_path):
+    """An export verified against the key it carries proves consistency, not authorship: say so."""
+    out = tmp_path / "log.jsonl"
+    assert run("audit", "export", "--db", db, "--out", str(out)).exit_code == 0
+    alone = run("audit", "verify", "--log", str(out))
+    assert alone.exit_code == 0 and "warning: the key was read from the file itself" in alone.output
+    assert json.loads(run("audit", "verify", "--log", str(out), "--json").stdout)["key_source"] == "file"
+    pinned = run("audit", "verify", "--log", str(out), "--key", _verifier_key(db))
+    assert pinned.exit_code == 0 and "warning" not in pinned.output
+
+
+def _verifier_key(db: str) -> str:
+    from core.engine import Engine
+
+    engine = Engine(db)
+    try:
+        return str(engine.ledger.verifier_key)
+    finally:
+        engine.close()
