@@ -18,11 +18,12 @@ from uuid import UUID, uuid4
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from core import (ActorDep, Engine, EngineDep, HomeCard, InvalidInput, NotFound, RuleViolation, normalise_phone,
-                  requires, utc_now)
+from core import (ActorDep, Engine, EngineDep, HomeCard, InvalidInput, NotFound, RuleViolation, client_address,
+                  normalise_phone, requires, utc_now)
 from core import gettext as _
 from plugins.complaints import rules, service
 from plugins.complaints.georeport import nearest_dong
@@ -42,6 +43,9 @@ MAX_ADDRESS = 300
 # the description kept; a bigger body is refused before it is read (``photo_too_large``).
 MAX_BODY = 4 * MAX_BYTES
 ACCEPTED_TYPES = "image/jpeg,image/png,image/gif,image/webp"
+# Reports sent from one address in a minute, at most: a flood from one machine is cut short,
+# while the households behind one apartment block's connection are never in each other's way.
+REPORTS_PER_MINUTE = 20
 # The dongs' names as written in English (the taxonomy knows them in Korean).
 DONG_NAMES_EN = {
     "소공동": "Sogong-dong", "회현동": "Hoehyeon-dong", "명동": "Myeong-dong", "필동": "Pil-dong",
@@ -257,6 +261,11 @@ def public_view(engine: Engine, complaint_id: UUID, lang: str) -> dict[str, Any]
     }
 
 
+def report_rate_limit() -> Any:
+    return RateLimitConfig(rate_limit=("minute", REPORTS_PER_MINUTE), identifier_for_request=client_address,
+                           store="civic-complaint-report-limits", set_rate_limit_headers=False).middleware
+
+
 def photo_too_large(request: Request, exc: Exception) -> Response[Any]:
     """A body too big to read at all: back to the last step, which says why."""
     return Redirect(path=f"{STEPS['describe']}?photo=too-large", status_code=303)
@@ -372,7 +381,7 @@ class ComplaintPages(Controller):
             "lat": draft.get("lat"), "long": draft.get("long"), "phone": phone_shown(draft.get("phone") or "")})
 
     @post("/new/describe", guards=[requires(PERMISSION)], sync_to_thread=True, request_max_body_size=MAX_BODY,
-          exception_handlers={413: photo_too_large})
+          middleware=[report_rate_limit()], exception_handlers={413: photo_too_large})
     def send(self, data: Multipart, request: Request, engine: EngineDep, actor: ActorDep) -> Template | Redirect:
         draft = draft_of(request)
         if (redirect := wrong_step(draft, "describe")) is not None:

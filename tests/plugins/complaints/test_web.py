@@ -145,3 +145,13 @@ def test_every_message_has_a_korean_translation():
     with (locale / "ko" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         korean = {m.id: m.string for m in read_po(fh) if m.id}
     assert wanted == set(korean) and all(korean.values())
+
+
+def test_one_address_may_send_20_reports_a_minute(client, engine):
+    csrf = through_three_steps(client)
+    statuses = [client.post("/complaints/new/describe", data={"_csrf_token": csrf, "description": ""},
+                            headers=HTML).status_code for _ in range(web.REPORTS_PER_MINUTE + 1)]
+    assert statuses[:-1] == [400] * web.REPORTS_PER_MINUTE and statuses[-1] == 429
+    assert client.post("/complaints/new/phone", data={"_csrf_token": csrf, "phone": ""}, headers=HTML,
+                       follow_redirects=False).status_code == 303  # the steps before are not limited
+    assert count(engine) == 0
