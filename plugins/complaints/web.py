@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from uuid import UUID, uuid4
 
 from litestar import Controller, Request, Response, get, post
@@ -60,18 +60,29 @@ def language(request: Request) -> str:
     return str(request.state.get("language", "ko"))
 
 
-def named(entry: dict[str, Any] | None, code: str, lang: str) -> str:
+class Name(NamedTuple):
+    """A name as shown: in the page's language, with the Korean after it on English pages (the
+    templates mark that part ``lang="ko"``)."""
+
+    main: str
+    korean: str | None = None
+
+    def __str__(self) -> str:
+        return self.main if self.korean is None else f"{self.main} · {self.korean}"
+
+
+def named(entry: dict[str, Any] | None, code: str, lang: str) -> Name:
     """A field's, item type's or department's name: Korean, and in English with the Korean after."""
     if not entry:
-        return code
+        return Name(code)
     if lang == "ko":
-        return entry["name_ko"]
-    return f"{entry['name_en']} · {entry['name_ko']}"
+        return Name(entry["name_ko"])
+    return Name(entry["name_en"], entry["name_ko"])
 
 
-def dong_name(dong: str, lang: str) -> str:
+def dong_name(dong: str, lang: str) -> Name:
     english = DONG_NAMES_EN.get(dong)
-    return dong if lang == "ko" or english is None else f"{english} · {dong}"
+    return Name(dong) if lang == "ko" or english is None else Name(english, dong)
 
 
 def status_words(status: str) -> tuple[str, str]:
@@ -218,10 +229,10 @@ def category_groups(tax: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """The active item types grouped by field, in the taxonomy's order, for the select."""
     groups = []
     for field_code, field in tax["fields"].items():
-        items = [(code, named(item, code, lang)) for code, item in tax["items"].items()
+        items = [(code, str(named(item, code, lang))) for code, item in tax["items"].items()
                  if item["field"] == field_code and item["active"]]
         if items:
-            groups.append({"label": named(field, field_code, lang), "items": items})
+            groups.append({"label": str(named(field, field_code, lang)), "items": items})
     return groups
 
 
@@ -312,7 +323,7 @@ class ComplaintPages(Controller):
     def _where(self, request: Request, engine: Engine, form: dict[str, Any], errors: dict[str, str],
                status: int = 200) -> Template:
         lang = language(request)
-        dongs = [(d, dong_name(d, lang)) for d in service.taxonomy(engine)["dongs"]]
+        dongs = [(d, str(dong_name(d, lang))) for d in service.taxonomy(engine)["dongs"]]
         return Template(template_name="complaints/where.html", status_code=status, context={
             "title": _("Where is the problem?"), "errors": errors, "form": form, "dongs": dongs,
             "coordinates_open": bool(form.get("lat") or form.get("long") or "lat" in errors or "long" in errors)})
@@ -445,7 +456,7 @@ class ComplaintPages(Controller):
                 "status": 404, "title": _("There is no report with this number"),
                 "detail": _("Check the number, or the link you followed, and try again.")})
         return Template(template_name="complaints/status.html", context={
-            "title": _("Report: %(item)s") % {"item": view["item"]}, "report": view})
+            "title": _("Report: %(item)s") % {"item": str(view["item"])}, "report": view})
 
 
 def home_cards(engine: Engine) -> list[HomeCard]:

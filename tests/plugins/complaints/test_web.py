@@ -155,3 +155,12 @@ def test_one_address_may_send_20_reports_a_minute(client, engine):
     assert client.post("/complaints/new/phone", data={"_csrf_token": csrf, "phone": ""}, headers=HTML,
                        follow_redirects=False).status_code == 303  # the steps before are not limited
     assert count(engine) == 0
+
+
+def test_english_pages_mark_the_korean_names(client, engine):
+    complaint = service.intake(engine, channel="portal", item="graffiti", dong="신당5동", description="벽 낙서")
+    client.cookies.set("lang", "en")
+    page = client.get(f"/complaints/{complaint.id}", headers=HTML)
+    assert '<h1>Graffiti · <span lang="ko">낙서</span></h1>' in page.text
+    assert 'Sindang 5-dong · <span lang="ko">신당5동</span>' in page.text
+    assert "<title>Report: Graffiti · 낙서 – " in page.text
