@@ -1,5 +1,5 @@
 """Field complaints (응답소 현장민원): intake by channel, routing to field officers, result texts,
-inspection reports and an Open311 GeoReport v2 face."""
+inspection reports, an Open311 GeoReport v2 face and the residents' pages."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ def civic_register_read_models():
 def civic_register_routes(engine):
     from plugins.complaints.api import ComplaintsController
     from plugins.complaints.open311 import Open311Controller
+    from plugins.complaints.web import ComplaintPages
 
-    return [ComplaintsController, Open311Controller]
+    return [ComplaintsController, Open311Controller, ComplaintPages]
 
 
 @hookimpl
@@ -54,3 +55,10 @@ def civic_tick(engine):
     from plugins.complaints.service import tick
 
     return tick(engine)
+
+
+@hookimpl
+def civic_home_cards(engine):
+    from plugins.complaints.web import home_cards
+
+    return home_cards(engine)
