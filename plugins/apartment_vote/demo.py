@@ -42,7 +42,7 @@ class CodeCatcher:
         if notification.plugin != PLUGIN:
             return None
         household = notification.key.split("/")[2]
-        self.codes[household] = notification.text.split("voting code is ")[1].split(".")[0]
+        self.codes[household] = notification.text.rsplit(" ", 1)[-1]  # the code is the text's last word
         return f"demo:{notification.key}"
 
 

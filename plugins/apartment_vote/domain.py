@@ -60,6 +60,7 @@ class Complex(CivicAggregate):
         self.name = name
         self.households: dict[str, str] = {}
         self.contacts: dict[str, str] = {}
+        self.languages: dict[str, str] = {}  # households whose texts are not in Korean
         self.imports = 0
 
     @classmethod
@@ -82,17 +83,24 @@ class Complex(CivicAggregate):
             counts[building] = counts.get(building, 0) + 1
         return {b: counts[b] for b in sorted(counts)}
 
-    def import_roll(self, households: dict[str, str], contacts: dict[str, str], replace: bool) -> None:
+    def import_roll(self, households: dict[str, str], contacts: dict[str, str], replace: bool,
+                    languages: dict[str, str] | None = None) -> None:
         if not households:
             raise InvalidInput("The roll file holds no household.")
-        self._roll_imported(households=households, contacts=contacts, replace=replace)
+        self._roll_imported(households=households, contacts=contacts, replace=replace, languages=languages or {})
 
+    # ``languages`` (household -> language of its texts, Korean when absent) came later: events
+    # recorded before it have none
     @event("RollImported")
-    def _roll_imported(self, households: dict[str, str], contacts: dict[str, str], replace: bool) -> None:
+    def _roll_imported(self, households: dict[str, str], contacts: dict[str, str], replace: bool,
+                       languages: dict[str, str] | None = None) -> None:
         if replace:
-            self.households, self.contacts = {}, {}
+            self.households, self.contacts, self.languages = {}, {}, {}
         self.households.update(households)
         self.contacts.update(contacts)
+        for household in households:
+            self.languages.pop(household, None)
+        self.languages.update(languages or {})
         self.imports += 1
 
 

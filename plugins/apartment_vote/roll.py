@@ -1,5 +1,6 @@
-"""The roll file of a complex (``household,building,contact`` rows) and the roll handed to the
-voting kit when an election opens."""
+"""The roll file of a complex (``household,building,contact`` rows, with an optional
+``language`` column: ``ko``, the default, or ``en`` for the texts a household receives) and the
+roll handed to the voting kit when an election opens."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from core import InvalidInput, normalise_phone
 
 ROLL_COLUMNS = ("household", "building", "contact")
+OPTIONAL_COLUMNS = ("language",)
+LANGUAGES = ("ko", "en")  # the language of the texts a household receives; Korean by default
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 
 
@@ -26,8 +29,9 @@ def normalise_contact(raw: str) -> str | None:
         return None
 
 
-def parse_roll(data: str | bytes) -> tuple[dict[str, str], dict[str, str]]:
-    """``household,building,contact`` rows → (household → building, household → contact).
+def parse_roll(data: str | bytes) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """``household,building,contact[,language]`` rows → (household → building, household →
+    contact, household → language for the households whose texts are not in Korean).
     All rows or none: every bad row is listed with its line number."""
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text))
@@ -37,11 +41,14 @@ def parse_roll(data: str | bytes) -> tuple[dict[str, str], dict[str, str]]:
         raise InvalidInput("The roll file is empty.") from None
     except csv.Error as exc:
         raise InvalidInput(f"The roll file is not valid CSV: {exc}.") from None
-    if sorted(header) != sorted(ROLL_COLUMNS):
-        raise InvalidInput(f"line 1: the columns must be {', '.join(ROLL_COLUMNS)} (any order); found "
-                           f"{', '.join(header) or 'none'}.", errors=[{"line": 1, "message": "bad header"}])
+    required = sorted(h for h in header if h not in OPTIONAL_COLUMNS)
+    if required != sorted(ROLL_COLUMNS) or len(set(header)) != len(header):
+        raise InvalidInput(f"line 1: the columns must be {', '.join(ROLL_COLUMNS)} and optionally "
+                           f"{', '.join(OPTIONAL_COLUMNS)} (any order); found {', '.join(header) or 'none'}.",
+                           errors=[{"line": 1, "message": "bad header"}])
     households: dict[str, str] = {}
     contacts: dict[str, str] = {}
+    languages: dict[str, str] = {}
     problems: list[dict[str, Any]] = []
     try:
         for fields in reader:
@@ -54,6 +61,7 @@ def parse_roll(data: str | bytes) -> tuple[dict[str, str], dict[str, str]]:
             row = {h: f.strip() for h, f in zip(header, fields)}
             household, building = row["household"], row["building"]
             contact = normalise_contact(row["contact"])
+            language = row.get("language", "").lower() or "ko"
             if not household or not building:
                 problems.append({"line": line, "message": "household and building are required"})
             elif len(household) > 40 or len(building) > 40:
@@ -62,9 +70,13 @@ def parse_roll(data: str | bytes) -> tuple[dict[str, str], dict[str, str]]:
                 problems.append({"line": line, "message": f"household {household!r} appears twice"})
             elif contact is None:
                 problems.append({"line": line, "message": "contact is neither a phone number nor an e-mail address"})
+            elif language not in LANGUAGES:
+                problems.append({"line": line, "message": f"language must be one of {', '.join(LANGUAGES)}"})
             else:
                 households[household] = building
                 contacts[household] = contact
+                if language != "ko":
+                    languages[household] = language
     except csv.Error as exc:
         problems.append({"line": reader.line_num, "message": f"not valid CSV: {exc}"})
     if problems:
@@ -72,15 +84,17 @@ def parse_roll(data: str | bytes) -> tuple[dict[str, str], dict[str, str]]:
         raise InvalidInput(f"{len(problems)} bad row(s), nothing imported: {listed}", errors=problems)
     if not households:
         raise InvalidInput("The roll file has no household.")
-    return households, contacts
+    return households, contacts, languages
 
 
-def kit_roll_csv(households: dict[str, str], contacts: dict[str, str]) -> str:
+def kit_roll_csv(households: dict[str, str], contacts: dict[str, str],
+                 languages: dict[str, str] | None = None) -> str:
     """The voting kit's roll file for an election: one entry per household, its building as the
-    group."""
+    group and the language of its texts."""
+    languages = languages or {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["entry_id", "group", "contact"])
+    writer.writerow(["entry_id", "group", "contact", "language"])
     for household in sorted(households):
-        writer.writerow([household, households[household], contacts[household]])
+        writer.writerow([household, households[household], contacts[household], languages.get(household, "ko")])
     return out.getvalue()

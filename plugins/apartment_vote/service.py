@@ -10,11 +10,12 @@ building), validates it, and at close folds the election from the log (``fold``)
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import ERASED, InvalidInput, NotFound, RuleViolation, seoul_time, utc_now
+from core import ERASED, InvalidInput, NotFound, RuleViolation, seoul_text, utc_now
 from core.voting import VotingKit
 from core.voting import draw as lottery_draw
 from plugins.apartment_vote import fold, rules, views
@@ -25,8 +26,16 @@ from plugins.apartment_vote.roll import kit_roll_csv, parse_roll
 # Ballots enter the sealed box in shuffled batches of this many (smaller: earlier tracking;
 # larger: more mixing). The rest enter at close.
 BALLOT_BATCH = 50
-CODE_MESSAGE = ("[{complex}] {title}: your household's voting code is {code}. "
-                "Vote online until {closes} (Seoul time).")
+# The district's wording, per language of the roll entry. The link opens the election's sign-in
+# page with the code filled in (after '#', so the code never reaches a server log); the code
+# stays the message's last word.
+CODE_MESSAGES = {
+    "ko": "[중구 공동주택 온라인투표] {complex} {title}: {closes}까지 투표하실 수 있습니다. {url}#{code} "
+          "세대 인증번호: {code}",
+    "en": "[Jung-gu apartment vote] {complex} {title}: vote online until {closes} (Seoul time). {url}#{code} "
+          "Household voting code: {code}",
+}
+SHORT_LINK = "/a/"  # + the election's short code: the link in the text message
 # Elections open for voting, kept per engine (see ``open_election_for_voting``).
 OPEN_ELECTIONS = "apartment_vote.open_elections"
 OPEN_ELECTIONS_MAX = 64
@@ -67,7 +76,7 @@ def register_complex(engine: Any, code: str, name: str) -> dict[str, Any]:
 
 
 def import_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = False) -> dict[str, Any]:
-    households, contacts = parse_roll(data)
+    households, contacts, languages = parse_roll(data)
     where = complex_id(code)
 
     def change(complex_: Complex) -> dict[str, Any]:
@@ -77,7 +86,7 @@ def import_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = Fa
                 raise InvalidInput(f"Already on the roll: {', '.join(again[:10])}; use replace to load a new roll.")
         with engine.privacy.batch():  # keys durable before the events that hold the envelopes
             sealed = {h: seal_contact(engine, where, h, c) for h, c in contacts.items()}
-        complex_.import_roll(households, sealed, replace)
+        complex_.import_roll(households, sealed, replace, languages)
         return {**complex_summary(complex_), "imported": len(households)}
 
     return engine.update(where, change, cls=Complex, what="complex")
@@ -167,7 +176,7 @@ def open_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
         if missing:
             raise RuleViolation(f"{len(missing)} household(s) have no contact on the roll (e.g. {missing[0]}): "
                                 "import the roll again with their contacts.")
-        voting.import_roll(election.id, kit_roll_csv(complex_.households, contacts))
+        voting.import_roll(election.id, kit_roll_csv(complex_.households, contacts, complex_.languages))
     if voting.box(election.id).status == "prepared":
         voting.open(election.id)
     # refused when another administrator changed or opened it meanwhile
@@ -183,9 +192,7 @@ def issue_codes(engine: Any, election_id: UUID | str, households: list[str] | No
     election = get_election(engine, election_id)
     if election.status != OPEN:
         raise RuleViolation(f"Codes are sent while voting is open; the election is {election.status}.")
-    name = engine.get(UUID(election.complex_id), Complex).name
-    closes = seoul_time(parse_time(election.closes_at)).strftime("%Y-%m-%d %H:%M")
-    message = CODE_MESSAGE.format(complex=name, title=election.title, code="{code}", closes=closes)
+    message = code_messages(engine, election)
     voting = kit(engine)
     if reissue:
         if not households:
@@ -194,6 +201,37 @@ def issue_codes(engine: Any, election_id: UUID | str, households: list[str] | No
     else:
         sent = voting.issue_codes(election.id, message, households, plugin=PLUGIN)
     return {"election": str(election.id), "codes_sent": sent}
+
+
+def short_code(election_id: UUID | str) -> str:
+    """The election's code in the text message's short link (``/a/<code>``)."""
+    return base64.b32encode(_uuid(election_id).bytes[:5]).decode().lower()
+
+
+def short_url(engine: Any, election_id: UUID | str) -> str:
+    return f"{engine.public_url}{SHORT_LINK}{short_code(election_id)}"
+
+
+def find_by_short_code(engine: Any, code: str) -> Election:
+    """The election of a text message's short link."""
+    wanted = code.strip().lower()
+    for eid in list(views.elections(engine)):
+        if short_code(eid) == wanted:
+            return get_election(engine, eid)
+    raise NotFound(f"No apartment election at this link ({code}).")
+
+
+def code_messages(engine: Any, election: Election) -> dict[str, str]:
+    """The text a household receives with its code, per language (``{code}`` where it goes)."""
+    name = engine.get(UUID(election.complex_id), Complex).name
+    url = short_url(engine, election.id)
+    messages = {}
+    for language, text in CODE_MESSAGES.items():
+        closes = seoul_text(election.closes_at, language)
+        for key, value in (("{complex}", name), ("{title}", election.title), ("{closes}", closes), ("{url}", url)):
+            text = text.replace(key, value.replace("{code}", "(code)"))
+        messages[language] = text
+    return messages
 
 
 # Once open, an election's contests, candidates, rules and window cannot change (every change is
