@@ -3,7 +3,7 @@
 Hook implementations only; see ``domain`` (aggregates), ``rules`` (Art. 11 tally), ``fold``
 (the log folded into elections), ``views`` (read models), ``service`` (commands), ``roll`` (the
 roll file), ``api`` (HTTP), ``cli`` (``civic apartment ...``), ``audit`` (re-tally),
-``certificate`` (signed results), ``permissions`` and ``demo``.
+``certificate`` (signed results), ``web`` (the households' pages), ``permissions`` and ``demo``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ def civic_register_read_models():
 @hookimpl
 def civic_register_routes(engine):
     from plugins.apartment_vote.api import ApartmentController
+    from plugins.apartment_vote.web import ApartmentPages, short_links
 
-    return [ApartmentController]
+    return [ApartmentController, ApartmentPages, short_links]
 
 
 @hookimpl
