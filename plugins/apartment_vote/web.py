@@ -23,7 +23,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from core import (EngineDep, InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized, client_address,
-                  requires, utc_now)
+                  requires, sign_in_rate_limit, utc_now)
 from core import gettext as _
 from plugins.apartment_vote import certificate as certificates
 from plugins.apartment_vote import rules, service
@@ -119,10 +119,15 @@ def phase(election: Election) -> str:
 
 
 # -- numbers and rules in words ----------------------------------------------------------------
+def _rounded(share: Fraction, digits: int) -> int:
+    """The share in hundredths of a percent to ``digits`` decimals, half up (shares are never
+    negative)."""
+    return int(share * 100 * 10 ** digits + Fraction(1, 2))
+
+
 def _fixed(share: Fraction, digits: int) -> str:
-    scaled = int(share * 100 * 10 ** digits + Fraction(1, 2))  # half up; shares are never negative
-    whole, tenths = divmod(scaled, 10 ** digits)
-    return f"{whole}.{tenths:0{digits}d}%" if digits else f"{whole}%"
+    whole, decimals = divmod(_rounded(share, digits), 10 ** digits)
+    return f"{whole}.{decimals:0{digits}d}%" if digits else f"{whole}%"
 
 
 def pct(share: Fraction, against: Fraction | None = None) -> str:
@@ -131,13 +136,11 @@ def pct(share: Fraction, against: Fraction | None = None) -> str:
     with (``49.96%`` against ``50%``)."""
     if (share * 100).denominator == 1:
         return f"{share * 100}%"
-    text = _fixed(share, 1)
-    if against is not None and share != against:
-        digits = 1
-        while digits < 4 and text == pct(against):
-            digits += 1
-            text = _fixed(share, digits)
-    return text
+    digits = 1
+    while (against is not None and share != against and digits < 6
+           and Fraction(_rounded(share, digits), 100 * 10 ** digits) == against):
+        digits += 1
+    return _fixed(share, digits)
 
 
 def fraction(part: int, whole: int) -> Fraction:
@@ -377,8 +380,33 @@ def contest_names(election: Election) -> dict[str, str]:
     return {k: v["name"] for c in election.contests.values() for k, v in c["candidates"].items()}
 
 
-def option_name(option: str, names: dict[str, str]) -> str:
-    return _("Yes") if option == YES else _("No") if option == NO else names.get(option, option)
+def vote_rows(result: dict[str, Any], names: dict[str, str]) -> list[tuple[str, int]]:
+    """The votes of a recorded result as (what, how many) rows: yes, no and abstained for a
+    decision; each candidate and abstained where the most votes win; each candidate's yes and no
+    where candidates are approved one by one (a ballot that does not choose one is a no)."""
+    counts = result["counts"]
+    if result["kind"] == "agenda":
+        return [(_("Yes"), counts[YES]), (_("No"), counts[NO]), (_("Abstained"), result["blank"])]
+    if len(counts) > result["rule"]["seats"]:
+        return [(names.get(c, c), n) for c, n in counts.items()] + [(_("Abstained"), result["blank"])]
+    rows = []
+    for c, n in counts.items():
+        rows += [(_("%(name)s: yes") % {"name": names.get(c, c)}, n),
+                 (_("%(name)s: no") % {"name": names.get(c, c)}, result["voted"] - n)]
+    return rows
+
+
+# the rule sources of the Art. 11 defaults (``rules.default_rules``), shown in the reader's language
+RULE_SOURCES = (N_("Multi-Family Housing Management Act Enforcement Decree Art. 11(1): building representative"),
+                N_("Multi-Family Housing Management Act Enforcement Decree Art. 11(2): chair elected directly"),
+                N_("Multi-Family Housing Management Act Enforcement Decree Art. 11(2): auditors elected directly"),
+                N_("agenda decision: majority of all households"))
+
+
+def rule_source(source: str) -> str:
+    """A rule's source in the reader's language when it is one of the defaults; as the election
+    committee wrote it otherwise."""
+    return _(source) if source in RULE_SOURCES else source
 
 
 def sign_in_problem(exc: Exception) -> str:
@@ -418,9 +446,19 @@ class ApartmentPages(Controller):
     @get("/{election_id:uuid}/vote", sync_to_thread=True)
     def sign_in_page(self, election_id: FromPath[UUID], request: Request, engine: EngineDep) -> Template | Redirect:
         election = find_election(engine, election_id)
-        if voting_now(election) and voter_state(request, election.id).get("credential"):
-            return Redirect(path=f"/apartment/{election.id}/ballot", status_code=303)
+        state = voter_state(request, election.id)
+        if voting_now(election) and state.get("credential"):
+            return self._signed_in(engine, election, state)
         return self._sign_in(engine, election, {}, {})
+
+    def _signed_in(self, engine: Any, election: Election, state: dict[str, Any], status: int = 200) -> Template:
+        """A household is signed in on this browser already: it goes on, or, once it has voted,
+        another household may sign in here (before it has voted, its code is spent and its
+        credential lives only here, so nothing may replace it)."""
+        return Template(template_name="apartment_vote/signed_in.html", status_code=status, context={
+            "title": _("Household %(household)s is signed in") % {"household": state.get("household", "")},
+            "election": election, "complex_name": complex_name(engine, election),
+            "household": state.get("household", ""), "voted": bool(state.get("receipt"))})
 
     def _sign_in(self, engine: Any, election: Election, form: dict[str, Any], errors: dict[str, str],
                  status: int = 200) -> Template:
@@ -428,9 +466,12 @@ class ApartmentPages(Controller):
             "title": _("Confirm your household"), "election": election, "complex_name": complex_name(engine, election),
             "phase": phase(election), "form": form, "errors": errors})
 
-    @post("/{election_id:uuid}/vote", guards=[requires(VOTE)], sync_to_thread=True)
+    @post("/{election_id:uuid}/vote", guards=[requires(VOTE)], middleware=[sign_in_rate_limit()], sync_to_thread=True)
     def sign_in(self, election_id: FromPath[UUID], data: Form, request: Request, engine: EngineDep) -> Template | Redirect:
         election = find_election(engine, election_id)
+        state = voter_state(request, election.id)
+        if state.get("credential") and not state.get("receipt") and voting_now(election):
+            return self._signed_in(engine, election, state, 409)  # an unvoted credential is never dropped
         typed, code = str(data.get("household", "")).strip(), str(data.get("code", "")).strip()
         form = {"household": typed}  # the code is never shown back
         errors = {}
@@ -449,6 +490,16 @@ class ApartmentPages(Controller):
         save_voter_state(request, election.id, {"credential": session["credential"], "building": session["building"],
                                                 "household": household})
         return Redirect(path=f"/apartment/{election.id}/ballot", status_code=303)
+
+    @post("/{election_id:uuid}/sign-out", guards=[requires(VOTE)], sync_to_thread=True)
+    def sign_out(self, election_id: FromPath[UUID], request: Request, engine: EngineDep) -> Redirect:
+        """Let another household sign in on this browser, once this one has voted (its ballot is
+        safe; it can no longer change it here). Before it has voted nothing is forgotten."""
+        election = find_election(engine, election_id)
+        state = voter_state(request, election.id)
+        if state.get("receipt") or not voting_now(election):
+            save_voter_state(request, election.id, {})
+        return Redirect(path=f"/apartment/{election.id}/vote", status_code=303)
 
     # -- the ballot, review, cast ----------------------------------------------------------------
     def _voter(self, request: Request, engine: Any, election_id: UUID) -> tuple[Election, dict[str, Any]] | Redirect:
@@ -542,6 +593,7 @@ class ApartmentPages(Controller):
         revote = service.kit(engine).box(election.id).allow_revote
         return Template(template_name="apartment_vote/done.html", context={
             "title": _("Your vote is recorded"), "election": election, "code": state["receipt"],
+            "household": state.get("household", ""),
             "can_change": revote and voting_now(election), "first_counts": not revote})
 
     # -- after voting: receipts, results, certificates -------------------------------------------
@@ -579,7 +631,7 @@ class ApartmentPages(Controller):
         for contest_id, result in election.results.items():
             rows.append({"contest_id": contest_id, "result": result, "kind_name": kind_name(result["kind"]),
                          "who": constituency_words(result["building"]), "outcome": outcome(result, names),
-                         "counts": [(option_name(o, names), n) for o, n in result["counts"].items()]})
+                         "votes": vote_rows(result, names)})
         return Template(template_name="apartment_vote/results.html", context={
             "title": _("Results: %(title)s") % {"title": election.title}, "election": election,
             "complex_name": complex_name(engine, election), "phase": phase(election), "rows": rows})
@@ -602,7 +654,7 @@ class ApartmentPages(Controller):
             "complex_name": complex_name(engine, election), "doc": doc, "result": result,
             "outcome": outcome(result, names), "kind_name": kind_name(result["kind"]), "names": names,
             "who": constituency_words(result["building"]),
-            "counts": [(option_name(o, names), n) for o, n in result["counts"].items()],
+            "votes": vote_rows(result, names), "rule_source": rule_source(result["rule"]["source"]),
             "buildings": [(b, r["voted"], r["households"], pct(fraction(r["voted"], r["households"])))
                           for b, r in result["by_building"].items()],
             "turnout_needed": threshold_words(result["rule"]["turnout_num"], result["rule"]["turnout_den"],

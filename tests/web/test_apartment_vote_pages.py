@@ -198,6 +198,11 @@ def test_results_and_certificates_after_the_close(election, browser):
     tracking = {}
     for household, (picks, agenda) in votes.items():
         sign_in(page, site, eid, household)
+        if household == "101-1203":  # a neighbour's link on this phone before 101-1203 has voted
+            page.goto(link_for(site, "101-1204"))
+            assert "101-1203 세대로 로그인되어 있습니다" in page.inner_text("h1")
+            assert page.locator("#household").count() == 0  # nothing may replace an unvoted sign-in
+            page.click("text=101-1203 세대 투표지로 가기")
         for contest, number in picks.items():
             page.check(f"#c-{contest}-{candidate(contest, number)}" if contest != c["rep102"]
                        else f"#c-{contest}-{candidate(contest, number)}-yes")
@@ -205,7 +210,9 @@ def test_results_and_certificates_after_the_close(election, browser):
         page.click("button[type=submit]")
         page.click("button[type=submit]")
         tracking[household] = page.inner_text(".tracking-code").strip()
-        page.context.clear_cookies()
+        page.wait_for_function("() => document.querySelector('img.qr').complete")
+        page.click("text=다른 세대로 로그인")  # the next household, on the same phone
+        page.wait_for_url(f"**/apartment/{eid}/vote")
     page.goto(f"{site.url}/apartment/{eid}/results")
     assert "개표 결과는 투표가 끝나면" in page.inner_text("main")
 
@@ -223,7 +230,7 @@ def test_results_and_certificates_after_the_close(election, browser):
     certificate = page.inner_text("main")
     assert "선출되지 않음: 투표율 33.3% < 50%" in certificate and "3세대 중 1세대" in certificate
     assert page.locator("main a[href='/audit']").count() == 1
-    signed = page.request.get(page.locator("main a[href$='/certificate']").get_attribute("href")).json()
+    signed = page.request.get(site.url + page.locator("main a[href$='/certificate']").get_attribute("href")).json()
     assert signed["certificate"]["result"]["status"] == "not_elected"
     page.goto(f"{site.url}/apartment/{eid}/receipt?code={tracking['101-1203']}")
     receipt = page.inner_text("main")
@@ -250,6 +257,9 @@ def test_every_apartment_page_passes_axe(election, browser, language):
         page.fill("#code", code_for(site, household))
         page.click("button[type=submit]")
         check_page(page, "apartment-ballot", language=language)
+        page.goto(f"{site.url}/apartment/{eid}/vote")
+        check_page(page, "apartment-signed-in", language=language)
+        page.click(f"main a[href='/apartment/{eid}/ballot']")
         page.click("button[type=submit]")  # nothing answered
         check_page(page, "apartment-ballot-errors", language=language)
         for radio in page.locator("form input[type=radio][value=abstain], form input[type=radio][value=no]").all():
@@ -260,6 +270,8 @@ def test_every_apartment_page_passes_axe(election, browser, language):
         check_page(page, "apartment-done", language=language)
         page.click("main a[href*='receipt?code=']")
         check_page(page, "apartment-receipt", language=language)
+        page.goto(f"{site.url}/apartment/{eid}/vote")
+        check_page(page, "apartment-signed-in-voted", language=language)
         page.goto(f"{site.url}/apartment/{eid}/results")
         check_page(page, "apartment-results-before-close", language=language)
         page.goto(f"{site.url}/apartment/00000000-0000-0000-0000-000000000000")
