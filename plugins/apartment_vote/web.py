@@ -21,6 +21,7 @@ from litestar import Controller, Request, Response, Router, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
+from markupsafe import Markup, escape
 
 from core import (EngineDep, InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized, client_address,
                   requires, sign_in_rate_limit, utc_now)
@@ -38,6 +39,34 @@ YES, NO, ABSTAIN = "yes", "no", "abstain"
 def N_(message: str) -> str:  # noqa: N802 - the gettext marker's usual name
     """A text translated where it is shown (an error page), marked here for extraction."""
     return message
+
+
+HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+
+
+def korean_page() -> bool:
+    """Whether the page being answered is in Korean. Core gives plugins the request's language on
+    ``request.state`` only; helpers deep in a page ask the catalogue instead."""
+    return _(N_("In favour")) != "In favour"
+
+
+def said(text: Any) -> Markup:
+    """Text as the election committee wrote it (titles, names, statements): on a page that is not
+    in Korean, Korean text is marked ``lang="ko"`` so that screen readers read it in Korean."""
+    text = str(text)
+    if HANGUL.search(text) and not korean_page():
+        return Markup('<span lang="ko">%s</span>') % text
+    return escape(text)
+
+
+def says(message: str, **values: Any) -> Markup:
+    """A translated sentence with the committee's text in it, each part marked as ``said``."""
+    return escape(message) % {k: v if isinstance(v, Markup) or not isinstance(v, str) else said(v)
+                              for k, v in values.items()}
+
+
+def page(template: str, context: dict[str, Any], status: int = 200) -> Template:
+    return Template(template_name=f"apartment_vote/{template}", status_code=status, context={**context, "said": said})
 
 
 NO_ELECTION = N_("There is no election at this address. Check the link in your text message, or ask your "
@@ -154,7 +183,7 @@ def threshold_words(num: int, den: int, strict: bool) -> str:
 
 def kind_name(kind: str) -> str:
     return {"building_representative": _("Building representative"), "chair": _("Chair"),
-            "auditor": _("Auditor"), "agenda": _("Decision")}.get(kind, kind)
+            "auditor": _("Auditors"), "agenda": _("Decision")}.get(kind, kind)
 
 
 def constituency_words(building: str | None) -> str:
@@ -173,7 +202,7 @@ def rules_in_words(contest: dict[str, Any]) -> list[str]:
     basis = _("the households that vote") if rule["approval_basis"] == "voters" else _("all households")
     approval = threshold_words(rule["approval_num"], rule["approval_den"], True)
     if form["form"] == "yes_no":
-        return [_("Adopted if %(share)s of %(basis)s vote yes.") % {"share": approval, "basis": basis}, turnout]
+        return [_("Adopted if %(share)s of %(basis)s vote in favour.") % {"share": approval, "basis": basis}, turnout]
     if form["form"] == "none":
         return [_("No candidate registered, so there is nothing to vote on.")]
     if form["form"] == "choose":
@@ -184,11 +213,11 @@ def rules_in_words(contest: dict[str, Any]) -> list[str]:
                 "n": form["max_choices"]}
         return [first, turnout]
     if len(form["options"]) == 1:
-        first = _("One candidate: vote yes or no. Elected with yes from %(share)s of %(basis)s.") % {
+        first = _("One candidate: vote in favour or against. Elected with %(share)s of %(basis)s in favour.") % {
             "share": approval, "basis": basis}
     else:
-        first = _("As many candidates as seats: vote yes or no for each. Each is elected with yes from "
-                  "%(share)s of %(basis)s.") % {"share": approval, "basis": basis}
+        first = _("As many candidates as seats: vote in favour or against each. Each is elected with "
+                  "%(share)s of %(basis)s in favour.") % {"share": approval, "basis": basis}
     return [first, turnout]
 
 
@@ -227,18 +256,18 @@ def read_answers(asked: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dic
         if q["form"] == "approve":
             answers = {k: one(data.get(f"{field}-{k}")) for k in candidates}
             if any(a not in (YES, NO) for a in answers.values()):
-                errors[q["id"]] = (_("Choose yes or no in: %(title)s.") if len(candidates) == 1 else
-                                   _("Choose yes or no for every candidate in: %(title)s.")) % {"title": q["title"]}
+                errors[q["id"]] = says(_("Choose in favour or against in: %(title)s.") if len(candidates) == 1 else
+                                       _("Choose in favour or against for every candidate in: %(title)s."), title=q["title"])
                 continue
             choices[cid] = [k for k in candidates if answers[k] == YES]
             continue
         if q["input"] == "checkbox":
             picked = as_list(data.get(field))
             if any(p not in candidates for p in picked) or len(set(picked)) != len(picked):
-                errors[q["id"]] = _("Choose candidates from the list in: %(title)s.") % {"title": q["title"]}
+                errors[q["id"]] = says(_("Choose candidates from the list in: %(title)s."), title=q["title"])
             elif len(picked) > q["seats"]:
-                errors[q["id"]] = _("Choose no more than %(n)s candidates in: %(title)s.") % {
-                    "n": q["seats"], "title": q["title"]}
+                errors[q["id"]] = says(_("Choose no more than %(n)s candidates in: %(title)s."), n=q["seats"],
+                                       title=q["title"])
             else:
                 choices[cid] = [k for k in candidates if k in picked]  # in ballot order
             continue
@@ -249,9 +278,9 @@ def read_answers(asked: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dic
         elif answer in allowed:
             choices[cid] = [answer]
         elif q["form"] == "yes_no":
-            errors[q["id"]] = _("Choose yes, no or abstain in: %(title)s.") % {"title": q["title"]}
+            errors[q["id"]] = says(_("Choose in favour, against or abstain in: %(title)s."), title=q["title"])
         else:
-            errors[q["id"]] = _("Choose a candidate or abstain in: %(title)s.") % {"title": q["title"]}
+            errors[q["id"]] = says(_("Choose a candidate or abstain in: %(title)s."), title=q["title"])
     return choices, errors
 
 
@@ -286,19 +315,18 @@ def checked_from_form(asked: list[dict[str, Any]], data: dict[str, Any]) -> dict
     return checked
 
 
-def answer_words(q: dict[str, Any], chosen: list[str] | None) -> list[str]:
+def answer_words(q: dict[str, Any], chosen: list[str] | None) -> list[str | Markup]:
     """What a household chose in one item, in words (for the review and the receipt)."""
     if chosen is None:
         return [_("Not voted")]
     names = {c["candidate_id"]: c["name"] for c in q["candidates"]}
     if q["form"] == "yes_no":
-        return [_("Yes") if chosen == [YES] else _("No") if chosen == [NO] else _("Abstain")]
+        return [_("In favour") if chosen == [YES] else _("Against") if chosen == [NO] else _("Abstain")]
     if q["form"] == "approve":
-        return [(_("%(name)s: yes") if k in chosen else _("%(name)s: no")) % {"name": names.get(k, k)}
-                for k in names]
+        return [says(_("%(name)s: in favour") if k in chosen else _("%(name)s: against"), name=names.get(k, k)) for k in names]
     if not chosen:
         return [_("Abstain")]
-    return [names.get(k, k) for k in chosen]
+    return [said(names.get(k, k)) for k in chosen]
 
 
 # -- results in words --------------------------------------------------------------------------
@@ -333,43 +361,44 @@ def outcome(result: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         "needed": threshold_words(rule["turnout_num"], rule["turnout_den"], rule["turnout_strict"])}]
     whole = voted if rule["approval_basis"] == "voters" else households
     basis = _("of the households that voted") if rule["approval_basis"] == "voters" else _("of all households")
-    elected = ", ".join(names.get(c, c) for c in result["elected"])
+    elected = Markup(", ").join(said(names.get(c, c)) for c in result["elected"])
+    headed = Markup("{}: {}").format
     counts = result["counts"]
     if status == "no_candidate":
         reason = _("no candidate registered")
-        return {"status": status, "headline": f"{word}: {reason}", "lines": []}
+        return {"status": status, "headline": headed(word, reason), "lines": []}
     if not result["quorum_met"]:
-        return {"status": status, "headline": f"{word}: {turnout}", "lines": lines}
+        return {"status": status, "headline": headed(word, turnout), "lines": lines}
     if result["kind"] == "agenda":
-        yes, _reached = comparison(_("yes"), counts["yes"], whole, rule["approval_num"], rule["approval_den"], True)
-        lines.append(_("%(comparison)s %(basis)s: %(yes)s yes, %(no)s no, %(blank)s abstained.") % {
+        yes, _reached = comparison(_("in favour"), counts["yes"], whole, rule["approval_num"], rule["approval_den"], True)
+        lines.append(_("%(comparison)s %(basis)s: %(yes)s in favour, %(no)s against, %(blank)s abstained.") % {
             "comparison": yes, "basis": basis, "yes": f"{counts['yes']:,}", "no": f"{counts['no']:,}",
             "blank": f"{result['blank']:,}"})
-        return {"status": status, "headline": f"{word}: {yes}", "lines": lines}
+        return {"status": status, "headline": headed(word, yes), "lines": lines}
     seats = rule["seats"]
     candidates = list(counts)
     if len(candidates) > seats:  # most votes win
         for c in candidates:
-            lines.append(_("%(name)s: %(votes)s votes") % {"name": names.get(c, c), "votes": f"{counts[c]:,}"})
+            lines.append(says(_("%(name)s: %(votes)s votes"), name=names.get(c, c), votes=f"{counts[c]:,}"))
         if result.get("tie"):
             lines.append(_("A tie at %(votes)s votes was broken by the public lottery.") % {
                 "votes": result["tie"]["votes"]})
         if status != "elected":
             reason = _("no candidate received a vote")
-            return {"status": status, "headline": f"{word}: {reason}", "lines": lines}
-        most = _("most votes")
-        headline = f"{word}: {elected} ({most})"
+            return {"status": status, "headline": headed(word, reason), "lines": lines}
+        headline = Markup("{}: {} ({})").format(word, elected, _("most votes"))
     else:  # each candidate approved or not
         shares = []
         for c in candidates:
-            text, _reached = comparison(_("yes"), counts[c], whole, rule["approval_num"], rule["approval_den"], True)
+            text, _reached = comparison(_("in favour"), counts[c], whole, rule["approval_num"], rule["approval_den"], True)
             shares.append(text)
-            lines.append(_("%(name)s: %(comparison)s %(basis)s (%(votes)s yes)") % {
-                "name": names.get(c, c), "comparison": text, "basis": basis, "votes": f"{counts[c]:,}"})
+            lines.append(says(_("%(name)s: %(comparison)s %(basis)s (%(votes)s in favour)"), name=names.get(c, c),
+                              comparison=text, basis=basis, votes=f"{counts[c]:,}"))
         if status != "elected":
-            headline = f"{word}: {shares[0]}" if len(candidates) == 1 else word
+            headline = headed(word, shares[0]) if len(candidates) == 1 else escape(word)
         else:
-            headline = f"{word}: {elected} ({shares[0]})" if len(candidates) == 1 else f"{word}: {elected}"
+            headline = Markup("{}: {} ({})").format(word, elected, shares[0]) if len(candidates) == 1 \
+                else headed(word, elected)
     vacant = seats - len(result["elected"])
     if status == "elected" and vacant:
         lines.append(_("Seats left vacant: %(n)s") % {"n": vacant})
@@ -380,19 +409,19 @@ def contest_names(election: Election) -> dict[str, str]:
     return {k: v["name"] for c in election.contests.values() for k, v in c["candidates"].items()}
 
 
-def vote_rows(result: dict[str, Any], names: dict[str, str]) -> list[tuple[str, int]]:
+def vote_rows(result: dict[str, Any], names: dict[str, str]) -> list[tuple[str | Markup, int]]:
     """The votes of a recorded result as (what, how many) rows: yes, no and abstained for a
     decision; each candidate and abstained where the most votes win; each candidate's yes and no
     where candidates are approved one by one (a ballot that does not choose one is a no)."""
     counts = result["counts"]
     if result["kind"] == "agenda":
-        return [(_("Yes"), counts[YES]), (_("No"), counts[NO]), (_("Abstained"), result["blank"])]
+        return [(_("In favour"), counts[YES]), (_("Against"), counts[NO]), (_("Abstained"), result["blank"])]
     if len(counts) > result["rule"]["seats"]:
-        return [(names.get(c, c), n) for c, n in counts.items()] + [(_("Abstained"), result["blank"])]
+        return [(said(names.get(c, c)), n) for c, n in counts.items()] + [(_("Abstained"), result["blank"])]
     rows = []
     for c, n in counts.items():
-        rows += [(_("%(name)s: yes") % {"name": names.get(c, c)}, n),
-                 (_("%(name)s: no") % {"name": names.get(c, c)}, result["voted"] - n)]
+        rows += [(says(_("%(name)s: in favour"), name=names.get(c, c)), n),
+                 (says(_("%(name)s: against"), name=names.get(c, c)), result["voted"] - n)]
     return rows
 
 
@@ -438,7 +467,7 @@ class ApartmentPages(Controller):
         for contest in service.describe(election)["contests"].values():
             contests.append({**contest, "kind_name": kind_name(contest["kind"]), "rules_words": rules_in_words(contest),
                              "who": constituency_words(contest["building"])})
-        return Template(template_name="apartment_vote/election.html", context={
+        return page("election.html", context={
             "title": election.title, "election": election, "complex_name": complex_name(engine, election),
             "phase": phase(election), "contests": contests})
 
@@ -455,14 +484,14 @@ class ApartmentPages(Controller):
         """A household is signed in on this browser already: it goes on, or, once it has voted,
         another household may sign in here (before it has voted, its code is spent and its
         credential lives only here, so nothing may replace it)."""
-        return Template(template_name="apartment_vote/signed_in.html", status_code=status, context={
+        return page("signed_in.html", status=status, context={
             "title": _("Household %(household)s is signed in") % {"household": state.get("household", "")},
             "election": election, "complex_name": complex_name(engine, election),
             "household": state.get("household", ""), "voted": bool(state.get("receipt"))})
 
     def _sign_in(self, engine: Any, election: Election, form: dict[str, Any], errors: dict[str, str],
                  status: int = 200) -> Template:
-        return Template(template_name="apartment_vote/sign_in.html", status_code=status, context={
+        return page("sign_in.html", status=status, context={
             "title": _("Confirm your household"), "election": election, "complex_name": complex_name(engine, election),
             "phase": phase(election), "form": form, "errors": errors})
 
@@ -520,7 +549,7 @@ class ApartmentPages(Controller):
 
     def _ballot(self, engine: Any, election: Election, state: dict[str, Any], checked: dict[str, Any],
                 errors: dict[str, str], status: int = 200) -> Template:
-        return Template(template_name="apartment_vote/ballot.html", status_code=status, context={
+        return page("ballot.html", status=status, context={
             "title": _("Your ballot"), "election": election, "complex_name": complex_name(engine, election),
             "household": state.get("household", ""), "questions": questions(election, state["building"]),
             "checked": checked, "errors": errors, "revoting": bool(state.get("receipt")),
@@ -558,7 +587,7 @@ class ApartmentPages(Controller):
         asked = questions(election, state["building"])
         rows = [{"title": q["title"], "answer": answer_words(q, state["choice"].get(q["contest_id"]))}
                 for q in asked if q["form"] != "none"]
-        return Template(template_name="apartment_vote/review.html", context={
+        return page("review.html", context={
             "title": _("Check your answers"), "election": election, "rows": rows,
             "household": state.get("household", ""), "revoting": bool(state.get("receipt"))})
 
@@ -591,7 +620,7 @@ class ApartmentPages(Controller):
         if not state.get("receipt"):
             return Redirect(path=f"/apartment/{election.id}/vote", status_code=303)
         revote = service.kit(engine).box(election.id).allow_revote
-        return Template(template_name="apartment_vote/done.html", context={
+        return page("done.html", context={
             "title": _("Your vote is recorded"), "election": election, "code": state["receipt"],
             "household": state.get("household", ""),
             "can_change": revote and voting_now(election), "first_counts": not revote})
@@ -610,7 +639,7 @@ class ApartmentPages(Controller):
             for q in questions(election, found["building"]):
                 if q["contest_id"] in found["content"]:
                     rows.append({"title": q["title"], "answer": answer_words(q, found["content"][q["contest_id"]])})
-        return Template(template_name="apartment_vote/receipt.html", context={
+        return page("receipt.html", context={
             "title": _("Check your ballot with its tracking code"), "election": election, "code": code or "",
             "found": found, "missing": missing, "rows": rows})
 
@@ -632,7 +661,7 @@ class ApartmentPages(Controller):
             rows.append({"contest_id": contest_id, "result": result, "kind_name": kind_name(result["kind"]),
                          "who": constituency_words(result["building"]), "outcome": outcome(result, names),
                          "votes": vote_rows(result, names)})
-        return Template(template_name="apartment_vote/results.html", context={
+        return page("results.html", context={
             "title": _("Results: %(title)s") % {"title": election.title}, "election": election,
             "complex_name": complex_name(engine, election), "phase": phase(election), "rows": rows})
 
@@ -649,7 +678,7 @@ class ApartmentPages(Controller):
         result = doc["result"]
         names = contest_names(election)
         signature = signed["signature"]
-        return Template(template_name="apartment_vote/certificate.html", context={
+        return page("certificate.html", context={
             "title": _("Result certificate: %(title)s") % {"title": result["title"]}, "election": election,
             "complex_name": complex_name(engine, election), "doc": doc, "result": result,
             "outcome": outcome(result, names), "kind_name": kind_name(result["kind"]), "names": names,

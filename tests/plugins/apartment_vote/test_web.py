@@ -32,16 +32,21 @@ def result(kind: str, households: int, ballots: list[list[str]], candidates: tup
      "Not elected: turnout 50%, but more than 50% is needed"),
     (result("building_representative", 4, [["Kim"], ["Kim"], ["Lee"]], ("Kim", "Lee")),
      "Elected: Kim (most votes)"),
-    (result("building_representative", 4, [["Kim"], ["Kim"], []], ("Kim",)), "Elected: Kim (yes 66.7% > 50%)"),
-    (result("building_representative", 4, [["Kim"], [], []], ("Kim",)), "Not elected: yes 33.3% < 50%"),
+    (result("building_representative", 4, [["Kim"], ["Kim"], []], ("Kim",)), "Elected: Kim (in favour 66.7% > 50%)"),
+    (result("building_representative", 4, [["Kim"], [], []], ("Kim",)), "Not elected: in favour 33.3% < 50%"),
     (result("building_representative", 4, [], ()), "Not elected: no candidate registered"),
     (result("chair", 10, [[]], ("Choi", "Jung")), "Not elected: no candidate received a vote"),
-    (result("agenda", 7, [["yes"]] * 2 + [["no"]] * 2), "Not adopted: yes 28.6% < 50%"),
-    (result("agenda", 7, [["yes"]] * 4 + [["no"]]), "Adopted: yes 57.1% > 50%"),
+    (result("agenda", 7, [["yes"]] * 2 + [["no"]] * 2), "Not adopted: in favour 28.6% < 50%"),
+    (result("agenda", 7, [["yes"]] * 4 + [["no"]]), "Adopted: in favour 57.1% > 50%"),
     (result("auditor", 10, [["A", "B"], ["A"]], ("A", "B")), "Elected: A"),
 ])
 def test_the_art_11_outcome_in_words(made, headline):
-    assert outcome(made, {})["headline"] == headline
+    assert outcome(made, {})["headline"].striptags() == headline
+
+
+def test_korean_names_on_english_pages_are_marked_for_screen_readers():
+    made = result("chair", 4, [["김민수"], ["김민수"], ["Lee"]], ("김민수", "Lee"))
+    assert str(outcome(made, {})["headline"]) == 'Elected: <span lang="ko">김민수</span> (most votes)'
 
 
 def test_a_share_just_below_its_threshold_never_reads_as_equal():
@@ -141,3 +146,24 @@ def test_unknown_elections_and_links_get_a_page_in_the_readers_language(sqlite_e
         for path in ("/apartment/00000000-0000-0000-0000-000000000000", "/a/zzzzzzzz"):
             page = client.get(path, headers={**HTML, "accept-language": "ko"})
             assert page.status_code == 404 and "이 주소에는 투표가 없습니다" in page.text
+
+
+def test_texts_shared_with_other_catalogues_read_the_same_in_korean():
+    """Catalogues are merged into one per language (a later one wins): a text this plugin shares
+    with core or another plugin must not change how the other pages read."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[3]
+
+    def korean(path: Path) -> dict:
+        with path.open("rb") as fh:
+            return {m.id: m.string for m in read_po(fh, locale="ko") if m.id and m.string}
+
+    mine = korean(root / "plugins/apartment_vote/locale/ko/LC_MESSAGES/messages.po")
+    others = [root / "core/web/locale/ko/LC_MESSAGES/messages.po",
+              *(p for p in root.glob("plugins/*/locale/ko/LC_MESSAGES/messages.po") if "apartment_vote" not in str(p))]
+    differing = [(p.parts[-5], msgid) for p in others for msgid, text in korean(p).items()
+                 if msgid in mine and mine[msgid] != text]
+    assert differing == []
