@@ -21,7 +21,7 @@ from core.http import create_app
 from core.voting import VotingKit
 
 ROUNDS = 20
-VOTING_PAGES = ("sign-in", "ballot", "review", "done", "receipt")
+VOTING_PAGES = ("sign-in", "ballot", "review", "done", "receipt", "apartment results", "apartment certificate")
 
 
 def _csrf(html: str) -> str:
@@ -77,6 +77,23 @@ def run(table) -> None:
             tracking = re.search(r'class="tracking-code">([^<]+)<', html).group(1)
             for _ in range(ROUNDS):
                 page("receipt", "GET", f"/budget/{open_cycle}/receipt?code={tracking}")
+            # the apartment demo's closed elections: results and one certificate per election
+            from plugins.apartment_vote.views import election_list
+            closed = [eid for eid, e in election_list(engine).items() if e["results_recorded"]]
+            for eid in closed[:2]:
+                for _ in range(ROUNDS // 2):
+                    html = page("apartment results", "GET", f"/apartment/{eid}/results")
+                    page("apartment election", "GET", f"/apartment/{eid}")
+                contest = re.search(rf'/apartment/{eid}/contests/([^/"]+)/certificate', html)
+                if contest:
+                    for _ in range(ROUNDS // 2):
+                        page("apartment certificate", "GET", f"/apartment/{eid}/contests/{contest.group(1)}/certificate")
+            # complaints: the start of the form and a public status page
+            from plugins.complaints.service import index
+            some = next(iter(index(engine)["complaints"]))
+            for _ in range(ROUNDS):
+                page("complaints start", "GET", "/complaints")
+                page("complaint status", "GET", f"/complaints/{some}")
             # a counted ballot of the published cycle: the receipt opens the closed box
             counted = VotingKit(engine).opened(published).counted[0].tracking_code
             for _ in range(5):
