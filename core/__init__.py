@@ -66,6 +66,10 @@ _PUBLIC: dict[str, str] = {
     "seoul_text": "core.web.i18n:seoul",
     "client_address": "core.web.setup",
     "sign_in_rate_limit": "core.web.setup",
+    "browser_id": "core.web.visit",
+    "visit_state": "core.web.visit",
+    "save_visit_state": "core.web.visit",
+    "form_values": "core.web.visit",
     # shared helpers
     "BlobStore": "core.blobs",
     "bar_chart_svg": "core.charts",
@@ -122,5 +126,6 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.web.i18n import gettext, ngettext, won
     from core.web.i18n import seoul as seoul_text
     from core.web.setup import client_address, sign_in_rate_limit
+    from core.web.visit import browser_id, form_values, save_visit_state, visit_state
     from core.web_deps import ActorDep, EngineDep
     from eventsourcing.persistence import Transcoding

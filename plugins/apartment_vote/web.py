@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
 from fractions import Fraction
 from typing import Annotated, Any
 from uuid import UUID
@@ -23,8 +22,8 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from markupsafe import Markup, escape
 
-from core import (EngineDep, InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized, client_address,
-                  requires, sign_in_rate_limit, utc_now)
+from core import (EngineDep, InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized, browser_id,
+                  client_address, form_values, requires, save_visit_state, sign_in_rate_limit, utc_now, visit_state)
 from core import gettext as _
 from plugins.apartment_vote import certificate as certificates
 from plugins.apartment_vote import rules, service
@@ -74,36 +73,16 @@ NO_ELECTION = N_("There is no election at this address. Check the link in your t
 
 
 # -- the household's session: the credential, its answers, its receipt ---------------------------
-def device_id(request: Request) -> str:
-    """A random id for this browser, so that wrong codes typed on one phone do not lock out every
-    household behind the complex's shared internet connection."""
-    session = dict(request.session or {})
-    if "device" not in session:
-        session["device"] = secrets.token_hex(8)
-        request.set_session(session)
-    return session["device"]
-
-
 def voter_state(request: Request, election_id: UUID) -> dict[str, Any]:
-    return dict((request.session or {}).get(SESSION_KEY, {}).get(str(election_id), {}))
+    return visit_state(request, SESSION_KEY, election_id)
 
 
 def save_voter_state(request: Request, election_id: UUID, state: dict[str, Any]) -> None:
-    session = dict(request.session or {})
-    elections = dict(session.get(SESSION_KEY, {}))
-    elections[str(election_id)] = state
-    session[SESSION_KEY] = elections
-    request.set_session(session)
-
-
-def as_list(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    save_visit_state(request, SESSION_KEY, election_id, state)
 
 
 def one(value: Any) -> str:
-    values = as_list(value)
+    values = form_values(value)
     return values[-1] if values else ""
 
 
@@ -262,7 +241,7 @@ def read_answers(asked: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dic
             choices[cid] = [k for k in candidates if answers[k] == YES]
             continue
         if q["input"] == "checkbox":
-            picked = as_list(data.get(field))
+            picked = form_values(data.get(field))
             if any(p not in candidates for p in picked) or len(set(picked)) != len(picked):
                 errors[q["id"]] = says(_("Choose candidates from the list in: %(title)s."), title=q["title"])
             elif len(picked) > q["seats"]:
@@ -311,7 +290,7 @@ def checked_from_form(asked: list[dict[str, Any]], data: dict[str, Any]) -> dict
             checked[q["contest_id"]] = {c["candidate_id"]: one(data.get(f"{field}-{c['candidate_id']}"))
                                         for c in q["candidates"]}
         else:
-            checked[q["contest_id"]] = as_list(data.get(field))
+            checked[q["contest_id"]] = form_values(data.get(field))
     return checked
 
 
@@ -511,7 +490,7 @@ class ApartmentPages(Controller):
         if errors:
             return self._sign_in(engine, election, form, errors, 400)
         household = household_number(typed)
-        client = f"{client_address(request)}/{device_id(request)}"
+        client = f"{client_address(request)}/{browser_id(request)}"
         try:
             session = service.authenticate(engine, election.id, household, code, client)
         except (Unauthorized, TooManyAttempts, RuleViolation) as exc:

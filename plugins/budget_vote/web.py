@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-import secrets
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -19,7 +18,8 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from core import (Engine, EngineDep, HomeCard, InvalidInput, NotFound, RuleViolation, TooManyAttempts, Unauthorized,
-                  client_address, requires, sign_in_rate_limit, won)
+                  browser_id, client_address, form_values, requires, save_visit_state, sign_in_rate_limit,
+                  visit_state, won)
 from core import gettext as _
 from plugins.budget_vote import service
 from plugins.budget_vote.domain import Cycle
@@ -30,32 +30,12 @@ SESSION_KEY = "budget"
 
 
 # -- the resident's session: which cycles they signed in to, their choice, their receipt ---------
-def device_id(request: Request) -> str:
-    """A random id for this browser, so that wrong codes from one phone do not lock out every
-    household behind the same address (an apartment block's shared connection)."""
-    session = dict(request.session or {})
-    if "device" not in session:
-        session["device"] = secrets.token_hex(8)
-        request.set_session(session)
-    return session["device"]
-
-
 def voter_state(request: Request, cycle_id: UUID) -> dict[str, Any]:
-    return dict((request.session or {}).get(SESSION_KEY, {}).get(str(cycle_id), {}))
+    return visit_state(request, SESSION_KEY, cycle_id)
 
 
 def save_voter_state(request: Request, cycle_id: UUID, state: dict[str, Any]) -> None:
-    session = dict(request.session or {})
-    cycles = dict(session.get(SESSION_KEY, {}))
-    cycles[str(cycle_id)] = state
-    session[SESSION_KEY] = cycles
-    request.set_session(session)
-
-
-def as_list(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    save_visit_state(request, SESSION_KEY, cycle_id, state)
 
 
 # -- what the pages show -----------------------------------------------------------------------
@@ -155,7 +135,7 @@ class BudgetPages(Controller):
             errors["code"] = _("Enter the voting code from the text message.")
         if errors:
             return self._sign_in(cycle, form, errors, 400)
-        client = f"{client_address(request)}/{device_id(request)}"
+        client = f"{client_address(request)}/{browser_id(request)}"
         try:
             credential = service.sign_in_by_phone(engine, cycle.id, phone, code, client)
         except (Unauthorized, TooManyAttempts, RuleViolation) as exc:
@@ -186,7 +166,7 @@ class BudgetPages(Controller):
         limit = (style.cost_limit or cycle.budget) if style.kind == "knapsack" else 0
         return Template(template_name="budget_vote/ballot.html", status_code=status, context={
             "title": _("Choose projects"), "cycle": cycle, "rules": rules_in_words(cycle), "errors": errors,
-            "projects": projects_in_order(cycle, device_id(request)), "chosen": set(chosen),
+            "projects": projects_in_order(cycle, browser_id(request)), "chosen": set(chosen),
             "cost_limit": limit, "max_count": style.max_projects or 0, "revoting": bool(state.get("receipt"))})
 
     @post("/{cycle_id:uuid}/ballot", guards=[requires("budget.vote")], sync_to_thread=True)
@@ -195,7 +175,7 @@ class BudgetPages(Controller):
         if isinstance(found, Redirect):
             return found
         cycle, state = found
-        choice = as_list(data.get("project"))
+        choice = form_values(data.get("project"))
         problem = choice_problem(cycle, choice)
         if problem is not None:
             return self._ballot(request, cycle, state, choice, {"projects": problem}, 400)
