@@ -60,6 +60,9 @@ _PUBLIC: dict[str, str] = {
     "requires": "core.guards",
     # pages
     "HomeCard": "core.web.cards",
+    "StaffLink": "core.web.cards",
+    "staff_page": "core.web.console",
+    "staff_template": "core.web.console",
     "gettext": "core.web.i18n",
     "ngettext": "core.web.i18n",
     "won": "core.web.i18n",
@@ -122,7 +125,8 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.records import Discrepancy, LogRecord, RetallyReport
     from core.settings import refuse_unknown_settings
     from core.store import StoreConflict
-    from core.web.cards import HomeCard
+    from core.web.cards import HomeCard, StaffLink
+    from core.web.console import staff_page, staff_template
     from core.web.i18n import gettext, ngettext, won
     from core.web.i18n import seoul as seoul_text
     from core.web.setup import client_address, sign_in_rate_limit

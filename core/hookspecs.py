@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # names for the signatures only
     from eventsourcing.persistence import JSONTranscoder
 
     from core.notify import Message
-    from core.web.cards import HomeCard
+    from core.web.cards import HomeCard, StaffLink
     from core.readmodels import ReadModel
     from core.records import LogRecord, RetallyReport
 
@@ -94,3 +94,10 @@ def civic_home_cards(engine: Engine) -> Sequence[HomeCard]:
     """What the plugin puts on the home page: ``core.HomeCard`` values, each in a section
     (``open`` — taking part now, ``results`` — published results, ``services`` — always there).
     Only what anyone may see: an apartment election reached by its own link is not listed."""
+
+
+@hookspec
+def civic_staff_links(engine: Engine) -> Sequence[StaffLink]:
+    """The plugin's places in the staff console: ``core.StaffLink`` values (texts already in the
+    reader's language). The console shows a link only to roles holding its permission, which
+    must be the permission its page's ``staff_page`` guard requires."""

@@ -23,6 +23,7 @@ from core.engine import Engine
 from core.errors import CivicError
 from core.guards import provide_actor, required_permissions
 from core.web.i18n import gettext
+from core.web.console import SignInFirst, sign_in_redirect
 from core.web.setup import STATIC_PATH, WebLayer, is_page, swagger_ui_router
 
 PROBLEM = "application/problem+json"
@@ -131,6 +132,7 @@ def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
             "actor": Provide(provide_actor),
         },
         exception_handlers={
+            SignInFirst: sign_in_redirect,
             CivicError: _civic_error,
             ValidationException: _validation_error,
             HTTPException: _http_error,

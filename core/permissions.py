@@ -44,6 +44,10 @@ class Permission:
             return True
         return any(r.value in self.audience for r in actor.roles)
 
+    def allows_role(self, role: Role) -> bool:
+        """Whether a signed-in actor holding only ``role`` passes."""
+        return bool(self.audience & {ANYONE, SIGNED_IN, role.value})
+
 
 class PermissionRegistry:
     """Core's permissions plus every plugin's ``civic_register_permissions()``."""

@@ -15,6 +15,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "staff.manage": (Role.SYSTEM_ADMIN.value,),
     "privacy.find": (Role.SYSTEM_ADMIN.value,),
     "privacy.forget": (Role.SYSTEM_ADMIN.value,),
+    "audit.verify": (Role.AUDITOR.value, Role.SYSTEM_ADMIN.value),  # run verification from the console
 }
 
 
@@ -29,9 +30,17 @@ def civic_register_routes(engine: Any) -> list[Any]:
     from core.ledger.api import ledger_router
     from core.system_api import system_router
     from core.web.pages import pages_router
+    from core.web.auditing import audit_console, verify_now
     from core.web.staff import StaffPages
 
-    return [system_router, identity_router, ledger_router, pages_router, StaffPages]
+    return [system_router, identity_router, ledger_router, pages_router, StaffPages, audit_console, verify_now]
+
+
+@hookimpl
+def civic_staff_links(engine: Any) -> list[Any]:
+    from core.web.staff import core_links
+
+    return core_links()
 
 
 @hookimpl

@@ -20,3 +20,14 @@ class HomeCard:
     href: str
     link_text: str
     tag: str = ""
+
+
+@attrs.frozen
+class StaffLink:
+    """One place in the staff console, shown only to those whose roles hold ``permission`` (the
+    same permission the page's guard requires, so the console never offers a 403)."""
+
+    href: str
+    text: str
+    permission: str
+    description: str = ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from litestar import Router, get
 from litestar.background_tasks import BackgroundTask
@@ -17,7 +16,7 @@ from core.ledger.export import write_export
 from core.voting import VotingKit
 from core.web import i18n
 from core.web.cards import HomeCard
-from core.web.setup import language_cookie, secure_cookies
+from core.web.setup import language_cookie, local_path, secure_cookies
 from core.web_deps import EngineDep
 
 SECTIONS = ("open", "results", "services")
@@ -33,19 +32,9 @@ def home(engine: EngineDep) -> Template:
                                                         "cards": cards})
 
 
-def _local_path(target: str | None) -> str:
-    """Only a path on this site (never another host) is a place to go back to."""
-    if not target:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
-        return "/"
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
 @get("/lang/{code:str}", sync_to_thread=False, name="language")
 def switch_language(code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:  # noqa: A002 - the query parameter
-    response = Redirect(path=_local_path(next), status_code=303)
+    response = Redirect(path=local_path(next), status_code=303)
     if code in i18n.LANGUAGES:
         response.set_cookie(language_cookie(code, secure_cookies()))
     return response

@@ -12,6 +12,7 @@ import logging
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
@@ -180,3 +181,13 @@ def client_address(request: Request) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         return host
+
+
+def local_path(target: str | None) -> str:
+    """Only a path on this site (never another host) is a place to go back to."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")

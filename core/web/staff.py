@@ -13,12 +13,15 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from core.actors import ANONYMOUS, Actor
+from litestar.params import FromQuery
+
 from core.errors import TooManyAttempts, Unauthorized
 from core.guards import requires
+from core.web.cards import StaffLink
+from core.web.console import SESSION_TOKEN, allowed_links, signed_in_actor, staff_page, staff_template
 from core.web.i18n import gettext as _
-from core.web.setup import client_address, sign_in_rate_limit
-from core.web_deps import EngineDep
+from core.web.setup import client_address, local_path, sign_in_rate_limit
+from core.web_deps import ActorDep, EngineDep
 
 def N_(message: str) -> str:
     """Marks a text for translation; translated where it is shown."""
@@ -33,48 +36,39 @@ ROLE_NAMES = {
 }
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-SESSION_TOKEN = "staff_token"
 HOME = "/staff"
 
 
-def signed_in_actor(request: Request, engine: Any) -> Actor:
-    """The staff member of this browser's session, or ``ANONYMOUS`` (also once the token expired
-    or was revoked)."""
-    token = (request.session or {}).get(SESSION_TOKEN)
-    if not token:
-        return ANONYMOUS
-    try:
-        return engine.identity.authenticate(token)
-    except Unauthorized:
-        return ANONYMOUS
+def core_links() -> list[StaffLink]:
+    """Core's places in the console (``core.system`` registers them)."""
+    return [StaffLink("/staff/audit", _("Audit: export and verification"), "audit.verify",
+                      _("Download the public log and see whether it verifies now.")),
+            StaffLink("/api/staff", _("Staff accounts (JSON)"), "staff.read"),
+            StaffLink("/schema", _("API for developers"), "auth.self")]
 
 
-def staff_links(engine: Any, actor: Actor) -> list[dict[str, str]]:
-    """The console's places this actor may open: nothing is shown that would answer 403."""
-    links = [{"href": "/audit", "text": _("Check the records (audit)"), "permission": "auth.self"},
-             {"href": "/api/staff", "text": _("Staff accounts (JSON)"), "permission": "staff.read"},
-             {"href": "/schema", "text": _("API for developers"), "permission": "auth.self"}]
-    return [link for link in links if engine.permissions.get(link["permission"]).allows(actor)]
+def back_to(target: str | None) -> str:
+    """Where to go after signing in: a console page on this site, else the console home."""
+    path = local_path(target)
+    return path if path.startswith("/staff") and not path.startswith("/staff/sign-") else HOME
 
 
 class StaffPages(Controller):
     path = "/staff"
     include_in_schema = False
 
-    @get("/", sync_to_thread=True)
-    def console_home(self, request: Request, engine: EngineDep) -> Template | Redirect:
-        actor = signed_in_actor(request, engine)
-        if actor.anonymous:
-            return Redirect(path="/staff/sign-in", status_code=303)
-        return Template(template_name="staff/home.html", context={
-            "title": _("Staff console"), "actor": actor, "roles": sorted(_(ROLE_NAMES.get(r.value, r.value)) for r in actor.roles),
-            "links": staff_links(engine, actor)})
+    @get("/", guards=[staff_page("auth.self")], sync_to_thread=True)
+    def console_home(self, request: Request, engine: EngineDep, actor: ActorDep) -> Template:
+        return staff_template(request, "staff/home.html", _("Staff console"),
+                              roles=sorted(_(ROLE_NAMES.get(r.value, r.value)) for r in actor.roles),
+                              links=allowed_links(engine, actor))
 
     @get("/sign-in", sync_to_thread=True)
-    def sign_in_page(self, request: Request, engine: EngineDep) -> Template | Redirect:
+    def sign_in_page(self, request: Request, engine: EngineDep, next: FromQuery[str | None] = None) -> Template | Redirect:  # noqa: A002
         if not signed_in_actor(request, engine).anonymous:
-            return Redirect(path=HOME, status_code=303)
-        return Template(template_name="staff/sign_in.html", context={"title": _("Staff sign-in"), "form": {}})
+            return Redirect(path=back_to(next), status_code=303)
+        return Template(template_name="staff/sign_in.html", context={"title": _("Staff sign-in"), "form": {},
+                                                                     "next": back_to(next)})
 
     @post("/sign-in", guards=[requires("auth.sign_in")], middleware=[sign_in_rate_limit()], sync_to_thread=True)
     def sign_in(self, data: Form, request: Request, engine: EngineDep) -> Template | Redirect:
@@ -96,9 +90,10 @@ class StaffPages(Controller):
             else:
                 # a fresh session: nothing of a resident's or an earlier visit carries over
                 request.set_session({SESSION_TOKEN: token.token})
-                return Redirect(path=HOME, status_code=303)
+                return Redirect(path=back_to(data.get("next")), status_code=303)
         return Template(template_name="staff/sign_in.html", status_code=400, context={
-            "title": _("Staff sign-in"), "form": {"username": username}, "errors": errors})
+            "title": _("Staff sign-in"), "form": {"username": username}, "errors": errors,
+            "next": back_to(data.get("next"))})
 
     @post("/sign-out", guards=[requires("auth.sign_in")], sync_to_thread=False)
     def sign_out(self, request: Request) -> Redirect:

@@ -3,6 +3,9 @@ roles allow, sign-out; every page axe-clean in both languages."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import argon2
 import pytest
 
@@ -21,6 +24,8 @@ def site(site_env):
     engine = Engine(str(db), outbox=env["CIVIC_OUTBOX"])
     engine.identity.add_staff(local_operator(), "kim.official", "김공무", PASSWORD, [Role.PROCESS_ADMIN])
     engine.identity.add_staff(local_operator(), "park.admin", "박관리", PASSWORD, [Role.SYSTEM_ADMIN])
+    engine.identity.add_staff(local_operator(), "lee.auditor", "이감사", PASSWORD, [Role.AUDITOR])
+    engine.ledger.checkpoint()
     engine.close()
     use_password_hasher(previous)
     running = start_site(db, env)
@@ -31,7 +36,7 @@ def site(site_env):
 def test_an_official_signs_in_and_out_by_keyboard(site, browser):
     page = browser.new_page(viewport=PHONE, locale="ko-KR")
     page.goto(f"{site.url}/staff")
-    assert page.url == f"{site.url}/staff/sign-in"
+    assert page.url == f"{site.url}/staff/sign-in?next=/staff"
     tab_to(page, "#username")
     page.keyboard.type("kim.official")
     page.keyboard.press("Tab")
@@ -51,7 +56,7 @@ def test_an_official_signs_in_and_out_by_keyboard(site, browser):
     page.keyboard.press("Enter")
     page.wait_for_url(f"{site.url}/staff/sign-in")
     page.goto(f"{site.url}/staff")
-    assert page.url == f"{site.url}/staff/sign-in"
+    assert page.url.startswith(f"{site.url}/staff/sign-in")
 
 
 def test_the_console_shows_an_administrator_the_staff_list(site, browser):
@@ -77,3 +82,38 @@ def test_staff_pages_pass_axe(site, browser, language):
         page.click("button[type=submit]")
         check_page(page, "staff-home", language=language)
         context.close()
+
+
+def sign_in_as(page, site, username: str) -> None:
+    page.goto(f"{site.url}/staff/sign-in")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/staff")
+
+
+def test_an_auditor_sees_the_store_verified_and_verifies_the_download(site, browser, tmp_path):
+    page = browser.new_page(viewport=DESKTOP, locale="ko-KR", accept_downloads=True)
+    page.goto(f"{site.url}/staff/audit")  # a stranger signs in first and comes back here
+    page.fill("#username", "lee.auditor")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/staff/audit")
+    for _attempt in range(30):
+        if "모두 맞습니다" in page.inner_text("main"):
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    assert "검증 결과: 모두 맞습니다" in page.inner_text("main")
+    check_page(page, "staff-audit")
+    tab_to(page, "form[action='/staff/audit/verify'] button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.url}/staff/audit")
+    with page.expect_download() as download:
+        page.click("a[href='/audit/export']")
+    exported = tmp_path / "export.jsonl"
+    download.value.save_as(exported)
+    key = page.inner_text("pre.note").split("--key ")[1].strip()
+    verified = subprocess.run([sys.executable, "-m", "core", "audit", "verify", "--log", str(exported), "--key", key],
+                              capture_output=True, text=True, cwd=site.env.get("PYTHONPATH"))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
