@@ -61,6 +61,7 @@ _PUBLIC: dict[str, str] = {
     # pages
     "HomeCard": "core.web.cards",
     "StaffLink": "core.web.cards",
+    "csv_response": "core.web.files",
     "staff_page": "core.web.console",
     "staff_template": "core.web.console",
     "gettext": "core.web.i18n",
@@ -127,6 +128,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.store import StoreConflict
     from core.web.cards import HomeCard, StaffLink
     from core.web.console import staff_page, staff_template
+    from core.web.files import csv_response
     from core.web.i18n import gettext, ngettext, won
     from core.web.i18n import seoul as seoul_text
     from core.web.setup import client_address, sign_in_rate_limit

@@ -44,7 +44,7 @@ def test_key_and_checkpoint(client, engine):
     assert body["size"] == 5
     assert verifier.open_checkpoint(body["note"]).root_hash == unb64(body["root_hash"])
     note = client.get("/ledger/checkpoint", params={"format": "note"})
-    assert note.headers["content-type"].startswith("text/plain") and note.text == body["note"]
+    assert note.headers["content-type"] == "text/plain; charset=utf-8" and note.text == body["note"]
     # nothing new: the same checkpoint, no new record
     assert client.get("/ledger/checkpoint").json() == body
     assert engine.position == 6

@@ -123,7 +123,7 @@ def test_http_election_from_setup_to_certificate(client, sqlite_engine, manual_c
     key = client.get(f"{api}/certificate-key").json()
     assert certificates.verify(signed, key.get("verifier_key") or key.get("public_key"))
     page = client.get(f"{api}/elections/{eid}/contests/{rep}/certificate.html")
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
     assert "Kim Minsu" in page.text and "not elected" in page.text
     schema = client.get("/schema/openapi.json").json()
     assert f"{api}/elections/{{election_id}}/contests/{{contest_id}}/certificate" in schema["paths"]
