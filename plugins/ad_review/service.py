@@ -8,7 +8,7 @@ next tick (the notification key makes a repeat harmless)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -344,6 +344,20 @@ def send_notices(engine: Engine, application_ids: list[UUID], session: str | Non
 
 
 # -- the scheduler ----------------------------------------------------------------------------
+
+
+def next_deadline(engine: Engine, after: datetime) -> datetime | None:
+    """The earliest time after ``after`` a session closes or this or next week's session opens
+    (for the scheduler)."""
+    try:
+        c = committee(engine)
+    except NotFound:
+        return None
+    times = [datetime.fromisoformat(s["closes_at"]) for s in queries.sessions(engine).values() if s["status"] == "open"]
+    if c.members:
+        for week in (current_week(after), current_week(after + timedelta(days=7))):
+            times.append(c.schedule_rule().times(week, SEOUL)[0])
+    return min((t for t in times if t > after), default=None)
 
 
 def tick(engine: Engine) -> list[str]:

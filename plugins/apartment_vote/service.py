@@ -393,6 +393,17 @@ def due(engine: Any, now: datetime) -> list[tuple[str, str]]:
     return actions
 
 
+def next_deadline(engine: Any, after: datetime) -> datetime | None:
+    """The earliest opening or closing time after ``after`` of an election (for the scheduler)."""
+    times = []
+    for e in views.elections(engine).values():
+        if e["status"] == DRAFT and e["contests"]:
+            times.append(parse_time(e["opens_at"]))
+        elif e["status"] == OPEN:
+            times.append(parse_time(e["closes_at"]))
+    return min((t for t in times if t > after), default=None)
+
+
 def tick(engine: Any) -> list[str]:
     """Move pending ballots into their boxes; open and close elections whose time has come
     (idempotent)."""

@@ -4,6 +4,7 @@ demo. Each one authorises nothing itself (callers do) and records ``by``: who ac
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -269,6 +270,13 @@ def validate(engine: Engine, cycle_id: UUID | str, *, by: str) -> Cycle:
     published = engine.update(cycle.id, change, cls=Cycle, what="budget cycle")
     engine.ledger.checkpoint()  # the published result rests on a signed checkpoint
     return published
+
+
+def next_deadline(engine: Engine, after: datetime) -> datetime | None:
+    """The earliest closing time after ``after`` of a cycle in voting (for the scheduler)."""
+    times = [datetime.fromisoformat(c["voting_closes"]) for c in engine.read_models.get(CycleSummaries.name).state.values()
+             if c.get("phase") == "voting" and c.get("voting_closes")]
+    return min((t for t in times if t > after), default=None)
 
 
 def close_due(engine: Engine) -> list[str]:
