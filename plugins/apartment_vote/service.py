@@ -61,7 +61,7 @@ def open_contact(engine: Any, where: UUID, value: Any) -> Any:
 # -- the complex -----------------------------------------------------------------------------
 
 def get_complex(engine: Any, code: str) -> Complex:
-    return engine.get(complex_id(code), Complex, what="complex")
+    return engine.get(complex_id(code), Complex, what="complex", missing=f"No complex with the code {code!r}.")
 
 
 def complex_summary(complex_: Complex) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def import_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = Fa
         complex_.import_roll(households, sealed, replace, languages)
         return {**complex_summary(complex_), "imported": len(households)}
 
-    return engine.update(where, change, cls=Complex, what="complex")
+    return engine.update(where, change, cls=Complex, what="complex", missing=f"No complex with the code {code!r}.")
 
 
 # -- elections -------------------------------------------------------------------------------
