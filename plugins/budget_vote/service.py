@@ -71,11 +71,15 @@ def open_cycle(engine: Engine, *, name: str, budget: int, scope: str = "district
 
 def configure(engine: Engine, cycle_id: UUID, *, ballot_style: dict[str, Any] | None = None,
               rule: dict[str, Any] | None = None, last_vote_counts: bool | None = None, by: str) -> Cycle:
-    def change(c: Cycle) -> Cycle:
+    def change() -> tuple[list[Any], Cycle]:
+        c = get_cycle(engine, cycle_id)
         c.configure(ballot_style=ballot_style, rule=rule, last_vote_counts=last_vote_counts, by=by)
-        return c
+        changed: list[Any] = [c]
+        if last_vote_counts is not None:  # the ballot box takes or refuses a second ballot by it
+            changed.append(VotingKit(engine).with_revote(c.id, last_vote_counts))
+        return changed, c
 
-    return engine.update(cycle_id, change, cls=Cycle, what="budget cycle")
+    return engine.transact(change, what="budget cycle")
 
 
 def submit_proposal(engine: Engine, cycle_id: UUID, *, title: str, description: str = "", dong: str,

@@ -9,7 +9,8 @@ from core.errors import InvalidInput, RuleViolation
 from plugins.budget_vote import civic_audit_retally, service
 from plugins.budget_vote.domain import Cycle
 from plugins.budget_vote.views import public_result
-from tests.plugins.budget_vote.support import ADMIN, credential, voting_cycle, vote
+from core.voting import VotingKit
+from tests.plugins.budget_vote.support import ADMIN, credential, prepared_cycle, voting_cycle, vote
 
 
 def test_a_cycle_from_proposal_to_published(engine):
@@ -188,11 +189,27 @@ def test_settings_change_only_before_voting(sqlite_engine):
         service.configure(engine, cycle.id, rule={"name": "borda"}, by=ADMIN)
     c = service.get_cycle(engine, cycle.id)
     assert c.rule["name"] == "equal-shares" and c.ballot_style["kind"] == "knapsack"
-    with pytest.raises(RuleViolation, match="fixed when the cycle opens"):
-        service.configure(engine, cycle.id, last_vote_counts=False, by=ADMIN)
     voting = voting_cycle(engine, name="v")
     with pytest.raises(RuleViolation, match="voting phase"):
         service.configure(engine, voting.id, rule={"name": "greedy"}, by=ADMIN)
+    with pytest.raises(RuleViolation, match="voting phase"):
+        service.configure(engine, voting.id, last_vote_counts=False, by=ADMIN)
+    assert VotingKit(engine).box(voting.id).allow_revote is True
+
+
+def test_whether_the_last_vote_counts_changes_until_voting_and_the_box_follows(sqlite_engine):
+    """docs/budget.md: settings change until voting; the ballot box honours the last one."""
+    engine = sqlite_engine
+    cycle = prepared_cycle(engine, name="screened", last_vote_counts=True)  # in screening
+    service.configure(engine, cycle.id, last_vote_counts=False, by=ADMIN)
+    with pytest.raises(InvalidInput, match="true or false"):
+        service.configure(engine, cycle.id, last_vote_counts="no", by=ADMIN)
+    assert service.get_cycle(engine, cycle.id).last_vote_counts is False
+    assert VotingKit(engine).box(cycle.id).allow_revote is False
+    service.advance(engine, cycle.id, "voting", by=ADMIN)
+    vote(engine, cycle.id, "v0", ["1"])
+    with pytest.raises(RuleViolation, match="does not allow voting again"):
+        vote(engine, cycle.id, "v0", ["2"])
 
 
 def test_tick_closes_voting_after_its_deadline(sqlite_engine, manual_clock):
