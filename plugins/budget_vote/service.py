@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import Engine, InvalidInput, NotFound, RuleViolation
+from core import Engine, InvalidInput, NotFound, RuleViolation, check_dong
 from core.voting import PREPARED, VotingKit
 from plugins.budget_vote import rules
 from plugins.budget_vote.domain import Cycle
@@ -84,8 +84,12 @@ def configure(engine: Engine, cycle_id: UUID, *, ballot_style: dict[str, Any] | 
 
 def submit_proposal(engine: Engine, cycle_id: UUID, *, title: str, description: str = "", dong: str,
                     category: str, proposer: str, proposer_role: str = "resident",
-                    project_id: str | None = None) -> str:
-    """A proposal; the proposer's name is personal data, sealed under a subject of its own."""
+                    project_id: str | None = None, district_dong: bool = True) -> str:
+    """A proposal; the proposer's name is personal data, sealed under a subject of its own. Its
+    dong is one of Jung-gu's (or the whole district); a cycle imported from another city's
+    Pabulib file keeps that file's own districts (``district_dong=False``)."""
+    if district_dong:
+        dong = check_dong(dong, whole_district=True)
     if project_id is not None and not PROJECT_ID.match(project_id):
         raise InvalidInput("A project id is 1-40 letters, digits, '.', '_' or '-'.")
     if not isinstance(proposer, str) or not proposer.strip() or len(proposer) > 200:

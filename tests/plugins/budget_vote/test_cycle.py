@@ -43,12 +43,17 @@ def test_phases_are_refused_out_of_order(sqlite_engine):
         service.advance(engine, cycle.id, "voting", by=ADMIN)
     with pytest.raises(RuleViolation, match="no proposals"):
         service.advance(engine, cycle.id, "screening", by=ADMIN)
-    pid = service.submit_proposal(engine, cycle.id, title="t", dong="d", category="c", proposer="p")
+    with pytest.raises(InvalidInput, match="not a dong of Jung-gu") as wrong:
+        service.submit_proposal(engine, cycle.id, title="t", dong="없는동", category="c", proposer="p")
+    assert wrong.value.extra["field"] == "dong"
+    assert service.get_cycle(engine, cycle.id).proposals == {}  # refused: nothing recorded
+    service.submit_proposal(engine, cycle.id, title="w", dong=" 중구 전체 ", category="c", proposer="p")
+    pid = service.submit_proposal(engine, cycle.id, title="t", dong="필동", category="c", proposer="p")
     service.advance(engine, cycle.id, "screening", by=ADMIN)
     with pytest.raises(RuleViolation, match="not screened"):
         service.advance(engine, cycle.id, "voting", by=ADMIN)
     with pytest.raises(RuleViolation, match="in the screening phase"):
-        service.submit_proposal(engine, cycle.id, title="late", dong="d", category="c", proposer="p")
+        service.submit_proposal(engine, cycle.id, title="late", dong="필동", category="c", proposer="p")
     with pytest.raises(RuleViolation, match="validating"):
         service.advance(engine, cycle.id, "published", by=ADMIN)
     with pytest.raises(InvalidInput, match="whole budget"):
@@ -125,7 +130,7 @@ def test_paper_ballots_need_the_official_and_are_marked(sqlite_engine):
 
 def test_voting_needs_a_roll(sqlite_engine):
     cycle = service.open_cycle(sqlite_engine, name="no roll", budget=10, by=ADMIN)
-    service.submit_proposal(sqlite_engine, cycle.id, title="t", dong="d", category="c", proposer="p")
+    service.submit_proposal(sqlite_engine, cycle.id, title="t", dong="필동", category="c", proposer="p")
     service.advance(sqlite_engine, cycle.id, "screening", by=ADMIN)
     service.screen(sqlite_engine, cycle.id, "1", feasible=True, cost=5, reason="ok", by=ADMIN)
     with pytest.raises(RuleViolation, match="roll"):
