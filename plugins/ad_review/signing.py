@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,6 +80,23 @@ def verify(public_key_text: str, message: bytes, signature_text: str) -> bool:
 
 
 # -- what members sign ------------------------------------------------------------------------------
+
+
+def normal_text(text: str) -> str:
+    """The one form of a member's text (reasons, conditions, a recusal's reason, a comment) that
+    is signed and stored: Unicode NFC, every line end ``\n``, no spaces at the end of a line, no
+    blank lines or spaces at the start or the end. Whoever signs (the CLI, a page) and the server
+    that verifies both apply it, so a trailing space or a Windows line end cannot make a signature
+    fail. Idempotent; anything other than text is returned unchanged (validation refuses it)."""
+    if not isinstance(text, str):
+        return text
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def normal_texts(texts: Sequence[str]) -> list[str]:
+    """Each text of a list (a decision's conditions) in its normal form."""
+    return [normal_text(t) for t in texts]
 
 
 def signed_bytes(action: str, **fields: Any) -> bytes:
