@@ -112,6 +112,11 @@ def test_members_comment_decide_and_recuse_through_the_server(site, tmp_path):
     lee_reasons.write_bytes("광고 면적 적정 \r\n\r\n".encode())
     civic("adreview", "decide", *where, "--member", "lee", "--key", str(keys["lee"]), "--decision", "approve",
           "--reasons-file", str(lee_reasons), env={"CIVIC_SERVER": url, "CIVIC_TOKEN": token_of(url, "lee")})
+    # a comment signed offline ('sign' signs comments too), then sent as typed with its signature
+    signature = civic("adreview", "sign", "--key", str(keys["lee"]), "--session", s, "--application", a,
+                      "--member", "lee", "--comment", "동의합니다 ").strip()
+    civic("adreview", "comment", *where, "--member", "lee", "--signature", signature, "동의합니다\r\n",
+          "--server", url, "--token", token_of(url, "lee"))
     park = token_of(url, "park")
     civic("adreview", "recuse", *where, "--member", "park", "--key", str(keys["park"]), "--reason", "가족 운영 업소 ",
           "--server", url, "--token", park)
@@ -121,7 +126,8 @@ def test_members_comment_decide_and_recuse_through_the_server(site, tmp_path):
     assert not Path(nowhere).exists()
 
     d, _ = stored(site["db"], s, a)
-    assert d.comments == [{"member": "kim", "text": '야간 조명이 "과하다"는 민원 있음\n\n현장 사진 확인 바랍니다'}]
+    assert d.comments == [{"member": "kim", "text": '야간 조명이 "과하다"는 민원 있음\n\n현장 사진 확인 바랍니다'},
+                          {"member": "lee", "text": "동의합니다"}]
     assert d.votes == {
         "kim": {"decision": "approve_with_conditions", "reasons": '주변 경관과 조화 "양호", it\'s fine\n조명 밝기는 조건으로',
                 "conditions": ["23시 이후 소등", "밝기 50% 이하"]},
@@ -147,7 +153,7 @@ def test_refusals_are_one_clear_line_and_change_nothing(site, tmp_path):
 
     decide = ["adreview", "decide", *where, "--decision", "approve", "--reasons", "적합", "--server", url]
     out = refused(*decide, "--member", "kim", "--key", str(keys["kim"]), "--token", "not-a-token")
-    assert "Sign-in required (HTTP 401)" in out and "Sign in again: civic adreview signin" in out
+    assert "Sign-in required (HTTP 401)" in out and "New token: civic adreview signin" in out
     out = refused(*decide, "--member", "kim", "--key", str(keys["kim"]), "--token", token_of(url, "resident"))
     assert "(HTTP 403)" in out and "ad_review.member_act" in out
     out = refused(*decide, "--member", "kim", "--key", str(keys["lee"]), "--token", kim)  # the wrong key file
@@ -175,6 +181,6 @@ def test_refusals_are_one_clear_line_and_change_nothing(site, tmp_path):
     # a wrong password: the account counts the failure, no token file is written
     out = refused("adreview", "signin", "kim", "--server", url, "--token-file", str(tmp_path / "t"),
                   "--password-stdin", input="wrong password\n")
-    assert "Sign-in required (HTTP 401)" in out and "Sign in again" not in out and not (tmp_path / "t").exists()
+    assert "Sign-in required (HTTP 401)" in out and "New token" not in out and not (tmp_path / "t").exists()
     out = refused(*decide, "--member", "kim", "--key", str(keys["kim"]), "--token", kim)
     assert "(HTTP 409): kim has already decided on this application in this session." in out

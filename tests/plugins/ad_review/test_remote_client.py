@@ -54,8 +54,8 @@ def test_each_failure_is_one_line():
 
     assert str(failure(slow)).startswith("The server at https://civic.example.org did not answer within 3 s")
     unauthorised = {"title": "Sign-in required", "detail": "The sign-in token is invalid or has expired."}
-    assert "Sign in again" in str(failure(lambda r: httpx.Response(401, json=unauthorised)))
-    assert "Sign in again" not in str(failure(lambda r: httpx.Response(401, json=unauthorised), token=None))
+    assert "New token:" in str(failure(lambda r: httpx.Response(401, json=unauthorised)))
+    assert "New token:" not in str(failure(lambda r: httpx.Response(401, json=unauthorised), token=None))
 
 
 def test_server_addresses():
