@@ -13,7 +13,7 @@ import httpx
 
 API = "/api/ad_review"
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-SIGN_IN_AGAIN = "Sign in again: civic adreview signin USERNAME --server URL --token-file FILE."
+SIGN_IN_AGAIN = "New token: civic adreview signin USERNAME --server URL --token-file FILE."
 
 
 class RemoteError(Exception):
