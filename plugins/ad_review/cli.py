@@ -169,14 +169,18 @@ def _read_token(token: str | None, token_file: Path | None) -> str | None:
     return text
 
 
+def _server_url(server: str) -> str:
+    try:
+        return remote.check_server_url(server)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--server") from None
+
+
 @contextmanager
 def _server(server: str, token: str | None, acting: bool, secret: str = "token") -> Iterator[remote.Remote]:
     """The committee's API on ``server``; a refusal or a failure to reach it ends the command with
     its one-line message and exit code 1."""
-    try:
-        url = remote.check_server_url(server)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--server") from None
+    url = _server_url(server)
     if acting and not token:
         raise click.UsageError("Acting through a server needs your token: give --token-file FILE (made by "
                                "'civic adreview signin') or --token, or set CIVIC_TOKEN.")
@@ -200,6 +204,7 @@ def _server(server: str, token: str | None, acting: bool, secret: str = "token")
 def signin(username: str, server: str, token_file: Path, password_stdin: bool) -> None:
     """Sign in to a civic server with your staff account and keep the token in a file, for
     --token-file (the token is never printed)."""
+    _server_url(server)  # before asking for the password
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else click.prompt("Password", hide_input=True)
     with _server(server, None, acting=False, secret="password") as api:
         answer = api.sign_in(username, password)
