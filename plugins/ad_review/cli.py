@@ -98,13 +98,13 @@ def sign(key: Path, session: str, application: str, member: str, decision: str |
     if sum(x is not None for x in (decision, recusal, comment_text)) != 1:
         raise click.UsageError("Give one of --decision, --recuse or --comment.")
     if recusal is not None:
-        message = signing.recusal_bytes(session, application, member, signing.normal_text(recusal))
+        message = signing.recusal_bytes(session, application, member, signing.normalise_text(recusal))
     elif comment_text is not None:
-        message = signing.comment_bytes(session, application, member, signing.normal_text(comment_text))
+        message = signing.comment_bytes(session, application, member, signing.normalise_text(comment_text))
     else:
         message = signing.decision_bytes(session, application, member, str(decision),
-                                         signing.normal_text(_text(reasons, reasons_file, "--reasons")),
-                                         signing.normal_texts(conditions))
+                                         signing.normalise_text(_text(reasons, reasons_file, "--reasons")),
+                                         signing.normalise_texts(conditions))
     click.echo(signing.sign(_load_private_key(key), message))
 
 
@@ -506,7 +506,7 @@ def _signed(key: Path | None, signature: str | None, texts: tuple[Any, ...],
     or over them as sent)."""
     if signature:
         return texts, signature
-    normal = tuple(signing.normal_texts(t) if isinstance(t, list) else signing.normal_text(t) for t in texts)
+    normal = tuple(signing.normalise_texts(t) if isinstance(t, list) else signing.normalise_text(t) for t in texts)
     return normal, _signature(key, None, message(*normal))
 
 

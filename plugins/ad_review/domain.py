@@ -281,10 +281,10 @@ class Deliberation(CivicAggregate):
             raise Forbidden(f"{member} is not a member of this session's committee.")
 
     def _as_signed(self, member: str, signature: str, message: Callable[..., bytes], *texts: Any) -> tuple[Any, ...]:
-        """The texts as the member signed them: in their normal form (``signing.normal_text``:
+        """The texts as the member signed them: in their normal form (``signing.normalise_text``:
         what the CLI signs, and what is then stored), or else exactly as sent (a signature made
         over the raw text, as before the normal form); Forbidden when neither verifies."""
-        normal = tuple(signing.normal_texts(t) if isinstance(t, list) else signing.normal_text(t) for t in texts)
+        normal = tuple(signing.normalise_texts(t) if isinstance(t, list) else signing.normalise_text(t) for t in texts)
         for form in (normal, texts) if normal != texts else (normal,):
             if isinstance(signature, str) and signing.verify(self.members[member], message(*form), signature):
                 return form
@@ -305,7 +305,7 @@ class Deliberation(CivicAggregate):
     def comment(self, member: str, text: str, signature: str) -> None:
         self._check_act(member)
         problem = "A comment is 1–2000 characters of text."
-        self._check_text(signing.normal_text(text), "text", problem)
+        self._check_text(signing.normalise_text(text), "text", problem)
         (text,) = self._as_signed(member, signature, lambda t: signing.comment_bytes(
             self.session, self.application, member, t), text)
         self._check_text(text, "text", problem)
@@ -322,7 +322,7 @@ class Deliberation(CivicAggregate):
         if member in self.votes:
             raise RuleViolation(f"{member} has already decided on this application in this session.")
         problem = "A recusal states its reason (1–2000 characters)."
-        self._check_text(signing.normal_text(reason), "reason", problem)
+        self._check_text(signing.normalise_text(reason), "reason", problem)
         (reason,) = self._as_signed(member, signature, lambda r: signing.recusal_bytes(
             self.session, self.application, member, r), reason)
         self._check_text(reason, "reason", problem)
@@ -338,8 +338,8 @@ class Deliberation(CivicAggregate):
             raise RuleViolation(f"{member} has recused from this application and cannot decide on it.")
         if member in self.votes:
             raise RuleViolation(f"{member} has already decided on this application in this session.")
-        normal_conditions = signing.normal_texts(conditions) if isinstance(conditions, list) else conditions
-        self._check_decision(decision, signing.normal_text(reasons), normal_conditions)
+        normal_conditions = signing.normalise_texts(conditions) if isinstance(conditions, list) else conditions
+        self._check_decision(decision, signing.normalise_text(reasons), normal_conditions)
         reasons, conditions = self._as_signed(member, signature, lambda r, c: signing.decision_bytes(
             self.session, self.application, member, decision, r, c), reasons, list(conditions))
         self._check_decision(decision, reasons, conditions)

@@ -21,20 +21,20 @@ NORMAL = '조명 밝기 "과다" 조정 필요\n\n둘째 줄\nit\'s "fine"'
 
 
 def test_the_normal_form():
-    assert signing.normal_text(AWKWARD) == NORMAL
-    assert signing.normal_text("적합 ") == "적합"
-    assert signing.normal_text("a\rb\r\nc\n") == "a\nb\nc"
+    assert signing.normalise_text(AWKWARD) == NORMAL
+    assert signing.normalise_text("적합 ") == "적합"
+    assert signing.normalise_text("a\rb\r\nc\n") == "a\nb\nc"
     decomposed = unicodedata.normalize("NFD", "적합")  # as a macOS file may hold it
-    assert decomposed != "적합" and signing.normal_text(decomposed) == "적합"
-    assert signing.normal_text("  keep  inner   spaces  ") == "keep  inner   spaces"
-    assert signing.normal_texts(["23시 이후 소등 ", "\r\n간판 크기 축소"]) == ["23시 이후 소등", "간판 크기 축소"]
-    assert signing.normal_text(None) is None  # validation, not the normal form, refuses what is not text
+    assert decomposed != "적합" and signing.normalise_text(decomposed) == "적합"
+    assert signing.normalise_text("  keep  inner   spaces  ") == "keep  inner   spaces"
+    assert signing.normalise_texts(["23시 이후 소등 ", "\r\n간판 크기 축소"]) == ["23시 이후 소등", "간판 크기 축소"]
+    assert signing.normalise_text(None) is None  # validation, not the normal form, refuses what is not text
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60))
 def test_the_normal_form_is_idempotent_and_keeps_no_trailing_space(text):
-    once = signing.normal_text(text)
-    assert signing.normal_text(once) == once
+    once = signing.normalise_text(text)
+    assert signing.normalise_text(once) == once
     assert "\r" not in once and once == once.strip()
     assert all(line == line.rstrip() for line in once.split("\n"))
 
@@ -58,7 +58,7 @@ def test_texts_signed_in_normal_form_are_accepted_as_typed_and_stored_normal(thr
     s, a = str(sid), str(app)
     conditions = ["23시 이후 소등 ", "밝기 50% 이하\r\n"]
     signature = sign("kim", signing.decision_bytes(s, a, "kim", "approve_with_conditions", NORMAL,
-                                                   signing.normal_texts(conditions)))
+                                                   signing.normalise_texts(conditions)))
     service.decide(engine, sid, app, "kim", "approve_with_conditions", AWKWARD, conditions, signature)
     service.comment(engine, sid, app, "lee", "야간 확인 바랍니다 \r\n",
                     sign("lee", signing.comment_bytes(s, a, "lee", "야간 확인 바랍니다")))
