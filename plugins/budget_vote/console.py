@@ -476,7 +476,7 @@ class BudgetOffice(Controller):
         projects.sort(key=lambda p: (-p["votes"], rules.natural_order(p["project_id"])))
         final = set(cycle.winners)
         return staff_template(
-            request, "budget_vote/console/result.html", _("Result"), status_code=status, cycle=cycle, form=form,
+            request, "budget_vote/console/result.html", _("Counting and result"), status_code=status, cycle=cycle, form=form,
             errors=errors, compared=compared, projects=projects, final=final, may=may(engine, actor), done=done,
             funded_total=sum(cycle.ballot_costs[p] for p in final), rule_name=rule_name, phase_name=phase_name,
             sets=[set(c["winners"]) for c in compared])

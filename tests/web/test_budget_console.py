@@ -46,7 +46,7 @@ def refused(answer, words: str) -> None:
 def test_an_official_runs_a_whole_cycle_in_the_console(office):
     engine, client = office
     before = engine.position
-    refused(post_form(client, "/staff/budget/new", {"name": "", "budget": "많이", "scope": "중구"}), "Enter the budget")
+    refused(post_form(client, "/staff/budget/new", {"name": "", "budget": "많이", "scope": "중구"}), "예산을 원 단위")
     assert engine.position == before
     cycle_path = location(post_form(client, "/staff/budget/new", {
         "name": "2027 중구 주민참여예산", "budget": "100,000,000", "scope": "중구 전체",
@@ -67,7 +67,7 @@ def test_an_official_runs_a_whole_cycle_in_the_console(office):
 
     # proposals, then screening
     refused(post_form(client, f"/staff/budget/{cid}/proposals", {"title": "", "dong": "명동", "category": "안전",
-                                                                 "proposer": "홍길동"}), "Enter the project")
+                                                                 "proposer": "홍길동"}), "사업 이름을")
     for title, dong in (("골목길 방범 CCTV", "명동"), ("어린이 놀이터 그늘막", "필동"), ("경로당 냉난방기", "필동"),
                         ("구청 신청사", "중구")):
         location(post_form(client, f"/staff/budget/{cid}/proposals", {
@@ -75,7 +75,7 @@ def test_an_official_runs_a_whole_cycle_in_the_console(office):
     assert len(service.get_cycle(engine, cid).proposals) == 4
     location(post_form(client, f"/staff/budget/{cid}/phase", {"to": "screening"}))
     refused(post_form(client, f"/staff/budget/{cid}/proposals/1", {"feasible": "yes", "cost": "", "reason": "ok"}),
-            "cost as a whole number")
+            "사업비를 원 단위")
     for pid, cost in (("1", "60,000,000"), ("2", "30000000"), ("3", "40000000")):
         location(post_form(client, f"/staff/budget/{cid}/proposals/{pid}",
                            {"feasible": "yes", "cost": cost, "reason": "현장 확인 결과 가능"}))
@@ -92,7 +92,7 @@ def test_an_official_runs_a_whole_cycle_in_the_console(office):
                           files={"file": ("명부.csv", ROLL.encode("cp949"), "text/csv")})
     assert preview.status_code == 200, preview.text[-2000:]
     assert "CP949 (EUC-KR)" in preview.text
-    assert re.search(r"행 4|Row 4", preview.text) and "neither a phone number" in preview.text
+    assert re.search(r"4행|Row 4", preview.text) and "neither a phone number" in preview.text
     assert engine.position == before and not VotingKit(engine).roll(cid).entries
     kept = re.search(r'name="csv" value="([^"]*)"', preview.text)[1]
     location(post_form(client, f"/staff/budget/{cid}/roll", {"csv": kept.replace("&#34;", '"')}))
