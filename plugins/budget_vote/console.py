@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -56,9 +57,46 @@ def ballot_kind_name(kind: str) -> str:
             "knapsack": _("Knapsack: chosen projects within a cost limit")}.get(kind, kind)
 
 
+def _refusals() -> list[tuple[re.Pattern[str], Any]]:
+    """The refusals an official meets most, in the reader's language (matched on the service's
+    English words; any other refusal is shown as the service wrote it)."""
+    return [
+        (r"Proposals not screened yet: (?P<ids>.+)\.$",
+         lambda m: _("Screen every proposal first. Not screened yet: %(ids)s.") % m),
+        (r"There are no proposals to screen", lambda m: _("Add at least one proposal before screening.")),
+        (r"No proposal was found feasible", lambda m: _("No proposal is feasible: there is nothing to vote on.")),
+        (r"The ballot asks for at least (?P<n>\d+) projects but only (?P<m>\d+)",
+         lambda m: _("The ballot asks for at least %(n)s projects but only %(m)s are on it. Change the settings "
+                     "first.") % m),
+        (r"Import the voter roll before opening voting",
+         lambda m: _("Upload the voter roll before opening voting.")),
+        (r"already exists", lambda m: _("A cycle with this name already exists. Choose another name.")),
+        (r"A ballot credential was already issued",
+         lambda m: _("This resident has already voted (by phone or on paper).")),
+        (r"No roll entry", lambda m: _("Nobody with this roll number is on the roll.")),
+        (r"Choose at most (?P<n>\d+) project", lambda m: _("Choose no more than %(n)s projects.") % m),
+        (r"Choose at least (?P<n>\d+) project", lambda m: _("Choose at least %(n)s projects.") % m),
+        (r"more than the (budget|per-voter limit) of (?P<limit>[\d,]+) won",
+         lambda m: _("The chosen projects cost more than %(limit)s won.") % m),
+        (r"Funding (?P<id>\S+) would bring the total to (?P<total>[\d,]+) won",
+         lambda m: _("Funding %(id)s would bring the total to %(total)s won, over the budget.") % m),
+        (r"Project (?P<id>\S+) is already funded", lambda m: _("Project %(id)s is already funded.") % m),
+        (r"Project (?P<id>\S+) is not funded", lambda m: _("Project %(id)s is not funded.") % m),
+        (r"is more than the whole budget", lambda m: _("The cost is more than the whole budget.")),
+        (r"frozen once voting has opened", lambda m: _("The roll is fixed once voting has opened.")),
+        (r"in the (?P<phase>\w+) phase", lambda m: _("This cannot be done in the %(phase)s stage.")
+         % {"phase": phase_name(m["phase"])}),
+    ]
+
+
 def refusal(exc: Exception) -> str:
-    """A service's refusal as a message on the form (the service's own words)."""
-    return str(getattr(exc, "detail", exc))
+    """A service's refusal as a message on the form."""
+    detail = str(getattr(exc, "detail", exc))
+    for pattern, words in _refusals():
+        found = re.search(pattern, detail)
+        if found:
+            return words(found.groupdict())
+    return detail
 
 
 def may(engine: Engine, actor: Any) -> dict[str, bool]:
@@ -142,6 +180,31 @@ def preview_roll(text: str, existing: list[str]) -> dict[str, Any]:
     for r in rows:
         writer.writerow([r.entry_id, r.contact, r.channel, r.group, r.name, r.language])
     return {"rows": rows, "problems": problems, "csv": keep.getvalue() if rows else "", "header_bad": False}
+
+
+def _row_problems() -> list[tuple[str, Any]]:
+    return [
+        (r"^entry_id is empty", lambda m: _("The entry id is empty.")),
+        (r"^entry_id '(?P<id>.*)' repeats line (?P<line>\d+)",
+         lambda m: _("Entry id %(id)s repeats row %(line)s.") % m),
+        (r"^entry_id '(?P<id>.*)' is already on the roll", lambda m: _("Entry id %(id)s is already on the roll.") % m),
+        (r"^contact is neither a phone number", lambda m: _("The contact is neither a mobile number nor an e-mail "
+                                                           "address.")),
+        (r"^contact is not a valid e-mail", lambda m: _("The e-mail address is not valid.")),
+        (r"^(?P<n>\d+) fields, the header has (?P<m>\d+)",
+         lambda m: _("The row has %(n)s columns; the header row has %(m)s.") % m),
+        (r"^language must be one of", lambda m: _("The language must be ko or en.")),
+        (r"^a field is longer than (?P<n>\d+)", lambda m: _("A column is longer than %(n)s characters.") % m),
+    ]
+
+
+def row_problem(message: str) -> str:
+    """A roll row's problem in the reader's language (the kit's own words when not known)."""
+    for pattern, words in _row_problems():
+        found = re.search(pattern, message)
+        if found:
+            return words(found.groupdict())
+    return message
 
 
 def masked(contact: str) -> str:
@@ -406,7 +469,7 @@ class BudgetOffice(Controller):
         preview = preview_roll(text, list(VotingKit(engine).roll(cycle.id).entries))
         return staff_template(request, "budget_vote/console/roll_preview.html", _("Check the roll before importing"),
                               status_code=200, cycle=cycle, encoding=encoding, preview=preview,
-                              shown=preview["rows"][:PREVIEW_ROWS], masked=masked, filename=getattr(
+                              shown=preview["rows"][:PREVIEW_ROWS], masked=masked, row_problem=row_problem, filename=getattr(
                                   data.get("file"), "filename", ""))
 
     @post("/{cycle_id:str}/roll", guards=[staff_page("budget.manage")], sync_to_thread=True)

@@ -80,7 +80,7 @@ def test_an_official_runs_a_whole_cycle_in_the_console(office):
         location(post_form(client, f"/staff/budget/{cid}/proposals/{pid}",
                            {"feasible": "yes", "cost": cost, "reason": "현장 확인 결과 가능"}))
     # opening voting with a proposal unscreened is refused on the cycle's page
-    refused(post_form(client, f"/staff/budget/{cid}/phase", {"to": "voting"}), "not screened yet: 4")
+    refused(post_form(client, f"/staff/budget/{cid}/phase", {"to": "voting"}), "아직 심사하지 않은 제안: 4")
     location(post_form(client, f"/staff/budget/{cid}/proposals/4", {"feasible": "no", "reason": "시 사업입니다"}))
     assert service.get_cycle(engine, cid).ballot_costs == {"1": 60_000_000, "2": 30_000_000, "3": 40_000_000}
 
@@ -92,7 +92,7 @@ def test_an_official_runs_a_whole_cycle_in_the_console(office):
                           files={"file": ("명부.csv", ROLL.encode("cp949"), "text/csv")})
     assert preview.status_code == 200, preview.text[-2000:]
     assert "CP949 (EUC-KR)" in preview.text
-    assert re.search(r"4행|Row 4", preview.text) and "neither a phone number" in preview.text
+    assert re.search(r"4행|Row 4", preview.text) and "휴대전화 번호도 이메일 주소도 아닙니다" in preview.text
     assert engine.position == before and not VotingKit(engine).roll(cid).entries
     kept = re.search(r'name="csv" value="([^"]*)"', preview.text)[1]
     location(post_form(client, f"/staff/budget/{cid}/roll", {"csv": kept.replace("&#34;", '"')}))
@@ -108,9 +108,9 @@ def test_an_official_runs_a_whole_cycle_in_the_console(office):
         token = kit.issue_credential_in_person(cid, entry, by="test:booth").token
         service.cast_ballot(engine, cid, credential=token, choice=choice)
     refused(post_form(client, f"/staff/budget/{cid}/paper", {"entry_id": "101-5", "project": ["1", "2", "3"]}),
-            "at most 2")
+            "2개까지만")
     location(post_form(client, f"/staff/budget/{cid}/paper", {"entry_id": "101-5", "project": ["3"]}))
-    refused(post_form(client, f"/staff/budget/{cid}/paper", {"entry_id": "101-5", "project": ["2"]}), "already")
+    refused(post_form(client, f"/staff/budget/{cid}/paper", {"entry_id": "101-5", "project": ["2"]}), "이미 투표했습니다")
     location(post_form(client, f"/staff/budget/{cid}/phase", {"to": "tallying"}))
 
     # the tally, both rules side by side, an override with its reason, validation
@@ -164,7 +164,7 @@ def test_settings_cannot_change_once_voting_opened(office):
     assert "<select" not in page and 'name="kind"' not in page  # shown, no longer a form
     before = engine.position
     refused(post_form(client, f"/staff/budget/{cycle.id}/settings", {"kind": "approval", "min_projects": "1",
-                                                                     "rule": "greedy"}), "voting phase")
+                                                                     "rule": "greedy"}), "투표 기간 단계에서는")
     assert engine.position == before
 
 

@@ -169,7 +169,7 @@ def test_an_official_runs_a_whole_cycle_in_the_browser(site, browser):
     submit(page, "/roll/preview")
     assert page.inner_text("#encoding") == "CP949 (EUC-KR)"
     assert page.inner_text("#good-rows") == "4" and page.inner_text("#bad-rows") == "1"
-    assert re.search(r"4행|Row 4", page.inner_text("#problems"))
+    assert re.search(r"4행: 연락처가 휴대전화 번호도", page.inner_text("#problems"))
     check_page(page, "budget-office-roll-preview", language=language)
     submit(page, f"/staff/budget/{cycle_id}/roll")
     page.wait_for_url("**/roll?added=4")
@@ -340,7 +340,7 @@ def test_every_console_page_passes_axe_in_english_and_on_a_phone(site_env, brows
         page.set_input_files("#file", files=[{"name": "roll.csv", "mimeType": "text/csv", "buffer": (
             "\ufeffentry_id,contact\nn1,010-1000-0001\nn1,010-1000-0002\n").encode("utf-8")}])
         submit(page, "/roll/preview")
-        assert page.inner_text("#encoding") == "UTF-8 (BOM)" and "Row 3" in page.inner_text("#problems")
+        assert page.inner_text("#encoding") == "UTF-8 (BOM)" and "Row 3: Entry id n1 repeats row 2." in page.inner_text("#problems")
         check_page(page, "budget-office-roll-preview", language="en")
         page.goto(f"{site.url}/staff/budget/{ids['counted']}/result")
         page.fill("#reason", "too short")
