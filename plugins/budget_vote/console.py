@@ -158,28 +158,33 @@ def preview_roll(text: str, existing: list[str]) -> dict[str, Any]:
     problems: list[dict[str, Any]] = []
     try:
         rows = parse_roll_csv(text, existing=existing)
+        lines = [r.line for r in rows]
     except InvalidInput as exc:
         problems = list(exc.extra.get("errors") or [{"line": 1, "message": exc.detail}])
         if any(p["line"] == 1 for p in problems):
-            return {"rows": [], "problems": problems, "csv": "", "header_bad": True}
+            return {"rows": [], "lines": [], "problems": problems, "csv": "", "header_bad": True}
         bad = {p["line"] for p in problems}
         reader = csv.reader(io.StringIO(text))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
+        lines = []  # each good row's number in the uploaded file
         for fields in reader:
             if reader.line_num not in bad:
                 writer.writerow(fields)
+                if reader.line_num > 1 and any(f.strip() for f in fields):
+                    lines.append(reader.line_num)
         try:
             rows = parse_roll_csv(out.getvalue(), existing=existing)
         except InvalidInput as again:  # pragma: no cover - the good rows parse alone
-            return {"rows": [], "problems": problems + [{"line": 1, "message": again.detail}], "csv": "",
+            return {"rows": [], "lines": [], "problems": problems + [{"line": 1, "message": again.detail}], "csv": "",
                     "header_bad": True}
     keep = io.StringIO()
     writer = csv.writer(keep, lineterminator="\n")
     writer.writerow(["entry_id", "contact", "channel", "group", "name", "language"])
     for r in rows:
         writer.writerow([r.entry_id, r.contact, r.channel, r.group, r.name, r.language])
-    return {"rows": rows, "problems": problems, "csv": keep.getvalue() if rows else "", "header_bad": False}
+    return {"rows": rows, "lines": lines, "problems": problems, "csv": keep.getvalue() if rows else "",
+            "header_bad": False}
 
 
 def _row_problems() -> list[tuple[str, Any]]:
@@ -195,6 +200,9 @@ def _row_problems() -> list[tuple[str, Any]]:
          lambda m: _("The row has %(n)s columns; the header row has %(m)s.") % m),
         (r"^language must be one of", lambda m: _("The language must be ko or en.")),
         (r"^a field is longer than (?P<n>\d+)", lambda m: _("A column is longer than %(n)s characters.") % m),
+        (r"column\(s\)", lambda m: _("The first row must name the columns: entry_id and contact, and if you use "
+                                      "them channel, group, name and language.")),
+        (r"^no header row", lambda m: _("The file is empty.")),
     ]
 
 
@@ -469,7 +477,7 @@ class BudgetOffice(Controller):
         preview = preview_roll(text, list(VotingKit(engine).roll(cycle.id).entries))
         return staff_template(request, "budget_vote/console/roll_preview.html", _("Check the roll before importing"),
                               status_code=200, cycle=cycle, encoding=encoding, preview=preview,
-                              shown=preview["rows"][:PREVIEW_ROWS], masked=masked, row_problem=row_problem, filename=getattr(
+                              shown=list(zip(preview["lines"], preview["rows"]))[:PREVIEW_ROWS], masked=masked, row_problem=row_problem, filename=getattr(
                                   data.get("file"), "filename", ""))
 
     @post("/{cycle_id:str}/roll", guards=[staff_page("budget.manage")], sync_to_thread=True)

@@ -178,9 +178,21 @@ def test_the_roll_file_is_read_in_each_encoding_excel_writes(raw, encoding):
     assert read_as == encoding and text.startswith("entry_id") and "정다섯" in text
     preview = preview_roll(text, existing=["101-5"])
     assert [r.entry_id for r in preview["rows"]] == ["101-1", "101-2", "101-4"]
+    assert preview["lines"] == [2, 3, 5]  # each row's number in the file, as the official sees it
     assert {p["line"] for p in preview["problems"]} == {4, 6}  # the bad contact; already on the roll
 
 
 def test_a_bad_header_imports_nothing():
     preview = preview_roll("번호,전화\n1,010-0000-0000\n", existing=[])
     assert preview["rows"] == [] and preview["csv"] == "" and preview["problems"][0]["line"] == 1
+
+
+def test_a_bad_header_is_explained_in_korean(office):
+    engine, client = office
+    cycle = service.open_cycle(engine, name="머리글", budget=10_000_000, by="test:admin")
+    roll_page = client.get(f"/staff/budget/{cycle.id}/roll", headers=HTML).text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', roll_page)[1]
+    page = client.post(f"/staff/budget/{cycle.id}/roll/preview", headers=HTML, data={"_csrf_token": token},
+                       files={"file": ("roll.csv", "번호,전화\n1,010-0000-0000\n".encode("utf-8-sig"), "text/csv")})
+    assert page.status_code == 200 and "UTF-8 (BOM)" in page.text
+    assert "첫 줄에는 열 이름" in page.text and 'name="csv"' not in page.text  # nothing to confirm
