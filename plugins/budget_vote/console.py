@@ -475,10 +475,10 @@ class BudgetOffice(Controller):
             return self._roll(request, engine, cycle, {"file": _(
                 "The file could not be read as text. Save it from Excel as 'CSV UTF-8' and try again.")}, 400)
         preview = preview_roll(text, list(VotingKit(engine).roll(cycle.id).entries))
+        shown = list(zip(preview["lines"], preview["rows"]))[:PREVIEW_ROWS]
         return staff_template(request, "budget_vote/console/roll_preview.html", _("Check the roll before importing"),
-                              status_code=200, cycle=cycle, encoding=encoding, preview=preview,
-                              shown=list(zip(preview["lines"], preview["rows"]))[:PREVIEW_ROWS], masked=masked, row_problem=row_problem, filename=getattr(
-                                  data.get("file"), "filename", ""))
+                              cycle=cycle, encoding=encoding, preview=preview, shown=shown, masked=masked,
+                              row_problem=row_problem, filename=getattr(data.get("file"), "filename", ""))
 
     @post("/{cycle_id:str}/roll", guards=[staff_page("budget.manage")], sync_to_thread=True)
     def roll_import(self, request: Request, cycle_id: FromPath[str], data: Form, engine: EngineDep) -> Template | Redirect:
