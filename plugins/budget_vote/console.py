@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -213,6 +216,38 @@ def row_problem(message: str) -> str:
         if found:
             return words(found.groupdict())
     return message
+
+
+class RollPreviews:
+    """Previewed rolls waiting for the official's confirmation, kept in the server's memory (the
+    phone numbers do not travel back through the browser). Keyed by a random token and bound to
+    the cycle and the official; the newest few only; a restart forgets them (upload again)."""
+
+    LIMIT = 20
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.kept: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
+
+    def keep(self, cycle_id: str, actor_id: str, text: str) -> str:
+        token = secrets.token_urlsafe(16)
+        with self.lock:
+            self.kept[token] = (cycle_id, actor_id, text)
+            while len(self.kept) > self.LIMIT:
+                self.kept.popitem(last=False)
+        return token
+
+    def take(self, token: str, cycle_id: str, actor_id: str) -> str | None:
+        with self.lock:
+            found = self.kept.get(token)
+            if found is None or found[:2] != (cycle_id, actor_id):
+                return None
+            del self.kept[token]
+            return found[2]
+
+
+def roll_previews(engine: Engine) -> RollPreviews:
+    return engine.kept("budget_vote.roll-previews", RollPreviews)
 
 
 def masked(contact: str) -> str:
@@ -462,7 +497,8 @@ class BudgetOffice(Controller):
                             "voter-roll.csv")
 
     @post("/{cycle_id:str}/roll/preview", guards=[staff_page("budget.manage")], sync_to_thread=True)
-    def roll_preview(self, request: Request, cycle_id: FromPath[str], data: Multipart, engine: EngineDep) -> Template:
+    def roll_preview(self, request: Request, cycle_id: FromPath[str], data: Multipart, engine: EngineDep,
+                     actor: ActorDep) -> Template:
         cycle = service.get_cycle(engine, cycle_id)
         raw = read_upload(data.get("file"))
         if raw is None:
@@ -476,16 +512,21 @@ class BudgetOffice(Controller):
                 "The file could not be read as text. Save it from Excel as 'CSV UTF-8' and try again.")}, 400)
         preview = preview_roll(text, list(VotingKit(engine).roll(cycle.id).entries))
         shown = list(zip(preview["lines"], preview["rows"]))[:PREVIEW_ROWS]
+        token = roll_previews(engine).keep(str(cycle.id), actor.id, preview["csv"]) if preview["csv"] else ""
         return staff_template(request, "budget_vote/console/roll_preview.html", _("Check the roll before importing"),
                               cycle=cycle, encoding=encoding, preview=preview, shown=shown, masked=masked,
-                              row_problem=row_problem, filename=getattr(data.get("file"), "filename", ""))
+                              row_problem=row_problem, filename=getattr(data.get("file"), "filename", ""),
+                              token=token)
 
     @post("/{cycle_id:str}/roll", guards=[staff_page("budget.manage")], sync_to_thread=True)
-    def roll_import(self, request: Request, cycle_id: FromPath[str], data: Form, engine: EngineDep) -> Template | Redirect:
+    def roll_import(self, request: Request, cycle_id: FromPath[str], data: Form, engine: EngineDep,
+                    actor: ActorDep) -> Template | Redirect:
         cycle = service.get_cycle(engine, cycle_id)
-        text = str(data.get("csv", ""))
-        if not text.strip():
-            return self._roll(request, engine, cycle, {"file": _("There were no good rows to import.")}, 400)
+        text = roll_previews(engine).take(str(data.get("preview", "")), str(cycle.id), actor.id)
+        if not text:
+            return self._roll(request, engine, cycle, {"file": _(
+                "This preview is no longer available (it was imported already, or the server restarted). "
+                "Upload the file again.")}, 400)
         try:
             done = service.import_roll(engine, cycle.id, text)
         except REFUSED as exc:

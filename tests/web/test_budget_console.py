@@ -94,8 +94,10 @@ def test_an_official_runs_a_whole_cycle_in_the_console(office):
     assert "CP949 (EUC-KR)" in preview.text
     assert re.search(r"4행|Row 4", preview.text) and "휴대전화 번호도 이메일 주소도 아닙니다" in preview.text
     assert engine.position == before and not VotingKit(engine).roll(cid).entries
-    kept = re.search(r'name="csv" value="([^"]*)"', preview.text)[1]
-    location(post_form(client, f"/staff/budget/{cid}/roll", {"csv": kept.replace("&#34;", '"')}))
+    assert "010-1111-0001" not in preview.text  # contacts are masked, and kept on the server
+    kept = re.search(r'name="preview" value="([^"]*)"', preview.text)[1]
+    location(post_form(client, f"/staff/budget/{cid}/roll", {"preview": kept}))
+    refused(post_form(client, f"/staff/budget/{cid}/roll", {"preview": kept}), "다시 올려")  # once only
     assert sorted(VotingKit(engine).roll(cid).entries) == ["101-1", "101-2", "101-4", "101-5"]
     location(post_form(client, f"/staff/budget/{cid}/codes"))
     texts = engine.outbox.sent()
@@ -195,4 +197,4 @@ def test_a_bad_header_is_explained_in_korean(office):
     page = client.post(f"/staff/budget/{cycle.id}/roll/preview", headers=HTML, data={"_csrf_token": token},
                        files={"file": ("roll.csv", "번호,전화\n1,010-0000-0000\n".encode("utf-8-sig"), "text/csv")})
     assert page.status_code == 200 and "UTF-8 (BOM)" in page.text
-    assert "첫 줄에는 열 이름" in page.text and 'name="csv"' not in page.text  # nothing to confirm
+    assert "첫 줄에는 열 이름" in page.text and 'name="preview"' not in page.text  # nothing to confirm
