@@ -300,3 +300,22 @@ def close_due(engine: Engine) -> list[str]:
                 continue  # closed meanwhile by someone else
             done.append(f"budget: voting closed in {cycle['name']}")
     return done
+
+
+def compare_rules(engine: Engine, cycle_id: UUID | str) -> list[dict[str, Any]]:
+    """The computed result's ballots counted by both winner rules, side by side, for officials:
+    the same counted ballots, costs, budget and tie order the recorded result used, and the
+    cycle's own satisfaction and completion settings. Only the cycle's own rule is recorded; the
+    other is shown for comparison and never stored."""
+    cycle = get_cycle(engine, cycle_id)
+    if cycle.result is None:
+        raise RuleViolation("The result of this cycle has not been computed yet.", phase=cycle.phase)
+    inputs = cycle.result["inputs"]
+    ballots = [{p: 1 for p in b.choice} for b in counted_ballots(engine, cycle.id)]
+    compared = []
+    for name in rules.RULE_NAMES:
+        rule = rules.WinnerRule.from_dict({**cycle.result["rule"], "name": name})
+        outcome = rules.compute_winners(rule, inputs["costs"], inputs["budget"], ballots, inputs["tie_order"])
+        compared.append({"rule": rule.as_dict(), "winners": list(outcome.winners), "funded_total": outcome.funded_total,
+                         "votes": dict(outcome.votes), "recorded": name == cycle.result["rule"]["name"]})
+    return compared
