@@ -22,8 +22,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from core import (SEOUL, ActorDep, Engine, EngineDep, InvalidInput, NotFound, RuleViolation, StaffLink, form_values,
-                  staff_page, staff_template)
+from core import (DONG_NAMES_EN, DONGS, SEOUL, WHOLE_DISTRICT, ActorDep, Engine, EngineDep, InvalidInput, NotFound,
+                  RuleViolation, StaffLink, form_values, staff_page, staff_template)
 from core import gettext as _
 from core.voting import VotingKit, parse_roll_csv
 from plugins.budget_vote import pabulib_exchange, rules, service
@@ -218,6 +218,13 @@ def row_problem(message: str) -> str:
     return message
 
 
+
+def dong_choices(language: str) -> list[tuple[str, str]]:
+    """Jung-gu's dongs and the whole district, named in the reader's language."""
+    english = language == "en"
+    return [(d, f"{DONG_NAMES_EN[d]} ({d})" if english else d) for d in DONGS] + \
+        [(WHOLE_DISTRICT, f"Whole district ({WHOLE_DISTRICT})" if english else WHOLE_DISTRICT)]
+
 class RollPreviews:
     """Previewed rolls waiting for the official's confirmation, kept in the server's memory (the
     phone numbers do not travel back through the browser). Keyed by a random token and bound to
@@ -404,7 +411,7 @@ class BudgetOffice(Controller):
                    screened: str | None = None) -> Template:
         return staff_template(request, "budget_vote/console/proposals.html", _("Proposals and screening"),
                               status_code=status, cycle=cycle, form=form, errors=errors, may=may(engine, actor),
-                              added=added, screened=screened, phase_name=phase_name)
+                              added=added, screened=screened, phase_name=phase_name, dongs=dong_choices(request.state.get("language", "ko")))
 
     @post("/{cycle_id:str}/proposals", guards=[staff_page("budget.manage")], sync_to_thread=True)
     def add_proposal(self, request: Request, cycle_id: FromPath[str], data: Form, engine: EngineDep,
@@ -413,7 +420,7 @@ class BudgetOffice(Controller):
         form = {k: str(data.get(k, "")).strip() for k in ("title", "description", "dong", "category", "proposer",
                                                           "proposer_role")}
         errors: dict[str, str] = {}
-        for key, message in (("title", _("Enter the project's title.")), ("dong", _("Enter the dong.")),
+        for key, message in (("title", _("Enter the project's title.")), ("dong", _("Choose the dong.")),
                              ("category", _("Enter the category, for example 안전 or 환경.")),
                              ("proposer", _("Enter the proposer's name."))):
             if not form[key]:
@@ -425,7 +432,8 @@ class BudgetOffice(Controller):
                                           dong=form["dong"], category=form["category"], proposer=form["proposer"],
                                           proposer_role=form["proposer_role"] or "resident")
         except REFUSED as exc:
-            return self._proposals(request, engine, actor, cycle, form, {"title": refusal(exc)}, 400)
+            field = exc.extra.get("field") if exc.extra.get("field") in form else "title"
+            return self._proposals(request, engine, actor, cycle, form, {field: refusal(exc)}, 400)
         return Redirect(path=f"{OFFICE}/{cycle.id}/proposals?added={pid}", status_code=303)
 
     @get("/{cycle_id:str}/proposals/{project_id:str}", guards=[staff_page("budget.screen")], sync_to_thread=True)

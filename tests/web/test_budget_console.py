@@ -68,8 +68,10 @@ def test_an_official_runs_a_whole_cycle_in_the_console(office):
     # proposals, then screening
     refused(post_form(client, f"/staff/budget/{cid}/proposals", {"title": "", "dong": "명동", "category": "안전",
                                                                  "proposer": "홍길동"}), "사업 이름을")
+    refused(post_form(client, f"/staff/budget/{cid}/proposals", {"title": "t", "dong": "중구", "category": "안전",
+                                                                 "proposer": "홍길동"}), "not a dong of Jung-gu")
     for title, dong in (("골목길 방범 CCTV", "명동"), ("어린이 놀이터 그늘막", "필동"), ("경로당 냉난방기", "필동"),
-                        ("구청 신청사", "중구")):
+                        ("구청 신청사", "중구 전체")):
         location(post_form(client, f"/staff/budget/{cid}/proposals", {
             "title": title, "dong": dong, "category": "안전", "proposer": "홍길동", "proposer_role": "resident"}))
     assert len(service.get_cycle(engine, cid).proposals) == 4

@@ -24,7 +24,7 @@ from tests.web.conftest import DESKTOP, PHONE, ROOT, check_page, start_site, tab
 
 PASSWORD = "correct horse battery"
 PROPOSALS = [("필동 골목길 CCTV 설치", "필동", "60000000"), ("남산 산책로 쉼터 정비", "장충동", "30,000,000"),
-             ("신당동 보도 턱 낮추기", "신당동", "40000000"), ("구청 신청사 건립", "중구", "")]
+             ("신당동 보도 턱 낮추기", "신당동", "40000000"), ("구청 신청사 건립", "중구 전체", "")]
 PHONES = {"101-1": "010-2345-6789", "101-2": "010-3456-7890", "101-3": "010-4567-8901", "101-5": "010-6789-0123"}
 ROLL = ("entry_id,contact,group,name\n"
         "101-1,010-2345-6789,필동,김하나\n"
@@ -117,7 +117,7 @@ def test_an_official_runs_a_whole_cycle_in_the_browser(site, browser):
     page.goto(f"{site.url}/staff/budget/{cycle_id}/proposals")
     for title, dong, _cost in PROPOSALS:
         page.fill("#title", title)
-        page.fill("#dong", dong)
+        page.select_option("#dong", dong)
         page.fill("#category", "안전")
         page.fill("#proposer", "홍길동")
         submit(page, "/proposals")
@@ -265,7 +265,7 @@ def console_store(db, outbox: str) -> dict[str, str]:
     try:
         engine.identity.add_staff(local_operator(), "kim.official", "Kim Official", PASSWORD, [Role.PROCESS_ADMIN])
         fresh = service.open_cycle(engine, name="2028 proposals", budget=50_000_000, by=ADMIN)
-        service.submit_proposal(engine, fresh.id, title="Benches on Namsan path", dong="Jangchung-dong",
+        service.submit_proposal(engine, fresh.id, title="Benches on Namsan path", dong="장충동",
                                 category="environment", proposer="Hong")
         screening = prepared_cycle(engine, name="2027 screening", infeasible=False)
         voting = voting_cycle(engine, name="2027 voting")
