@@ -49,6 +49,22 @@ def status_name(status: str) -> str:
     }.get(status, status)
 
 
+def channel_name(channel: str) -> str:
+    """How the complaint came in (``rules.CHANNELS``)."""
+    return {
+        "call_centre": _("120 Dasan Call Centre"), "sns": _("Social media"), "portal": _("The district's website"),
+        "officer": _("Reported by an officer"), "open311": _("An Open311 app"),
+    }.get(channel, channel)
+
+
+ROUTING_NOTE = "routed by item type and dong"  # what service.build_complaint records
+
+
+def note_shown(note: str | None) -> str | None:
+    """A history note; the routing's own note in the reader's language."""
+    return _("Routed automatically by item type and dong") if note == ROUTING_NOTE else note
+
+
 def action_words(action: str) -> dict[str, str]:
     """The title of an action's page, its button, and what the page's result reads."""
     return {
@@ -118,10 +134,10 @@ def complaint_view(engine: Engine, actor: Actor, complaint: Complaint, lang: str
         "field": named(tax["fields"].get(complaint.field), complaint.field, lang),
         "department": named(tax["departments"].get(complaint.department), complaint.department, lang),
         "dong": dong_name(complaint.dong, lang), "address": complaint.address, "officer": complaint.officer,
-        "channel": complaint.channel, "description": complaint.description,
+        "channel": channel_name(complaint.channel), "description": complaint.description,
         "photos": [p["sha256"] for p in complaint.photos], "received_at": complaint.received_at,
         "deadline": complaint.deadline, "closed_at": complaint.closed_at, "duplicate_of": complaint.duplicate_of,
-        "history": [{"status_name": status_name(step["status"]), "at": step["at"], "note": step.get("note"),
+        "history": [{"status_name": status_name(step["status"]), "at": step["at"], "note": note_shown(step.get("note")),
                      "officer": step.get("officer"), "by_you": step.get("by") == actor.id}
                     for step in reversed(complaint.history)],
         "personal": "reporter" in described,
