@@ -20,7 +20,7 @@ from core import (Actor, Engine, EngineDep, ActorDep, InvalidInput, NotFound, Ru
                   bar_chart_svg, seoul_time, staff_page, staff_template, utc_now)
 from core import gettext as _
 from plugins.complaints import reports, rules, service
-from plugins.complaints.domain import Complaint
+from plugins.complaints.domain import Complaint, Inspection, inspection_id
 from plugins.complaints.texts import result_text
 from plugins.complaints.web import dong_name, language, named, phone_shown
 
@@ -258,6 +258,14 @@ def month_or_error(month: str | None) -> tuple[str, dict[str, str]]:
     return f"{year:04d}-{number:02d}", {}
 
 
+def inspection_of(engine: Engine, kind: str, period: str) -> Inspection | None:
+    """The published inspection of a period, or None."""
+    try:
+        return engine.get(inspection_id(kind, period), Inspection, what="inspection")
+    except NotFound:
+        return None
+
+
 def csv_download(content: bytes, filename: str) -> Response[bytes]:
     return Response(content, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -290,10 +298,16 @@ class ComplaintConsole(Controller):
 
     # -- reports (before the complaint routes, whose first segment is any text) ---------------------
     @get("/reports", guards=[staff_page(INSPECT)], sync_to_thread=True, name="staff-complaint-reports")
-    def reports_page(self, request: Request, engine: EngineDep, month: FromQuery[str | None] = None) -> Template:
+    def reports_page(self, request: Request, engine: EngineDep, month: FromQuery[str | None] = None,
+                     published: FromQuery[str | None] = None) -> Template:
+        chosen, errors = month_or_error(month)
+        return self._reports(request, engine, chosen, (month or chosen) if errors else chosen, errors,
+                             published=published)
+
+    def _reports(self, request: Request, engine: Engine, chosen: str, month_input: str, errors: dict[str, str],
+                 *, published: str | None = None) -> Template:
         lang = language(request)
         tax = service.taxonomy(engine)
-        chosen, errors = month_or_error(month)
         year, number = service.parse_month(chosen)
         monthly = service.monthly_report(engine, year, number)
         yearly = service.yearly_report(engine)
@@ -301,12 +315,38 @@ class ComplaintConsole(Controller):
             row["name"] = named(tax["departments"].get(row["department"]), row["department"], lang)
         fields = [(c, named(tax["fields"].get(c), c, lang)) for c in (yearly[0] if yearly else {})
                   if c not in ("year", "total")]
+        now = utc_now()
+        years = [{"year": row["year"], "over": rules.month_bounds(row["year"], 12)[1] <= now,
+                  "inspection": inspection_of(engine, "yearly", str(row["year"]))} for row in yearly]
         return staff_template(
             request, "complaints/console/reports.html", _("Complaint reports"), status_code=400 if errors else 200,
-            errors=errors, month=chosen, month_input=(month or chosen) if errors else chosen,
-            previous=previous_month(chosen), monthly=monthly, yearly=yearly, fields=fields,
+            errors=errors, month=chosen, month_input=month_input, previous=previous_month(chosen),
+            monthly=monthly, yearly=yearly, fields=fields, years=years,
+            month_over=rules.month_bounds(year, number)[1] <= now,
+            month_inspection=inspection_of(engine, "monthly", chosen),
+            published=published if published in ("monthly", "yearly") else None,
             totals={key: sum(r[key] for r in monthly) for key in
                     ("received", "resolved", "rejected", "open", "overdue", "closed_late")})
+
+    @post("/reports/publish", guards=[staff_page(INSPECT)], sync_to_thread=True)
+    def publish(self, data: Form, request: Request, engine: EngineDep, actor: ActorDep) -> Template | Redirect:
+        """Record a finished month's inspection, or a finished year's figures (the service refuses
+        a period not over yet or published before; nothing changes then)."""
+        kind = str(data.get("kind") or "")
+        period = str(data.get("period") or "").strip()
+        month = str(data.get("month") or "").strip()
+        chosen, _errors = month_or_error(month or (period if kind == "monthly" else None))
+        try:
+            service.publish_inspection(engine, kind, period, by=actor.id)
+        except (InvalidInput, RuleViolation) as exc:
+            if isinstance(exc, RuleViolation) and "not over" in exc.detail:
+                message = _("This period is not over yet. Publish it once it has ended.")
+            elif isinstance(exc, RuleViolation):
+                message = _("This period's inspection is already published.")
+            else:
+                message = _("Choose a month or a year to publish.")
+            return self._reports(request, engine, chosen, chosen, {"publish": message})
+        return Redirect(path=f"{BASE}/reports?month={chosen}&published={kind}", status_code=303)
 
     @get("/reports/monthly.svg", guards=[staff_page(INSPECT)], sync_to_thread=True)
     def monthly_svg(self, request: Request, engine: EngineDep, month: FromQuery[str | None] = None) -> Response[str]:

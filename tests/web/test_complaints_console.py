@@ -18,7 +18,7 @@ from core.actors import Role
 from core.clock import now as utc_now
 from core.clock import seoul_time
 from core.engine import Engine
-from plugins.complaints import service
+from plugins.complaints import rules, service
 from plugins.complaints.texts import result_text
 from tests.support.staff import PASSWORD, add_staff, cheap_passwords
 from tests.web.conftest import DESKTOP, PHONE, check_page, start_site, tab_to
@@ -28,8 +28,9 @@ REPORTER_PHONE = "010-2468-1357"
 
 
 def prepared_store(db: Path, outbox: str) -> dict[str, str]:
-    """Staff, and three complaints: one overdue (received two days ago, with a phone and a
-    photo), one fresh with a phone, one fresh without contact details."""
+    """Staff, and four complaints: one overdue (received two days ago, with a phone and a
+    photo), one fresh with a phone, one fresh without contact details, and one of forty days ago,
+    resolved (a finished month to inspect)."""
     engine = Engine(str(db), outbox=outbox)
     try:
         service.ensure_taxonomy(engine)
@@ -44,8 +45,12 @@ def prepared_store(db: Path, outbox: str) -> dict[str, str]:
                                description="가로등이 꺼져 있습니다.", reporter_phone="010-1111-2222")
         tree = service.intake(engine, channel="portal", item="street_tree", dong="신당동", address="신당동 골목",
                               description="가로수 가지가 부러져 길을 막았습니다.")
+        old = service.intake(engine, channel="sns", item="pothole", dong="회현동", address="회현동 골목",
+                             description="도로에 구멍이 있습니다.", received_at=utc_now() - timedelta(days=40))
+        service.act(engine, old.id, "resolve", note="보수했습니다.", by="test:construction.west")
         engine.ledger.checkpoint()
-        return {"late": str(late.id), "light": str(light.id), "tree": str(tree.id)}
+        return {"late": str(late.id), "light": str(light.id), "tree": str(tree.id), "old": str(old.id),
+                "old_month": seoul_time(rules.parse_time(old.received_at)).strftime("%Y-%m")}
     finally:
         engine.close()
 
@@ -151,8 +156,9 @@ def test_an_inspector_reads_the_reports_and_downloads_csv_for_excel(console, bro
     for img in page.locator("figure.chart img").all():
         img.evaluate("img => img.complete || new Promise(r => img.onload = r)")
         assert img.evaluate("img => img.naturalWidth") > 300
-    yearly_row = page.locator("main table").nth(1).locator("tbody tr").first.inner_text()
-    assert yearly_row.split()[:2] == [str(seoul_time(utc_now()).year), "3"]
+    this_year = seoul_time(utc_now()).year
+    yearly_rows = [row.split() for row in page.locator("main table").nth(1).locator("tbody tr").all_inner_texts()]
+    assert [str(this_year), "4" if ids["old_month"].startswith(str(this_year)) else "3"] in [r[:2] for r in yearly_rows]
     with page.expect_download() as monthly:
         page.click("a[href^='/staff/complaints/reports/monthly.csv']")
     with page.expect_download() as yearly:
@@ -164,6 +170,15 @@ def test_an_inspector_reads_the_reports_and_downloads_csv_for_excel(console, bro
     assert month_text.startswith("부서,부서 코드,접수") and "주차관리과,parking," in month_text
     assert year_text.startswith("년도,전체,교통,도로,청소") and "\r\n" in year_text
     assert monthly.value.suggested_filename.endswith(".csv")
+    # the finished month of the old complaint: its inspection published, once
+    page.goto(f"{site.url}/staff/complaints/reports?month={ids['old_month']}")
+    tab_to(page, "form[action='/staff/complaints/reports/publish'] button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/staff/complaints/reports?month={ids['old_month']}&published=monthly")
+    assert "확정했습니다" in page.inner_text("[role=status]")
+    inspection = httpx.get(f"{site.url}/api/complaints/inspections/monthly/{ids['old_month']}", timeout=10).json()
+    row = next(r for r in inspection["rows"] if r["department"] == "construction")
+    assert (row["received"], row["open"], row["overdue"]) == (1, 1, 1)  # resolved only this month, late
     # the inbox is the field officers': an auditor inspects, and may not act on complaints
     assert page.goto(f"{site.url}/staff/complaints").status == 403
     site.stop()
@@ -211,6 +226,9 @@ def test_complaints_console_pages_pass_axe(console, browser, language):
     check_page(page, "complaints-console-reports", language=language)
     page.goto(f"{site.url}/staff/complaints/reports?month=2016-13")
     check_page(page, "complaints-console-reports-errors", language=language)
+    page.goto(f"{site.url}/staff/complaints/reports?month={ids['old_month']}")
+    assert page.locator("form[action='/staff/complaints/reports/publish']").count() >= 1
+    check_page(page, "complaints-console-reports-publish", language=language)
     page.set_viewport_size(PHONE)
     page.goto(f"{site.url}/staff/complaints/reports")
     check_page(page, "complaints-console-reports", language=language)

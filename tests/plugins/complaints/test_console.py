@@ -12,6 +12,7 @@ import pytest
 from core.actors import Role
 from core.clock import now as utc_now
 from plugins.complaints import console, reports, rules, service
+from plugins.complaints.domain import Inspection, inspection_id
 from plugins.complaints.texts import result_text
 from tests.support.staff import HTML, add_staff, cheap_passwords, console_client, post_form
 
@@ -156,3 +157,24 @@ def test_reports_with_charts_and_csv_for_excel(store, manual_clock):
         bad = client.get("/staff/complaints/reports?month=2016-13", headers=HTML)
         assert bad.status_code == 400 and "error-summary" in bad.text
     assert reports.excel_csv([], reports.MONTHLY_HEADERS_KO).startswith("\ufeff부서".encode())
+
+
+def test_an_inspector_publishes_a_finished_month_once(store, manual_clock):
+    engine, ids = store
+    month = utc_now().strftime("%Y-%m")
+    with console_client(engine, "kang.auditor") as client:
+        before = engine.position
+        early = post_form(client, "/staff/complaints/reports/publish", {"kind": "monthly", "period": month})
+        assert early.status_code == 400 and "error-summary" in early.text and engine.position == before
+    manual_clock.advance(days=40)
+    with console_client(engine, "kang.auditor") as client:  # signed in again: a session lasts hours, not weeks
+        done = post_form(client, "/staff/complaints/reports/publish", {"kind": "monthly", "period": month})
+        assert done.status_code == 303 and done.headers["location"] == f"/staff/complaints/reports?month={month}&published=monthly"
+        inspection = engine.get(inspection_id("monthly", month), Inspection)
+        assert {r["department"] for r in inspection.rows} == {"parking", "parks"}
+        page = client.get(done.headers["location"], headers=HTML).text
+        assert 'class="panel panel--done" role="status"' in page and 'action="/staff/complaints/reports/publish"' \
+            not in page.split('id="yearly"')[0]  # the month's button is gone
+        before = engine.position
+        twice = post_form(client, "/staff/complaints/reports/publish", {"kind": "monthly", "period": month})
+        assert twice.status_code == 400 and engine.position == before
