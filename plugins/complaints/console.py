@@ -22,13 +22,17 @@ from core import gettext as _
 from plugins.complaints import reports, rules, service
 from plugins.complaints.domain import Complaint, Inspection, inspection_id
 from plugins.complaints.texts import result_text
-from plugins.complaints.web import dong_name, language, named, phone_shown
+from plugins.complaints.media import MAX_BYTES, check_photo
+from plugins.complaints.web import (ACCEPTED_TYPES, MAX_BODY, dong_name, language, named, phone_shown,
+                                    uploaded_bytes)
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 BASE = "/staff/complaints"
 HANDLE = "complaints.handle"
 INSPECT = "complaints.inspect"
 PERSONAL = "complaints.personal_data"
+PHOTOS = "complaints.intake"  # who may attach a photo (as through the JSON API)
 QUEUE_LIMIT = 300
 # The actions of the pages, and the service action each one is (a complaint is transferred to its
 # first officer at intake, so moving it on to another department or officer is a reassignment).
@@ -78,6 +82,7 @@ def action_words(action: str) -> dict[str, str]:
                    "done": _("The complaint was rejected.")},
         "duplicate": {"title": _("Mark as a duplicate"), "button": _("Mark as a duplicate"),
                       "done": _("The complaint was marked as a duplicate.")},
+        "photo": {"done": _("The photo was added.")},
     }[action]
 
 
@@ -266,6 +271,28 @@ def inspection_of(engine: Engine, kind: str, period: str) -> Inspection | None:
         return None
 
 
+def too_large_text() -> str:
+    return _("The photo is larger than %(n)s MB. Choose a smaller photo.") % {"n": MAX_BYTES // (1024 * 1024)}
+
+
+def photo_problem(content: bytes) -> str | None:
+    """Why this file cannot be attached (None when it can)."""
+    if not content:
+        return _("The file you chose is empty. Choose another photo.")
+    if len(content) > MAX_BYTES:
+        return too_large_text()
+    try:
+        check_photo(content)
+    except InvalidInput:
+        return _("The file you chose is not a JPEG, PNG, GIF or WebP picture. Choose another.")
+    return None
+
+
+def photo_too_large(request: Request, exc: Exception) -> Response[Any]:
+    """A body too big to read at all: back to the complaint, which says why."""
+    return Redirect(path=f"{BASE}/{request.path_params.get('complaint_id', '')}?photo=too-large", status_code=303)
+
+
 def csv_download(content: bytes, filename: str) -> Response[bytes]:
     return Response(content, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -375,12 +402,14 @@ class ComplaintConsole(Controller):
     # -- one complaint ------------------------------------------------------------------------------
     @get("/{complaint_id:str}", guards=[staff_page(HANDLE)], sync_to_thread=True)
     def complaint(self, complaint_id: FromPath[str], request: Request, engine: EngineDep, actor: ActorDep,
-                  done: FromQuery[str | None] = None) -> Template:
+                  done: FromQuery[str | None] = None, photo: FromQuery[str | None] = None) -> Template:
         try:
             complaint = service.get_complaint(engine, complaint_id)
         except NotFound:
             return not_found(_("There is no complaint with this number"))
-        return self._complaint_page(request, engine, actor, complaint, {}, done=done if done in ACTIONS else None)
+        errors = {"photo": too_large_text()} if photo == "too-large" else {}
+        return self._complaint_page(request, engine, actor, complaint, errors,
+                                    done=done if done in (*ACTIONS, "photo") else None)
 
     def _complaint_page(self, request: Request, engine: Engine, actor: Actor, complaint: Complaint,
                         errors: dict[str, str], *, done: str | None = None, status: int = 200) -> Template:
@@ -388,7 +417,32 @@ class ComplaintConsole(Controller):
         return staff_template(
             request, "complaints/console/complaint.html", _("Complaint: %(item)s") % {"item": str(view["item"])},
             status_code=status, errors=errors, c=view, done=action_words(done)["done"] if done else None,
-            words={a: action_words(a) for a in ACTIONS})
+            words={a: action_words(a) for a in ACTIONS}, accepted_types=ACCEPTED_TYPES,
+            max_mb=MAX_BYTES // (1024 * 1024),
+            may_add_photo=view["status"] not in rules.CLOSED and engine.permissions.get(PHOTOS).allows(actor))
+
+    @post("/{complaint_id:str}/photos", guards=[staff_page(PHOTOS)], sync_to_thread=True,
+          request_max_body_size=MAX_BODY, exception_handlers={413: photo_too_large})
+    def add_photo(self, complaint_id: FromPath[str], data: Multipart, request: Request, engine: EngineDep,
+                  actor: ActorDep) -> Template | Redirect:
+        """Attach a photo (of the place, or of the work done) while the complaint is open."""
+        try:
+            complaint = service.get_complaint(engine, complaint_id)
+        except NotFound:
+            return not_found(_("There is no complaint with this number"))
+        content = uploaded_bytes(data.get("photo"))
+        problem = _("Choose a photo to add.") if content is None else photo_problem(content)
+        if problem is None:
+            try:
+                service.add_photo(engine, complaint.id, content or b"")
+            except (InvalidInput, RuleViolation) as exc:
+                problem = (_("This photo is already attached.") if "already attached" in exc.detail
+                           else _("Photos can be added only while the complaint is open.")
+                           if isinstance(exc, RuleViolation) else exc.detail)
+        if problem is not None:
+            complaint = service.get_complaint(engine, complaint.id)
+            return self._complaint_page(request, engine, actor, complaint, {"photo": problem}, status=400)
+        return Redirect(path=f"{BASE}/{complaint.id}?done=photo", status_code=303)
 
     @get("/{complaint_id:str}/{action:str}", guards=[staff_page(HANDLE)], sync_to_thread=True)
     def action_page(self, complaint_id: FromPath[str], action: FromPath[str], request: Request,

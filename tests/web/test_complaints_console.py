@@ -125,7 +125,7 @@ def test_an_officer_resolves_the_overdue_complaint_by_keyboard_and_one_text_goes
     assert "처리 결과 고치기" not in page.inner_text("main") and "종결된 민원" in page.inner_text("main")
 
 
-def test_an_officer_transfers_a_complaint_to_another_department(console, browser):
+def test_an_officer_transfers_a_complaint_to_another_department(console, browser, tmp_path):
     site, ids = console
     tree = ids["tree"]
     page = browser.new_page(viewport=PHONE, locale="ko-KR")
@@ -144,6 +144,14 @@ def test_an_officer_transfers_a_complaint_to_another_department(console, browser
     assert (after["department"], after["officer"], after["status"]) == ("environment", "environment.east",
                                                                         "transferred")
     assert "부러진 가로수 처리는 환경과가 맡습니다." in page.inner_text("main")
+    photo = tmp_path / "tree.png"
+    photo.write_bytes(png(7, 5))
+    page.set_input_files("#photo", str(photo))
+    page.click("form[action$='/photos'] button")
+    page.wait_for_url(f"**/staff/complaints/{tree}?done=photo")
+    assert stored(site, tree)["photos"][0]["bytes"] == photo.stat().st_size
+    page.wait_for_function("() => document.querySelector('.photo-list img').complete")
+    assert page.locator(".photo-list img").evaluate("img => img.naturalWidth") == 7
     assert site.texts() == []
 
 

@@ -178,3 +178,25 @@ def test_an_inspector_publishes_a_finished_month_once(store, manual_clock):
         before = engine.position
         twice = post_form(client, "/staff/complaints/reports/publish", {"kind": "monthly", "period": month})
         assert twice.status_code == 400 and engine.position == before
+
+
+def test_an_officer_attaches_a_photo_and_a_bad_file_is_refused(store):
+    from tests.web.test_complaints_pages import png
+
+    engine, ids = store
+    cid = ids["fresh"]
+    with console_client(engine, "choi.officer") as client:
+        before = engine.position
+        bad = post_form(client, f"/staff/complaints/{cid}/photos", token_from=f"/staff/complaints/{cid}",
+                        files={"photo": ("notes.txt", b"not a picture", "text/plain")})
+        assert bad.status_code == 400 and "JPEG, PNG, GIF" in bad.text and engine.position == before
+        picture = png(5, 5)
+        added = post_form(client, f"/staff/complaints/{cid}/photos", token_from=f"/staff/complaints/{cid}",
+                          files={"photo": ("after.png", picture, "image/png")})
+        assert added.status_code == 303 and added.headers["location"] == f"/staff/complaints/{cid}?done=photo"
+        assert service.get_complaint(engine, cid).photos[0]["bytes"] == len(picture)
+        again = post_form(client, f"/staff/complaints/{cid}/photos", token_from=f"/staff/complaints/{cid}",
+                          files={"photo": ("after.png", picture, "image/png")})
+        assert again.status_code == 400 and len(service.get_complaint(engine, cid).photos) == 1
+    with console_client(engine, "seo.agent") as client:  # may attach photos (intake), but not open the inbox
+        assert client.get(f"/staff/complaints/{cid}", headers=HTML).status_code == 403
