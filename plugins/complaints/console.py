@@ -205,16 +205,14 @@ def service_error(action: str, exc: Exception) -> tuple[str, str]:
     if isinstance(exc, NotFound):
         return "original", _("There is no complaint with this number. Check it and try again.")
     if isinstance(exc, RuleViolation):
+        if exc.extra.get("current_status"):
+            field = {"duplicate": "original"}.get(action, "note" if action in FORM_ACTIONS else "actions")
+            return field, _("This cannot be done now: the complaint is %(status)s. Someone may have acted on it "
+                            "in the meantime.") % {"status": status_name(exc.extra["current_status"])}
         if action == "transfer" and "already with" in exc.detail:
             return "officer", _("The complaint is already with this officer. Choose another department or officer.")
         if action == "duplicate":
             return "original", _("A complaint cannot be a duplicate of itself. Enter the number of another report.")
-        if exc.extra.get("current_status"):
-            field = "note" if action in FORM_ACTIONS else "actions"
-            if action == "duplicate":
-                field = "original"
-            return field, _("This cannot be done now: the complaint is %(status)s. Someone may have acted on it "
-                            "in the meantime.") % {"status": status_name(exc.extra["current_status"])}
     field = str(getattr(exc, "extra", {}).get("field") or "")
     fields = {"resolve": ("note",), "reject": ("note",), "transfer": ("department", "officer", "note"),
               "duplicate": ("original", "note")}.get(action, ("actions",))
