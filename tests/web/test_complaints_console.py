@@ -77,6 +77,15 @@ def stored(site, complaint_id: str) -> dict:
     return httpx.get(f"{site.url}/api/complaints/{complaint_id}", timeout=10).json()
 
 
+def verify_store(site) -> None:
+    """The store, once the server stopped, verifies: ``civic audit verify --db`` exits 0 (the
+    ledger, the signed checkpoints, and every plugin's re-tally, the inspections included)."""
+    site.stop()
+    verified = subprocess.run([sys.executable, "-m", "core", "audit", "verify", "--db", str(site.db)],
+                              capture_output=True, text=True, env=site.env, cwd=site.env["PYTHONPATH"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
 def test_an_officer_resolves_the_overdue_complaint_by_keyboard_and_one_text_goes_out(console, browser):
     site, ids = console
     late = ids["late"]
@@ -123,6 +132,7 @@ def test_an_officer_resolves_the_overdue_complaint_by_keyboard_and_one_text_goes
     page.reload()  # reloading the page after sending sends nothing again
     assert len(site.texts()) == 1
     assert "처리 결과 고치기" not in page.inner_text("main") and "종결된 민원" in page.inner_text("main")
+    verify_store(site)
 
 
 def test_an_officer_transfers_a_complaint_to_another_department(console, browser, tmp_path):
@@ -153,6 +163,7 @@ def test_an_officer_transfers_a_complaint_to_another_department(console, browser
     page.wait_for_function("() => document.querySelector('.photo-list img').complete")
     assert page.locator(".photo-list img").evaluate("img => img.naturalWidth") == 7
     assert site.texts() == []
+    verify_store(site)
 
 
 def test_an_inspector_reads_the_reports_and_downloads_csv_for_excel(console, browser, tmp_path):
@@ -189,10 +200,7 @@ def test_an_inspector_reads_the_reports_and_downloads_csv_for_excel(console, bro
     assert (row["received"], row["open"], row["overdue"]) == (1, 1, 1)  # resolved only this month, late
     # the inbox is the field officers': an auditor inspects, and may not act on complaints
     assert page.goto(f"{site.url}/staff/complaints").status == 403
-    site.stop()
-    verified = subprocess.run([sys.executable, "-m", "core", "audit", "verify", "--db", str(site.db)],
-                              capture_output=True, text=True, env=site.env, cwd=site.env["PYTHONPATH"])
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    verify_store(site)
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
