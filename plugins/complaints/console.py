@@ -16,13 +16,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from core import (Actor, Engine, EngineDep, ActorDep, InvalidInput, NotFound, RuleViolation, StaffLink,
+from core import (Actor, ActorDep, Engine, EngineDep, InvalidInput, NotFound, RuleViolation, StaffLink,
                   bar_chart_svg, seoul_time, staff_page, staff_template, utc_now)
 from core import gettext as _
 from plugins.complaints import reports, rules, service
 from plugins.complaints.domain import Complaint, Inspection, inspection_id
-from plugins.complaints.texts import result_text
 from plugins.complaints.media import MAX_BYTES, check_photo
+from plugins.complaints.texts import result_text
 from plugins.complaints.web import (ACCEPTED_TYPES, MAX_BODY, dong_name, language, named, phone_shown,
                                     uploaded_bytes)
 
@@ -181,7 +181,14 @@ def duplicate_candidates(engine: Engine, complaint: Complaint, tax: dict[str, An
 
 def form_errors(action: str, form: dict[str, str], tax: dict[str, Any]) -> dict[str, str]:
     """The page's own checks, in the officer's words, before the service is asked."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {}  # in the order of the form's fields, as the error summary lists them
+    if action == "transfer":
+        if form["department"] not in tax["departments"]:
+            errors["department"] = _("Choose the department.")
+        if len(form["officer"]) > 80:
+            errors["officer"] = _("The officer's name must be %(n)s characters or fewer.") % {"n": 80}
+    if action == "duplicate" and not form["original"]:
+        errors["original"] = _("Enter the number of the earlier report of the same problem.")
     if len(form["note"]) > MAX_NOTE:
         errors["note"] = _("The text must be %(n)s characters or fewer.") % {"n": f"{MAX_NOTE:,}"}
     elif action == "resolve" and not form["note"]:
@@ -190,13 +197,6 @@ def form_errors(action: str, form: dict[str, str], tax: dict[str, Any]) -> dict[
         errors["note"] = _("Write why the complaint is rejected.")
     elif action == "transfer" and not form["note"]:
         errors["note"] = _("Write why the complaint goes there.")
-    if action == "transfer":
-        if form["department"] not in tax["departments"]:
-            errors["department"] = _("Choose the department.")
-        if len(form["officer"]) > 80:
-            errors["officer"] = _("The officer's name must be %(n)s characters or fewer.") % {"n": 80}
-    if action == "duplicate" and not form["original"]:
-        errors["original"] = _("Enter the number of the earlier report of the same problem.")
     return errors
 
 
