@@ -75,6 +75,7 @@ def test_the_result_text_is_checked_and_then_sent_once(store):
     cid = ids["late"]
     note = "불법 주정차 차량을 견인했습니다."
     with console_client(engine, "choi.officer") as client:
+        position_before_check = engine.position
         empty = post_form(client, f"/staff/complaints/{cid}/resolve", {"note": "", "step": "check"})
         assert empty.status_code == 400 and "error-summary" in empty.text
         check = post_form(client, f"/staff/complaints/{cid}/resolve", {"note": note, "step": "check"})
@@ -83,6 +84,9 @@ def test_the_result_text_is_checked_and_then_sent_once(store):
         expected = result_text("불법 주정차", "명동", complaint.received_at, note)
         assert expected in check.text.replace("&#39;", "'")
         assert complaint.status == rules.TRANSFERRED and outbox(engine) == []  # nothing yet
+        change = post_form(client, f"/staff/complaints/{cid}/resolve", {"note": note, "step": "change"})
+        assert change.status_code == 200 and f">{note}</textarea>" in change.text  # back to the form, kept
+        assert engine.position == position_before_check
         sent = post_form(client, f"/staff/complaints/{cid}/resolve", {"note": note, "step": "send"})
         assert sent.status_code == 303 and sent.headers["location"] == f"/staff/complaints/{cid}?done=resolve"
         assert service.get_complaint(engine, cid).status == rules.RESOLVED
