@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from core import SEOUL, Engine, ManualClock, use_clock
+from core import DONGS, SEOUL, Engine, ManualClock, use_clock
 from plugins.ad_review import queries, service, signing
 
 SECRETARY = "demo:secretary"
@@ -32,8 +32,6 @@ MEMBERS = {
     "choi-daewoo": "최대우 (구의원)",
     "jung-hyejin": "정혜진 (도시디자인과장)",
 }
-DONGS = ("소공동", "회현동", "명동", "필동", "장충동", "광희동", "을지로동", "신당동", "다산동", "약수동",
-         "청구동", "신당5동", "동화동", "황학동", "중림동")
 STREETS = ("을지로", "명동길", "퇴계로", "충무로", "다산로", "동호로", "세종대로", "남대문로", "청계천로")
 BUSINESSES = ("카페", "약국", "치과의원", "안경원", "편의점", "한식당", "부동산중개", "화장품", "인쇄소", "공인회계사")
 SIGN_MIX = (("wall", 40), ("projecting", 25), ("pole", 6), ("window", 10), ("banner", 7),

@@ -8,13 +8,9 @@ in hours. An administrator changes any of it later through taxonomy events.
 
 from __future__ import annotations
 
-JURISDICTION_ID = "junggu.seoul.kr"
+from core import DONGS  # Jung-gu's 15 administrative dongs (re-exported for this plugin)
 
-# Jung-gu's 15 administrative dongs.
-DONGS: tuple[str, ...] = (
-    "소공동", "회현동", "명동", "필동", "장충동", "광희동", "을지로동", "신당동",
-    "다산동", "약수동", "청구동", "신당5동", "동화동", "황학동", "중림동",
-)
+JURISDICTION_ID = "junggu.seoul.kr"
 
 # Field officers cover zones of dongs; the zone decides the default route.
 ZONES: dict[str, tuple[str, ...]] = {

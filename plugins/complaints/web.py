@@ -22,8 +22,8 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from core import (ActorDep, Engine, EngineDep, HomeCard, InvalidInput, NotFound, RuleViolation, client_address,
-                  normalise_phone, requires, utc_now)
+from core import (DONG_NAMES_EN, ActorDep, Engine, EngineDep, HomeCard, InvalidInput, NotFound, RuleViolation,
+                  client_address, normalise_phone, requires, utc_now)
 from core import gettext as _
 from plugins.complaints import rules, service
 from plugins.complaints.georeport import nearest_dong
@@ -46,13 +46,6 @@ ACCEPTED_TYPES = "image/jpeg,image/png,image/gif,image/webp"
 # Reports sent from one address in a minute, at most: a flood from one machine is cut short,
 # while the households behind one apartment block's connection are never in each other's way.
 REPORTS_PER_MINUTE = 20
-# The dongs' names as written in English (the taxonomy knows them in Korean).
-DONG_NAMES_EN = {
-    "소공동": "Sogong-dong", "회현동": "Hoehyeon-dong", "명동": "Myeong-dong", "필동": "Pil-dong",
-    "장충동": "Jangchung-dong", "광희동": "Gwanghui-dong", "을지로동": "Euljiro-dong", "신당동": "Sindang-dong",
-    "다산동": "Dasan-dong", "약수동": "Yaksu-dong", "청구동": "Cheonggu-dong", "신당5동": "Sindang 5-dong",
-    "동화동": "Donghwa-dong", "황학동": "Hwanghak-dong", "중림동": "Jungnim-dong",
-}
 
 
 # -- words -------------------------------------------------------------------------------------
