@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,3 +105,27 @@ def recusal_bytes(session: str, application: str, member: str, reason: str) -> b
 def comment_bytes(session: str, application: str, member: str, text: str) -> bytes:
     """What a member signs to post a comment in an application's thread."""
     return signed_bytes("comment", session=session, application=application, member=member, text=text)
+
+
+# -- texts typed in a browser -----------------------------------------------------------------------
+
+
+def normalise_text(text: str) -> str:
+    """A text as it is signed and stored when typed in a form: Unicode NFC, every line break as
+    ``\\n`` (browsers send ``\\r\\n`` from a textarea), no blank space around the whole text. The
+    page asks the server for the bytes to sign and posts the same text again, so both sides pass
+    it through this one function."""
+    text = unicodedata.normalize("NFC", text or "")
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def conditions_from_text(text: str) -> list[str]:
+    """Conditions typed one per line: each line normalised, blank lines left out."""
+    return [line.strip() for line in normalise_text(text).split("\n") if line.strip()]
+
+
+def fingerprint(public_key_text: str) -> str:
+    """A short, readable fingerprint of a public key (the first 80 bits of the SHA-256 of its raw
+    bytes, in groups of four hex digits) for a member and the secretary to compare by eye."""
+    digest = hashlib.sha256(unb64(public_key_text.strip())).hexdigest()[:20].upper()
+    return " ".join(digest[i:i + 4] for i in range(0, 20, 4))
