@@ -79,6 +79,11 @@ def sign_type_names() -> dict[str, str]:
             "digital_display": _("Digital display")}
 
 
+def illumination_names() -> dict[str, str]:
+    return {"none": _("no lighting"), "external": _("lit from outside"), "internal": _("lit from inside"),
+            "digital": _("digital screen")}
+
+
 def explain(exc: CivicError) -> str:
     """A service's refusal in the reader's language (its English detail when not a known one)."""
     detail = str(exc.detail)
@@ -152,14 +157,15 @@ def _session(engine: Any, sid: UUID) -> dict[str, Any]:
     return {"id": str(sid), **row}
 
 
-def _suggested_week() -> str:
-    """This week when its session can still be held, else next week."""
+def _suggested_week(engine: Any) -> str:
+    """This week when its session can still be held (before its close), else next week."""
     now = utc_now()
     week = iso_week(now, SEOUL)
-    local = now.astimezone(SEOUL)
-    if local.weekday() >= 4 and local.hour >= 18 or local.weekday() >= 5:
-        week = iso_week(now + timedelta(days=7), SEOUL)
-    return week
+    try:
+        closes = service.committee(engine).schedule_rule().times(week, SEOUL)[2]
+    except NotFound:
+        return week
+    return week if now < closes else iso_week(now + timedelta(days=7), SEOUL)
 
 
 def _committee_info(engine: Any) -> dict[str, Any]:
@@ -180,7 +186,7 @@ def _sessions_page(request: Request, engine: Any, *, errors: dict[str, str] | No
     referred = queries.list_applications(engine, "referred")
     return staff_template(request, "ad_review/console/sessions.html", _("Ad review: weekly sessions"),
                           sessions=sessions, waiting=waiting, referred=referred, errors=errors,
-                          week=week or _suggested_week(), members=_committee_info(engine)["members"],
+                          week=week or _suggested_week(engine), members=_committee_info(engine)["members"],
                           status_code=status_code)
 
 
@@ -190,7 +196,7 @@ def sessions_page(request: Request, engine: EngineDep) -> Template:
 
 
 @post(f"{BASE}/sessions", guards=[staff_page(SECRETARY)], sync_to_thread=True, name="ad-review-open")
-def open_session(request: Request, engine: EngineDep, actor: ActorDep, data: Form) -> Any:
+def open_session(request: Request, engine: EngineDep, actor: ActorDep, data: Form) -> Template | Redirect:
     week = str((data or {}).get("week") or "").strip().upper()
     try:
         session = service.open_session(engine, actor.id, week or None)
@@ -222,7 +228,7 @@ def session_page(request: Request, engine: EngineDep, session_id: FromPath[str])
 
 @post(f"{BASE}/sessions/{{session_id:str}}/agenda", guards=[staff_page(SECRETARY)], sync_to_thread=True,
       name="ad-review-agenda")
-def put_on_agenda(request: Request, engine: EngineDep, session_id: FromPath[str], data: Form) -> Any:
+def put_on_agenda(request: Request, engine: EngineDep, session_id: FromPath[str], data: Form) -> Template | Redirect:
     session_id = _uuid(session_id)
     _session(engine, session_id)
     chosen = []
@@ -243,7 +249,7 @@ def put_on_agenda(request: Request, engine: EngineDep, session_id: FromPath[str]
 
 @post(f"{BASE}/sessions/{{session_id:str}}/close", guards=[staff_page(SECRETARY)], sync_to_thread=True,
       name="ad-review-close")
-def close_session(request: Request, engine: EngineDep, actor: ActorDep, session_id: FromPath[str]) -> Any:
+def close_session(request: Request, engine: EngineDep, actor: ActorDep, session_id: FromPath[str]) -> Template | Redirect:
     session_id = _uuid(session_id)
     _session(engine, session_id)
     try:
@@ -285,7 +291,7 @@ def members_page(request: Request, engine: EngineDep) -> Template:
 
 @post(f"{BASE}/members/requests/{{account:str}}/confirm", guards=[staff_page(SECRETARY)], sync_to_thread=True,
       name="ad-review-confirm-key")
-def confirm_key(request: Request, engine: EngineDep, actor: ActorDep, account: FromPath[str]) -> Any:
+def confirm_key(request: Request, engine: EngineDep, actor: ActorDep, account: FromPath[str]) -> Template | Redirect:
     try:
         service.confirm_key(engine, actor.id, account)
     except (InvalidInput, RuleViolation, NotFound) as exc:
@@ -295,7 +301,7 @@ def confirm_key(request: Request, engine: EngineDep, actor: ActorDep, account: F
 
 @post(f"{BASE}/members/requests/{{account:str}}/refuse", guards=[staff_page(SECRETARY)], sync_to_thread=True,
       name="ad-review-refuse-key")
-def refuse_key(request: Request, engine: EngineDep, actor: ActorDep, account: FromPath[str], data: Form) -> Any:
+def refuse_key(request: Request, engine: EngineDep, actor: ActorDep, account: FromPath[str], data: Form) -> Template | Redirect:
     reason = signing.normalise_text(str((data or {}).get("reason") or ""))
     try:
         service.refuse_key(engine, actor.id, account, reason or "refused by the secretary")
@@ -333,7 +339,7 @@ def key_page(request: Request, engine: EngineDep, actor: ActorDep) -> Template:
 
 
 @post(f"{BASE}/key/request", guards=[staff_page(MEMBER)], sync_to_thread=True, name="ad-review-request-key")
-def request_key(request: Request, engine: EngineDep, actor: ActorDep, data: Form) -> Any:
+def request_key(request: Request, engine: EngineDep, actor: ActorDep, data: Form) -> Template | Redirect:
     data = data or {}
     values = {k: str(data.get(k) or "").strip() for k in ("member_id", "name", "public_key")}
     errors: dict[str, str] = {}
@@ -394,7 +400,7 @@ def _application_page(request: Request, engine: Any, actor: Any, sid: UUID, aid:
         thread=thread, member=member, on_roster=on_roster, acted=acted,
         can_act=on_roster and session["status"] == "open" and acted is None,
         decisions=decision_names(), outcomes=outcome_names(), sign_types=sign_type_names(),
-        errors=errors, values=values or {}, base=f"{BASE}/sessions/{sid}/applications/{aid}",
+        lighting=illumination_names(), errors=errors, values=values or {}, base=f"{BASE}/sessions/{sid}/applications/{aid}",
         account=actor.id, status_code=status_code)
 
 
@@ -463,7 +469,7 @@ def prepare(engine: EngineDep, actor: ActorDep, session_id: FromPath[str], appli
 @post(f"{BASE}/sessions/{{session_id:str}}/applications/{{application_id:str}}/{{act:str}}",
       guards=[staff_page(MEMBER)], sync_to_thread=True, name="ad-review-act")
 def member_act(request: Request, engine: EngineDep, actor: ActorDep, session_id: FromPath[str], application_id: FromPath[str], act: FromPath[str],
-        data: Form) -> Any:
+        data: Form) -> Template | Redirect:
     session_id = _uuid(session_id)
     application_id = _uuid(application_id)
     if act not in ACTS:

@@ -104,12 +104,6 @@ function signForm(form, status) {
     button.disabled = true;
     say(status, status.dataset.working);
     try {
-      const pair = await loadKey(form.dataset.account);
-      if (!pair) {
-        say(status, status.dataset.noKey);
-        button.disabled = false;
-        return;
-      }
       const body = new URLSearchParams(new FormData(form));
       body.delete("signature");
       const answer = await fetch(form.dataset.sign, {
@@ -120,6 +114,12 @@ function signForm(form, status) {
         return;
       }
       const prepared = await answer.json();
+      const pair = await loadKey(form.dataset.account);
+      if (!pair) {
+        say(status, status.dataset.noKey);
+        button.disabled = false;
+        return;
+      }
       const signature = await crypto.subtle.sign("Ed25519", pair.privateKey, fromBase64(prepared.message));
       form.querySelector("input[name=signature]").value = toBase64(signature);
       form.submit();

@@ -74,7 +74,8 @@ def test_a_member_joins_decides_and_comments_with_signatures_over_the_prepared_b
         # no signature, or a wrong one: refused on the form, nothing recorded
         before = engine.position
         unsigned = post_form(member, f"{base}/decision", form, token_from=base)
-        assert unsigned.status_code == 400 and "JavaScript" in unsigned.text
+        assert unsigned.status_code == 400 and "자바스크립트" in unsigned.text
+        assert unsigned.headers["content-type"].startswith("text/html")
         forged = post_form(member, f"{base}/decision", {**form, "signature": signing.sign(signing.generate(), message)},
                            token_from=base)
         assert forged.status_code == 400 and 'id="error-summary"' in forged.text
