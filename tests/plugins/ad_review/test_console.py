@@ -159,6 +159,8 @@ def test_the_report_page_and_chart_show_a_dash_when_nothing_is_decided(committee
         assert page.status_code == 200 and "None" not in page.text
         bad = member.get("/staff/ad-review/report?from=2016-12-31&to=2016-01-01", headers=HTML)
         assert bad.status_code == 400 and 'href="#to"' in bad.text
+        chart = member.get("/api/ad_review/report.svg")  # no dates given: this year so far, nothing decided
+        assert chart.status_code == 200 and "None" not in chart.text and "median —" in chart.text
 
 
 def test_the_report_page_shows_the_weekly_figures(committee, sunday):
