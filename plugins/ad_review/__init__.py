@@ -30,7 +30,7 @@ def civic_register_routes(engine):
     from plugins.ad_review.api import AdReviewController
 
     return [AdReviewController, console.sessions_page, console.open_session, console.session_page,
-            console.put_on_agenda, console.close_session, console.members_page, console.confirm_key,
+            console.put_on_agenda, console.close_session, console.members_page, console.add_member, console.confirm_key,
             console.refuse_key, console.key_page, console.request_key, console.queue_page, console.application_page,
             console.prepare, console.member_act, console.report_page]
 

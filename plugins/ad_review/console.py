@@ -263,7 +263,7 @@ def close_session(request: Request, engine: EngineDep, actor: ActorDep, session_
 
 
 def _members_page(request: Request, engine: Any, *, errors: dict[str, str] | None = None,
-                  status_code: int = 200) -> Template:
+                  values: dict[str, str] | None = None, status_code: int = 200) -> Template:
     info = _committee_info(engine)
     linked = {m: a for a, m in info["accounts"].items()}
     requests = []
@@ -274,7 +274,8 @@ def _members_page(request: Request, engine: Any, *, errors: dict[str, str] | Non
                 "username": _username(engine, linked[m]) if m in linked else None}
                for m, i in sorted(info["members"].items())]
     return staff_template(request, "ad_review/console/members.html", _("Ad review: members and keys"),
-                          requests=requests, members=members, errors=errors, status_code=status_code)
+                          requests=requests, members=members, errors=errors, values=values or {},
+                          status_code=status_code)
 
 
 def _username(engine: Any, account: str) -> str:
@@ -287,6 +288,30 @@ def _username(engine: Any, account: str) -> str:
 @get(f"{BASE}/members", guards=[staff_page(SECRETARY)], sync_to_thread=True, name="ad-review-members")
 def members_page(request: Request, engine: EngineDep) -> Template:
     return _members_page(request, engine)
+
+
+@post(f"{BASE}/members/add", guards=[staff_page(SECRETARY)], sync_to_thread=True, name="ad-review-add-member")
+def add_member(request: Request, engine: EngineDep, actor: ActorDep, data: Form) -> Template | Redirect:
+    """Register a member whose key was made with ``civic adreview keygen`` (they sign with the CLI)."""
+    data = data or {}
+    values = {k: str(data.get(k) or "").strip() for k in ("member_id", "name", "public_key")}
+    errors: dict[str, str] = {}
+    if rules.member_id_problem(values["member_id"]):
+        errors["member_id"] = FIELD_TEXTS["member_id"]()
+    if not values["name"]:
+        errors["name"] = FIELD_TEXTS["name"]()
+    try:
+        signing.parse_public_key(values["public_key"])
+    except ValueError:
+        errors["public_key"] = _("Paste the public key that civic adreview keygen printed (base64 of 32 bytes).")
+    if not errors:
+        try:
+            service.add_member(engine, actor.id, values["member_id"], values["name"], values["public_key"])
+        except (InvalidInput, RuleViolation) as exc:
+            errors = field_errors(exc, "member_id")
+    if errors:
+        return _members_page(request, engine, errors=errors, values=values, status_code=400)
+    return Redirect(path=f"{BASE}/members", status_code=303)
 
 
 @post(f"{BASE}/members/requests/{{account:str}}/confirm", guards=[staff_page(SECRETARY)], sync_to_thread=True,

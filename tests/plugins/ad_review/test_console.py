@@ -180,3 +180,28 @@ def test_the_report_page_shows_the_weekly_figures(committee, sunday):
     assert "2016-W10" in page and "<svg" in page
     row = re.search(r"<th scope=\"row\">2016-W10</th>(.*?)</tr>", page, re.S)
     assert row and "<td class=\"num\">1</td>" in row.group(1) and "3.0" in row.group(1)
+
+
+def test_the_secretary_registers_a_member_who_signs_with_the_command_line(committee):
+    engine = committee
+    public = signing.public_key_b64(signing.generate())
+    with console_client(engine, "kim.secretary") as secretary:
+        before = engine.position
+        bad = post_form(secretary, "/staff/ad-review/members/add", {"member_id": "choi", "name": "최위원",
+                                                                    "public_key": "not a key"},
+                        token_from="/staff/ad-review/members")
+        assert bad.status_code == 400 and 'href="#public_key"' in bad.text and 'value="choi"' in bad.text
+        assert engine.position == before
+        answer = post_form(secretary, "/staff/ad-review/members/add", {"member_id": "choi", "name": "최위원",
+                                                                       "public_key": f" {public}\n"},
+                           token_from="/staff/ad-review/members")
+        assert answer.status_code == 303
+        page = secretary.get("/staff/ad-review/members", headers=HTML).text
+        assert signing.fingerprint(public) in page and "최위원" in page
+        again = post_form(secretary, "/staff/ad-review/members/add", {"member_id": "choi", "name": "최위원",
+                                                                      "public_key": signing.public_key_b64(
+                                                                          signing.generate())},
+                          token_from="/staff/ad-review/members")
+        assert again.status_code == 400 and "이미 사용 중인 위원 ID" in again.text
+    assert service.describe_committee(engine)["members"] == [
+        {"member_id": "choi", "name": "최위원", "public_key": public}]
