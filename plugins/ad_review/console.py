@@ -54,6 +54,8 @@ def staff_links() -> list[StaffLink]:
                   _("Make the key this browser signs your decisions with, and ask the secretary to register it.")),
         StaffLink(BASE, _("Ad review: weekly sessions"), SECRETARY,
                   _("Open and close the weekly sessions and put applications on their agenda.")),
+        StaffLink(f"{BASE}/full-committee", _("Ad review: full committee"), SECRETARY,
+                  _("Record the full committee's decisions on the applications referred to it.")),
         StaffLink(f"{BASE}/members", _("Ad review: members and keys"), SECRETARY,
                   _("Confirm members' signing keys by their fingerprint.")),
         StaffLink(f"{BASE}/report", _("Ad review: review times"), READ,
@@ -107,6 +109,7 @@ def explain(exc: CivicError) -> str:
         ("No request to join", _("There is no request from this account.")),
         ("not on this session's agenda", _("The application is not on this session's agenda.")),
         ("busy", _("The session is busy; please try again.")),
+        ("Only an application referred", _("This application is not waiting for the full committee.")),
     ]
     for needle, text in known:
         if needle in detail:
@@ -526,6 +529,64 @@ def member_act(request: Request, engine: EngineDep, actor: ActorDep, session_id:
     anchor = "#thread" if act == "comment" else ""
     return Redirect(path=f"{BASE}/sessions/{session_id}/applications/{application_id}?done={act}{anchor}",
                     status_code=303)
+
+
+# -- the secretary: the full committee's decisions ------------------------------------------------------
+
+
+@get(f"{BASE}/full-committee", guards=[staff_page(SECRETARY)], sync_to_thread=True, name="ad-review-full")
+def full_committee_page(request: Request, engine: EngineDep) -> Template:
+    referred = queries.list_applications(engine, "referred")
+    decided = [a for a in queries.list_applications(engine, "decided") if a.get("decided_by") == "full"]
+    return staff_template(request, "ad_review/console/full_committee.html", _("Ad review: full committee"),
+                          referred=referred, decided=list(reversed(decided)), sign_types=sign_type_names(),
+                          outcomes=outcome_names())
+
+
+def _full_decision_page(request: Request, engine: Any, aid: UUID, *, errors: dict[str, str] | None = None,
+                        values: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    application = queries.application_view(engine, aid)
+    decisions = {k: v for k, v in decision_names().items() if k != "re_review"}
+    return staff_template(request, "ad_review/console/full_decision.html",
+                          _("Record the full committee's decision"), application=application, decisions=decisions,
+                          sign_types=sign_type_names(), lighting=illumination_names(), errors=errors,
+                          values=values or {}, status_code=status_code)
+
+
+@get(f"{BASE}/full-committee/{{application_id:str}}", guards=[staff_page(SECRETARY)], sync_to_thread=True,
+     name="ad-review-full-decision")
+def full_decision_page(request: Request, engine: EngineDep, application_id: FromPath[str]) -> Template:
+    return _full_decision_page(request, engine, _uuid(application_id))
+
+
+@post(f"{BASE}/full-committee/{{application_id:str}}/decision", guards=[staff_page(SECRETARY)],
+      sync_to_thread=True, name="ad-review-full-record")
+def record_full_decision(request: Request, engine: EngineDep, actor: ActorDep, application_id: FromPath[str],
+                         data: Form) -> Template | Redirect:
+    aid = _uuid(application_id)
+    data = data or {}
+    values = {k: str(data.get(k) or "") for k in ("decision", "reasons", "conditions", "meeting")}
+    decision = values["decision"]
+    reasons = signing.normalise_text(values["reasons"])
+    conditions = signing.conditions_from_text(values["conditions"]) if decision == "approve_with_conditions" else []
+    meeting = signing.normalise_text(values["meeting"])
+    errors: dict[str, str] = {}
+    if not meeting:  # in the form's order, so the summary reads top to bottom
+        errors["meeting"] = _("Name the meeting: its date or the minutes' reference.")
+    problems = rules.check_decision_fields(decision, reasons, conditions)
+    if decision == "re_review":
+        problems["decision"] = "the full committee decides finally"
+    for field in ("decision", "reasons", "conditions"):
+        if field in problems:
+            errors[field] = FIELD_TEXTS[field]()
+    if not errors:
+        try:
+            service.record_full_committee_decision(engine, actor.id, aid, decision, reasons, conditions, meeting)
+        except (InvalidInput, RuleViolation) as exc:
+            errors = field_errors(exc, "decision")
+    if errors:
+        return _full_decision_page(request, engine, aid, errors=errors, values=values, status_code=400)
+    return Redirect(path=f"{BASE}/full-committee", status_code=303)
 
 
 # -- the review-time report ---------------------------------------------------------------------------

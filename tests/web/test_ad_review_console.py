@@ -28,7 +28,7 @@ SCHEDULE = {"open_weekday": 0, "open_time": "00:00", "intake_weekday": 0, "intak
             "close_weekday": 6, "close_time": "23:59"}
 
 
-def application(engine: Engine, n: int, sign_type: str = "wall") -> dict:
+def application_data(engine: Engine, n: int, sign_type: str = "wall") -> dict:
     photo = service.store_attachment(engine, PNG + bytes([n]), "image/png")
     return {"applicant": {"name": "홍길동", "phone": f"010-1234-56{n:02d}", "business": f"을지로 커피 {n}호점"},
             "sign_type": sign_type, "location": {"address": f"서울 중구 을지로 {100 + n}", "dong": "을지로동"},
@@ -49,7 +49,7 @@ def prepare(db: Path, outbox: str, *, applications: int = 2) -> None:
         service.ensure_committee(engine, "test:secretary")
         service.set_schedule(engine, "test:secretary", SCHEDULE)
         for n in range(1, applications + 1):
-            service.submit(engine, "test:applicant", application(engine, n))
+            service.submit(engine, "test:applicant", application_data(engine, n))
         engine.ledger.checkpoint()
     finally:
         engine.close()
@@ -211,8 +211,10 @@ def test_a_member_signs_in_the_browser_and_the_audit_rechecks_every_signature(si
     assert verify.returncode == 0, verify.stdout[-2000:] + verify.stderr[-2000:]
 
 
-@pytest.mark.parametrize("language", ["ko", "en"])
-def test_every_console_page_passes_axe(site_env, browser, language):
+@pytest.fixture
+def prepared_site(site_env):
+    """A committee with one member linked (key made outside the browser), one key waiting, this
+    week's session open with one application, and one application sent to the full committee."""
     db, env = site_env
     prepare(db, env["CIVIC_OUTBOX"], applications=1)
     engine = Engine(str(db), outbox=env["CIVIC_OUTBOX"])
@@ -223,48 +225,69 @@ def test_every_console_page_passes_axe(site_env, browser, language):
         other = str(engine.identity.find("park.member").id)
         service.request_key(engine, other, "park-member", "박위원", signing.public_key_b64(signing.generate()))
         session = service.open_session(engine, "test:secretary")
-        application = session.items[0]
+        ids = {"session": str(session.id), "application": session.items[0],
+               "referred": str(service.submit(engine, "test:applicant", {
+                   **application_data(engine, 9, "rooftop"), "size": {"width_m": 10, "height_m": 3}}).id)}
     finally:
         engine.close()
     running = start_site(db, env)
-    try:
-        for viewport in (DESKTOP,) if language == "en" else (PHONE,):  # the flow test covers ko at desktop width
-            context = browser.new_context(viewport=viewport)
-            page = context.new_page()
-            page.goto(f"{running.url}/lang/{language}?next=/staff/sign-in")
-            sign_in(page, running.url, "kim.secretary", "/staff/ad-review")
-            for path, name in [("/staff/ad-review", "adreview-sessions"),
-                               (f"/staff/ad-review/sessions/{session.id}", "adreview-session-open"),
-                               ("/staff/ad-review/members", "adreview-members"),
-                               ("/staff/ad-review/report", "adreview-report"),
-                               ("/staff/ad-review/key", "adreview-key-form")]:
-                page.goto(f"{running.url}{path}")
-                check_page(page, name, language=language)
-            page.goto(f"{running.url}/staff/ad-review/report?from=2026-12-31&to=2026-01-01")
-            check_page(page, "adreview-report-errors", language=language)
-            member = browser.new_context(viewport=viewport).new_page()
-            member.goto(f"{running.url}/lang/{language}?next=/staff/sign-in")
-            sign_in(member, running.url, "lee.member", "/staff/ad-review/queue")
-            check_page(member, "adreview-queue", language=language)
-            member.goto(f"{running.url}/staff/ad-review/sessions/{session.id}/applications/{application}")
-            member.wait_for_selector("form[data-sign] button:not([disabled])")
-            member.click("form[action$='/decision'] button")  # nothing chosen: the form names what is missing
-            member.wait_for_selector("#error-summary")
-            check_page(member, "adreview-application-errors", language=language)
-            member.goto(f"{running.url}/staff/ad-review/key")
-            check_page(member, "adreview-key-registered", language=language)
-            waiting = browser.new_context(viewport=viewport).new_page()
-            waiting.goto(f"{running.url}/lang/{language}?next=/staff/sign-in")
-            sign_in(waiting, running.url, "park.member", "/staff/ad-review/key")
-            check_page(waiting, "adreview-key-pending", language=language)
-            waiting.goto(f"{running.url}/staff/ad-review/queue")
-            check_page(waiting, "adreview-queue-pending", language=language)
-            context.close()
-        page = browser.new_context(viewport=DESKTOP).new_page()
-        page.goto(f"{running.url}/lang/{language}?next=/staff/sign-in")
-        sign_in(page, running.url, "kim.secretary", f"/staff/ad-review/sessions/{session.id}")
-        page.click("form[action$='/close'] button")
-        page.wait_for_selector(".status-line .tag--grey")
-        check_page(page, "adreview-session-closed", language=language)
-    finally:
-        running.stop()
+    yield running, ids
+    running.stop()
+
+
+def signed_in_page(browser, url: str, language: str, username: str, then: str, viewport: dict):
+    page = browser.new_context(viewport=viewport).new_page()
+    page.goto(f"{url}/lang/{language}?next=/staff/sign-in")
+    sign_in(page, url, username, then)
+    return page
+
+
+# Korean at phone width here; the flow test above covers Korean at desktop width
+VIEWPORT = {"ko": PHONE, "en": DESKTOP}
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_secretarys_pages_pass_axe(prepared_site, browser, language):
+    running, ids = prepared_site
+    url = running.url
+    page = signed_in_page(browser, url, language, "kim.secretary", "/staff/ad-review", VIEWPORT[language])
+    for path, name in [("/staff/ad-review", "adreview-sessions"),
+                       (f"/staff/ad-review/sessions/{ids['session']}", "adreview-session-open"),
+                       ("/staff/ad-review/members", "adreview-members"),
+                       ("/staff/ad-review/full-committee", "adreview-full-committee"),
+                       (f"/staff/ad-review/full-committee/{ids['referred']}", "adreview-full-decision"),
+                       ("/staff/ad-review/report", "adreview-report")]:
+        page.goto(f"{url}{path}")
+        check_page(page, name, language=language)
+    page.goto(f"{url}/staff/ad-review/full-committee/{ids['referred']}")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#error-summary")
+    check_page(page, "adreview-full-decision-errors", language=language)
+    page.goto(f"{url}/staff/ad-review/report?from=2026-12-31&to=2026-01-01")
+    check_page(page, "adreview-report-errors", language=language)
+    page.goto(f"{url}/staff/ad-review/sessions/{ids['session']}")
+    page.click("form[action$='/close'] button")
+    page.wait_for_selector(".status-line .tag--grey")
+    check_page(page, "adreview-session-closed", language=language)
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_members_pages_pass_axe(prepared_site, browser, language):
+    running, ids = prepared_site
+    url = running.url
+    member = signed_in_page(browser, url, language, "lee.member", "/staff/ad-review/queue", VIEWPORT[language])
+    check_page(member, "adreview-queue", language=language)
+    member.goto(f"{url}/staff/ad-review/sessions/{ids['session']}/applications/{ids['application']}")
+    member.wait_for_selector("form[data-sign] button:not([disabled])")
+    check_page(member, "adreview-application", language=language)
+    member.click("form[action$='/decision'] button")  # nothing chosen: the form names what is missing
+    member.wait_for_selector("#error-summary")
+    check_page(member, "adreview-application-errors", language=language)
+    member.goto(f"{url}/staff/ad-review/key")
+    check_page(member, "adreview-key-registered", language=language)
+    waiting = signed_in_page(browser, url, language, "park.member", "/staff/ad-review/key", VIEWPORT[language])
+    check_page(waiting, "adreview-key-pending", language=language)
+    waiting.goto(f"{url}/staff/ad-review/queue")
+    check_page(waiting, "adreview-queue-pending", language=language)
+    fresh = signed_in_page(browser, url, language, "kim.secretary", "/staff/ad-review/key", VIEWPORT[language])
+    check_page(fresh, "adreview-key-form", language=language)

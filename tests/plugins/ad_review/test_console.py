@@ -205,3 +205,27 @@ def test_the_secretary_registers_a_member_who_signs_with_the_command_line(commit
         assert again.status_code == 400 and "이미 사용 중인 위원 ID" in again.text
     assert service.describe_committee(engine)["members"] == [
         {"member_id": "choi", "name": "최위원", "public_key": public}]
+
+
+def test_the_secretary_records_the_full_committees_decision(committee):
+    engine = committee
+    app = service.submit(engine, "applicant", application(engine, sign_type="rooftop",
+                                                          size={"width_m": 10, "height_m": 3}))
+    assert queries.application_view(engine, app.id)["status"] == "referred"
+    path = f"/staff/ad-review/full-committee/{app.id}"
+    with console_client(engine, "kim.secretary") as secretary:
+        assert path in secretary.get("/staff/ad-review/full-committee", headers=HTML).text
+        before = engine.position
+        bad = post_form(secretary, f"{path}/decision", {"decision": "re_review", "reasons": "보완"}, token_from=path)
+        assert bad.status_code == 400 and 'href="#meeting"' in bad.text and 'href="#decision"' in bad.text
+        assert engine.position == before
+        answer = post_form(secretary, f"{path}/decision", {
+            "decision": "approve_with_conditions", "reasons": "경관 심의 결과 적합\r\n", "meeting": "2016-03-24 제3차 회의",
+            "conditions": "야간 소등\r\n\r\n옥상 난간 높이 이내"}, token_from=path)
+        assert answer.status_code == 303
+        page = secretary.get("/staff/ad-review/full-committee", headers=HTML).text
+        assert "2016-03-24 제3차 회의" in page and "조건부 가결" in page
+    view = queries.application_view(engine, app.id)
+    assert (view["status"], view["outcome"], view["reasons"], view["conditions"]) == (
+        "decided", "approve_with_conditions", ["경관 심의 결과 적합"], ["야간 소등", "옥상 난간 높이 이내"])
+    assert view["notice_sent"]
