@@ -109,6 +109,8 @@ def explain(exc: CivicError) -> str:
         ("No request to join", _("There is no request from this account.")),
         ("not on this session's agenda", _("The application is not on this session's agenda.")),
         ("busy", _("The session is busy; please try again.")),
+        ("was replaced since it was shown", _("The member sent a new key since this page was shown. Compare the new "
+                                              "fingerprint.")),
         ("Only an application referred", _("This application is not waiting for the full committee.")),
     ]
     for needle, text in known:
@@ -319,9 +321,11 @@ def add_member(request: Request, engine: EngineDep, actor: ActorDep, data: Form)
 
 @post(f"{BASE}/members/requests/{{account:str}}/confirm", guards=[staff_page(SECRETARY)], sync_to_thread=True,
       name="ad-review-confirm-key")
-def confirm_key(request: Request, engine: EngineDep, actor: ActorDep, account: FromPath[str]) -> Template | Redirect:
+def confirm_key(request: Request, engine: EngineDep, actor: ActorDep, account: FromPath[str],
+                data: Form) -> Template | Redirect:
+    shown = str((data or {}).get("public_key") or "")  # the key whose fingerprint the page showed
     try:
-        service.confirm_key(engine, actor.id, account)
+        service.confirm_key(engine, actor.id, account, shown or None)
     except (InvalidInput, RuleViolation, NotFound) as exc:
         return _members_page(request, engine, errors={f"request-{account}": explain(exc)}, status_code=400)
     return Redirect(path=f"{BASE}/members", status_code=303)

@@ -117,11 +117,15 @@ class Committee(CivicAggregate):
     def _key_requested(self, account: str, member_id: str, name: str, public_key: str) -> None:
         self.key_requests[account] = {"member_id": member_id, "name": name, "public_key": public_key}
 
-    def confirm_key(self, account: str, by: str) -> str:
-        """The secretary confirms an account's request: its member joins; returns the member id."""
+    def confirm_key(self, account: str, by: str, public_key: str | None = None) -> str:
+        """The secretary confirms an account's request: its member joins; returns the member id.
+        ``public_key``: the key whose fingerprint the secretary compared; refused if the request
+        was replaced meanwhile."""
         request = self.key_requests.get(account)
         if request is None:
             raise NotFound("No request to join from this account.")
+        if public_key is not None and public_key.strip() != request["public_key"]:
+            raise RuleViolation("The request was replaced since it was shown; compare the new fingerprint.")
         self.join(request["member_id"], request["name"], request["public_key"], by)
         self._account_linked(account, request["member_id"], by)
         return request["member_id"]

@@ -75,8 +75,8 @@ def request_key(engine: Engine, account: str, member_id: str, name: str, public_
     return _change_committee(engine, account, lambda c: c.request_key(account, member_id, name, public_key))
 
 
-def confirm_key(engine: Engine, by: str, account: str) -> Committee:
-    return _change_committee(engine, by, lambda c: c.confirm_key(account, by))
+def confirm_key(engine: Engine, by: str, account: str, public_key: str | None = None) -> Committee:
+    return _change_committee(engine, by, lambda c: c.confirm_key(account, by, public_key))
 
 
 def refuse_key(engine: Engine, by: str, account: str, reason: str) -> Committee:

@@ -43,7 +43,8 @@ def ask_and_confirm(engine, key) -> str:
     with console_client(engine, "kim.secretary") as secretary:
         page = secretary.get("/staff/ad-review/members", headers=HTML).text
         assert signing.fingerprint(public) in page and "lee.member" in page
-        answer = post_form(secretary, f"/staff/ad-review/members/requests/{account}/confirm")
+        answer = post_form(secretary, f"/staff/ad-review/members/requests/{account}/confirm",
+                           {"public_key": public})
         assert answer.status_code == 303
     assert service.describe_committee(engine)["members"] == [
         {"member_id": "lee-member", "name": "이위원 (건축사)", "public_key": public}]
@@ -229,3 +230,19 @@ def test_the_secretary_records_the_full_committees_decision(committee):
     assert (view["status"], view["outcome"], view["reasons"], view["conditions"]) == (
         "decided", "approve_with_conditions", ["경관 심의 결과 적합"], ["야간 소등", "옥상 난간 높이 이내"])
     assert view["notice_sent"]
+
+
+def test_a_key_replaced_after_the_secretary_saw_it_is_not_confirmed(committee):
+    engine = committee
+    first, second = (signing.public_key_b64(signing.generate()) for _ in range(2))
+    account = str(engine.identity.find("lee.member").id)
+    service.request_key(engine, account, "lee-member", "이위원", first)
+    with console_client(engine, "kim.secretary") as secretary:
+        page = secretary.get("/staff/ad-review/members", headers=HTML).text
+        service.request_key(engine, account, "lee-member", "이위원", second)  # sent again meanwhile
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page).group(1)
+        answer = secretary.post(f"/staff/ad-review/members/requests/{account}/confirm", headers=HTML,
+                                data={"_csrf_token": token, "public_key": first}, follow_redirects=False)
+        assert answer.status_code == 400 and "새 키" in answer.text
+        assert signing.fingerprint(second) in answer.text
+    assert service.describe_committee(engine)["members"] == []
