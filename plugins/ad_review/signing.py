@@ -107,25 +107,34 @@ def comment_bytes(session: str, application: str, member: str, text: str) -> byt
     return signed_bytes("comment", session=session, application=application, member=member, text=text)
 
 
-# -- texts typed in a browser -----------------------------------------------------------------------
+# -- the texts members type ---------------------------------------------------------------------
 
 
 def normalise_text(text: str) -> str:
-    """A text as it is signed and stored when typed in a form: Unicode NFC, every line break as
-    ``\\n`` (browsers send ``\\r\\n`` from a textarea), no blank space around the whole text. The
-    page asks the server for the bytes to sign and posts the same text again, so both sides pass
-    it through this one function."""
-    text = unicodedata.normalize("NFC", text or "")
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """The one form of a member's text (reasons, conditions, a recusal's reason, a comment) that
+    is signed and stored: Unicode NFC, every line end ``\n``, no spaces at the end of a line, no
+    blank lines or spaces at the start or the end. Whoever signs (the CLI, a page) and the server
+    that verifies both apply it, so a trailing space or a Windows line end cannot make a signature
+    fail. Idempotent; anything other than text is returned unchanged (validation refuses it)."""
+    if not isinstance(text, str):
+        return text
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def normalise_texts(texts: Sequence[str]) -> list[str]:
+    """Each text of a list (a decision's conditions) in its normal form."""
+    return [normalise_text(t) for t in texts]
 
 
 def conditions_from_text(text: str) -> list[str]:
-    """Conditions typed one per line: each line normalised, blank lines left out."""
-    return [line.strip() for line in normalise_text(text).split("\n") if line.strip()]
+    """Conditions typed in a form, one per line: each in its normal form, blank lines left out."""
+    return [line for line in normalise_texts(normalise_text(text or "").split("\n")) if line]
 
 
 def fingerprint(public_key_text: str) -> str:
     """A short, readable fingerprint of a public key (the first 80 bits of the SHA-256 of its raw
-    bytes, in groups of four hex digits) for a member and the secretary to compare by eye."""
+    bytes, in groups of four hex digits) for a member and the secretary to compare by eye; the key
+    page computes the same in the browser (``core/web/static/sign.js``)."""
     digest = hashlib.sha256(unb64(public_key_text.strip())).hexdigest()[:20].upper()
     return " ".join(digest[i:i + 4] for i in range(0, 20, 4))

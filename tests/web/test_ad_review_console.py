@@ -196,7 +196,7 @@ def test_a_member_signs_in_the_browser_and_the_audit_rechecks_every_signature(si
         votes = {a: queries.thread(engine, UUID(sid), UUID(a)).get("votes", {})
                  for a in queries.sessions(engine)[sid]["items"]}
         reasons = sorted(v["lee-member"]["reasons"] for v in votes.values() if "lee-member" in v)
-        assert reasons == ["설치 기준에 적합함  \n주변 경관과 조화됨", "조건 이행 시 적합 🙂 \"조명\" \\ 밝기\u2028조정"]
+        assert reasons == ["설치 기준에 적합함\n주변 경관과 조화됨", "조건 이행 시 적합 🙂 \"조명\" \\ 밝기\u2028조정"]
         conditions = [v["lee-member"]["conditions"] for v in votes.values() if "lee-member" in v]
         assert ["야간 23시 이후 소등", "돌출 폭 1.0m 이내로 축소"] in conditions
         assert len(queries.list_applications(engine, "decided")) == 2
