@@ -68,7 +68,7 @@ def staff_links() -> list[StaffLink]:
 
 def decision_names() -> dict[str, str]:
     return {"approve": _("Approve"), "approve_with_conditions": _("Approve with conditions"),
-            "re_review": _("Review again next week"), "reject": _("Reject")}
+            "re_review": _("Review again next week"), "reject": _("Reject the application")}
 
 
 def outcome_names() -> dict[str, str]:
