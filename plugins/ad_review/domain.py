@@ -81,6 +81,70 @@ class Committee(CivicAggregate):
     def _member_left(self, member_id: str, reason: str, by: str) -> None:
         del self.members[member_id]
 
+    # -- staff accounts and their keys (the console) -----------------------------------------
+    # A committee member's staff account asks to join with a public key made in their browser;
+    # the secretary compares the key's fingerprint with the member and confirms: the member
+    # joins and the account is linked to the member id (one account, one member).
+    @property
+    def key_requests(self) -> dict[str, dict[str, Any]]:
+        return self.__dict__.setdefault("_key_requests", {})
+
+    @property
+    def accounts(self) -> dict[str, str]:
+        """Staff account id → member id."""
+        return self.__dict__.setdefault("_accounts", {})
+
+    def request_key(self, account: str, member_id: str, name: str, public_key: str) -> None:
+        problem = rules.member_id_problem(member_id)
+        if problem:
+            raise InvalidInput(f"member_id: {problem}.", field="member_id")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput("A member needs a name.", field="name")
+        try:
+            signing.parse_public_key(public_key)
+        except ValueError as exc:
+            raise InvalidInput(f"public_key: {exc}.", field="public_key") from None
+        if self.accounts.get(account) in self.members:
+            raise RuleViolation("This account is already linked to a member.")
+        if member_id in self.members:
+            raise RuleViolation(f"{member_id} is already a member.", field="member_id")
+        if any(r["member_id"] == member_id for a, r in self.key_requests.items() if a != account):
+            raise RuleViolation(f"Another account has asked to join as {member_id}.", field="member_id")
+        if any(m["public_key"] == public_key.strip() for m in self.members.values()):
+            raise RuleViolation("Another member registered this public key; each member has their own.")
+        self._key_requested(account, member_id, name.strip(), public_key.strip())
+
+    @event("KeyRequested")
+    def _key_requested(self, account: str, member_id: str, name: str, public_key: str) -> None:
+        self.key_requests[account] = {"member_id": member_id, "name": name, "public_key": public_key}
+
+    def confirm_key(self, account: str, by: str, public_key: str | None = None) -> str:
+        """The secretary confirms an account's request: its member joins; returns the member id.
+        ``public_key``: the key whose fingerprint the secretary compared; refused if the request
+        was replaced meanwhile."""
+        request = self.key_requests.get(account)
+        if request is None:
+            raise NotFound("No request to join from this account.")
+        if public_key is not None and public_key.strip() != request["public_key"]:
+            raise RuleViolation("The request was replaced since it was shown; compare the new fingerprint.")
+        self.join(request["member_id"], request["name"], request["public_key"], by)
+        self._account_linked(account, request["member_id"], by)
+        return request["member_id"]
+
+    @event("AccountLinked")
+    def _account_linked(self, account: str, member_id: str, by: str) -> None:
+        self.key_requests.pop(account, None)
+        self.accounts[account] = member_id
+
+    def refuse_key(self, account: str, reason: str, by: str) -> None:
+        if account not in self.key_requests:
+            raise NotFound("No request to join from this account.")
+        self._key_refused(account, reason, by)
+
+    @event("KeyRequestRefused")
+    def _key_refused(self, account: str, reason: str, by: str) -> None:
+        self.key_requests.pop(account, None)
+
     # -- settings (each one an event) --------------------------------------------------------
     def set_routing(self, raw: Any, by: str) -> None:
         try:

@@ -81,6 +81,30 @@ def remove_member(engine: Engine, by: str, member_id: str, reason: str) -> Commi
     return _change_committee(engine, by, lambda c: c.leave(member_id, reason, by))
 
 
+def request_key(engine: Engine, account: str, member_id: str, name: str, public_key: str) -> Committee:
+    """A staff account asks to join the committee as ``member_id`` with a public key made in its
+    browser; the secretary confirms it (``confirm_key``)."""
+    return _change_committee(engine, account, lambda c: c.request_key(account, member_id, name, public_key))
+
+
+def confirm_key(engine: Engine, by: str, account: str, public_key: str | None = None) -> Committee:
+    return _change_committee(engine, by, lambda c: c.confirm_key(account, by, public_key))
+
+
+def refuse_key(engine: Engine, by: str, account: str, reason: str) -> Committee:
+    return _change_committee(engine, by, lambda c: c.refuse_key(account, reason, by))
+
+
+def member_of(engine: Engine, account: str) -> str | None:
+    """The member id a staff account is linked to (None when not, or no longer, a member)."""
+    try:
+        c = committee(engine)
+    except NotFound:
+        return None
+    member = c.accounts.get(account)
+    return member if member in c.members else None
+
+
 def set_routing(engine: Engine, by: str, raw: Any) -> Committee:
     return _change_committee(engine, by, lambda c: c.set_routing(raw, by))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -124,3 +125,16 @@ def normalise_text(text: str) -> str:
 def normalise_texts(texts: Sequence[str]) -> list[str]:
     """Each text of a list (a decision's conditions) in its normal form."""
     return [normalise_text(t) for t in texts]
+
+
+def conditions_from_text(text: str) -> list[str]:
+    """Conditions typed in a form, one per line: each in its normal form, blank lines left out."""
+    return [line for line in normalise_texts(normalise_text(text or "").split("\n")) if line]
+
+
+def fingerprint(public_key_text: str) -> str:
+    """A short, readable fingerprint of a public key (the first 80 bits of the SHA-256 of its raw
+    bytes, in groups of four hex digits) for a member and the secretary to compare by eye; the key
+    page computes the same in the browser (``core/web/static/sign.js``)."""
+    digest = hashlib.sha256(unb64(public_key_text.strip())).hexdigest()[:20].upper()
+    return " ".join(digest[i:i + 4] for i in range(0, 20, 4))

@@ -142,24 +142,43 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def weekly_chart_svg(report: Mapping[str, Any]) -> str:
+CHART_TEXTS = {
+    "title": "Small committee: days from submission to decision notice, %(start)s – %(end)s",
+    "subtitle": "decided %(decided)s · median %(median)s · p90 %(p90)s · within %(target)s d: %(share)s · "
+                "baseline %(baseline)s d",
+    "y_label": "applications decided",
+    "note": "week of the decision notice; label: the week's median",
+    "days": "%(days)s d",
+    "bar": "%(week)s: %(count)s in %(band)s",
+}
+
+
+def weekly_chart_svg(report: Mapping[str, Any], texts: Mapping[str, str] | None = None) -> str:
     """The report's weekly distribution as SVG: one stacked bar per week of notice, one colour per
-    band of days, each bar labelled with the week's median."""
+    band of days, each bar labelled with the week's median. ``texts`` (the keys of
+    ``CHART_TEXTS``) puts the words in another language. A figure not known yet (no decision in
+    the period) reads "—", never "None"."""
+    t = {**CHART_TEXTS, **(texts or {})}
     weeks = report["weekly"]
     bands = [band_label(*b) for b in BANDS]
     small = report["small_committee"]
     share = small["share_within_target"]
+
+    def days(value: float | None) -> str:
+        return "—" if value is None else t["days"] % {"days": value}
+
     return bar_chart_svg(
-        f"Small committee: days from submission to decision notice, {report['from']} – {report['to']}",
+        t["title"] % {"start": report["from"], "end": report["to"]},
         [w["week"] for w in weeks],
         {band: [w["bands"].get(band, 0) for w in weeks] for band in bands},
         stacked=True,
-        subtitle=(f"decided {small['decided']} · median {small['median_days']} d · p90 {small['p90_days']} d · "
-                  f"within {report['target_days']} d: {'—' if share is None else f'{share:.1%}'} · "
-                  f"baseline {report['baseline_days']} d"),
-        y_label="applications decided",
-        note="week of the decision notice; label: the week's median",
+        subtitle=t["subtitle"] % {"decided": small["decided"], "median": days(small["median_days"]),
+                                  "p90": days(small["p90_days"]), "target": report["target_days"],
+                                  "share": "—" if share is None else f"{share:.1%}",
+                                  "baseline": report["baseline_days"]},
+        y_label=t["y_label"],
+        note=t["note"],
         colours=BAND_COLOURS,
-        bar_title=lambda band, week, count: f"{week}: {count} in {band}",
-        bar_label=lambda i, _total: f"{weeks[i]['median_days']} d",
+        bar_title=lambda band, week, count: t["bar"] % {"week": week, "count": count, "band": band},
+        bar_label=lambda i, _total: days(weeks[i]["median_days"]),
     )
