@@ -135,8 +135,26 @@ def change_rules(engine: Any, election_id: UUID | str, contest_id: str, changes:
                          cls=Election, what="election")
 
 
+def candidate_household(engine: Any, election: Election, contest_id: str, household: str | None) -> str | None:
+    """A candidate's household as on the complex's roll (checked): a candidate lives in the
+    complex, and a building representative in that building (Decree Art. 11(1))."""
+    household = (household or "").strip() or None
+    if household is None:
+        return None
+    roll = engine.get(UUID(election.complex_id), Complex).households
+    if household not in roll:
+        raise InvalidInput(f"Household {household} is not on the roll of complex {election.complex_code}: "
+                           "a candidate must live in the complex.", field="household")
+    building = election.contest(contest_id)["building"]
+    if building is not None and roll[household] != building:
+        raise InvalidInput(f"Household {household} is in building {roll[household]}: a representative of "
+                           f"building {building} must live in building {building}.", field="household")
+    return household
+
+
 def register_candidate(engine: Any, election_id: UUID | str, contest_id: str, name: str,
                        statement: str = "", household: str | None = None) -> dict[str, Any]:
+    household = candidate_household(engine, get_election(engine, election_id), contest_id, household)
     candidate_id = engine.update(
         _uuid(election_id), lambda e: e.register_candidate(contest_id, name, statement, utc_now(), household),
         cls=Election, what="election")
