@@ -21,7 +21,7 @@ from core.voting import draw as lottery_draw
 from plugins.apartment_vote import fold, rules, views
 from plugins.apartment_vote.domain import (CLOSED, DRAFT, OPEN, PLUGIN, Complex, Election, ElectionRoll, complex_id,
                                            parse_time, roll_id)
-from plugins.apartment_vote.roll import kit_roll_csv, parse_roll
+from plugins.apartment_vote.roll import check_roll, kit_roll_csv, parse_roll
 
 # Ballots enter the sealed box in shuffled batches of this many (smaller: earlier tracking;
 # larger: more mixing). The rest enter at close.
@@ -90,6 +90,26 @@ def import_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = Fa
         return {**complex_summary(complex_), "imported": len(households)}
 
     return engine.update(where, change, cls=Complex, what="complex")
+
+
+def preview_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = False) -> dict[str, Any]:
+    """What importing this roll file would do, without importing it: the households read, the
+    buildings, and every bad row with its line (a household already on the roll is one, unless
+    the roll is replaced)."""
+    complex_ = get_complex(engine, code)
+    checked = check_roll(data)
+    problems = list(checked.problems)
+    if not replace:
+        for household in sorted(set(checked.households) & set(complex_.households), key=checked.lines.get):
+            problems.append({"line": checked.lines[household], "problem": "already", "household": household,
+                             "message": f"household {household!r} is already on the roll"})
+    problems.sort(key=lambda p: p["line"])
+    buildings: dict[str, int] = {}
+    for building in checked.households.values():
+        buildings[building] = buildings.get(building, 0) + 1
+    return {"complex": complex_summary(complex_), "rows": checked.rows, "problems": problems,
+            "households": checked.households, "contacts": checked.contacts, "languages": checked.languages,
+            "lines": checked.lines, "buildings": dict(sorted(buildings.items())), "replace": replace}
 
 
 # -- elections -------------------------------------------------------------------------------
