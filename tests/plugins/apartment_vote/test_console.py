@@ -64,8 +64,8 @@ def test_a_roll_is_previewed_with_every_bad_row_and_imported_only_when_confirmed
            "101-1203,101,010-3333-4444\n101-1205,101,전화없음\n").encode("cp949")
     preview = upload(client, "JG-NAMSAN", bad)
     assert preview.status_code == 200
-    assert "Nothing can be imported: 3 rows have a problem" in preview.text
-    for line in ("<td class=\"num\">3</td>", "<td class=\"num\">4</td>", "<td class=\"num\">5</td>"):
+    assert "Nothing can be imported. Rows with a problem: 3" in preview.text
+    for line in ("<tr><td>3</td>", "<tr><td>4</td>", "<tr><td>5</td>"):
         assert line in preview.text
     assert "household 101-1203 appears twice" in preview.text and "전화없음" not in preview.text
     assert 'name="token"' not in preview.text
@@ -73,7 +73,7 @@ def test_a_roll_is_previewed_with_every_bad_row_and_imported_only_when_confirmed
     assert engine.position == before
 
     good = upload(client, "JG-NAMSAN", "\ufeff".encode() + ROLL.encode("utf-8"))
-    assert good.status_code == 200 and "Import 4 households" in good.text
+    assert good.status_code == 200 and "Import the households: 4" in good.text
     assert "010-****-6789" in good.text and "2345" not in good.text  # contacts masked
     assert engine.position == before  # nothing imported by the preview
     token = re.search(r'name="token" value="([^"]+)"', good.text).group(1)
@@ -141,7 +141,7 @@ def test_an_election_from_contests_to_results(office):
     assert service.get_election(engine, eid).status == OPEN
     sent = post_form(client, f"{page_path}/codes")
     assert sent.status_code == 303 and sent.headers["location"].endswith("?sent=4")
-    assert "4 voting codes sent" in client.get(sent.headers["location"], headers=HTML).text
+    assert "Voting codes sent: 4" in client.get(sent.headers["location"], headers=HTML).text
 
     codes = {m["key"].split("/")[2]: m["text"].rsplit(" ", 1)[-1] for m in engine.outbox.sent()}
     assert sorted(codes) == ["101-1203", "101-1204", "102-0301", "102-0302"]
