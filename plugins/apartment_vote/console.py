@@ -30,7 +30,7 @@ from plugins.apartment_vote.domain import DRAFT, OPEN, parse_time
 from plugins.apartment_vote.roll import decode_roll
 from plugins.apartment_vote.permissions import ADMIN
 from plugins.apartment_vote.web import (constituency_words, contest_names, fraction, kind_name, outcome, pct,
-                                        rule_source, rules_in_words, vote_rows)
+                                        rule_source, rules_in_words, threshold_words, vote_rows)
 
 BASE = "/staff/apartment"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -134,11 +134,12 @@ def contest_rows(engine: Any, election: Any) -> list[dict[str, Any]]:
     for cid, contest in described.items():
         kept = election.contests[cid]
         default = rules.default_rules(contest["kind"], contest["rules"]["seats"]).to_json()
+        default_contest = {**contest, "rules": default}
         candidates = [{"name": k["name"], "household": kept["candidates"][k["candidate_id"]].get("household"),
                        "statement": k["statement"]} for k in contest["candidates"]]
         rows.append({"contest_id": cid, "title": contest["title"], "kind": contest["kind"],
                      "kind_name": kind_name(contest["kind"]), "who": constituency_words(contest["building"]),
-                     "rules": rule_lines(contest), "source": rule_source(contest["rules"]["source"]),
+                     "rules": rule_lines(contest), "default_rules": rule_lines(default_contest), "source": rule_source(contest["rules"]["source"]),
                      "seats": contest["rules"]["seats"], "default": contest["rules"] == default,
                      "candidates": candidates, "takes_candidates": contest["kind"] != "agenda"})
     return rows
@@ -155,6 +156,29 @@ def rule_lines(contest: dict[str, Any]) -> list[str]:
                                                  "options": ["a"] if seats == 1 else ["a", "b"]}})
     prefix = _("Two or more candidates:") if seats == 1 else _("More candidates than seats:")
     return [f"{prefix} {many[0]}", few[0], many[1]]
+
+
+# the rule settings an election committee picks from (bylaws rarely need others; the JSON API and
+# the CLI take any): value -> (num, den, strict)
+TURNOUTS = {"1-2-more": (1, 2, True), "1-2-least": (1, 2, False), "1-3-least": (1, 3, False),
+            "1-10-least": (1, 10, False), "0-1-least": (0, 1, False)}
+APPROVALS = {"1-2": (1, 2), "2-3": (2, 3)}
+
+
+def turnout_key(rule: dict[str, Any]) -> str:
+    return f"{rule['turnout_num']}-{rule['turnout_den']}-{'more' if rule['turnout_strict'] else 'least'}"
+
+
+def turnout_words(key: str) -> str:
+    num, den, strict = TURNOUTS[key]
+    if num == 0:
+        return _("No turnout quorum")
+    return _("%(share)s of the households vote") % {"share": threshold_words(num, den, strict)}
+
+
+def approval_words(key: str) -> str:
+    num, den = APPROVALS[key]
+    return _("%(share)s in favour") % {"share": threshold_words(num, den, True)}
 
 
 def phase_of(election: Any) -> str:
@@ -445,6 +469,73 @@ class ApartmentOffice(Controller):
         if field == "name":
             return {"name": _("Enter the candidate's name (at most 100 characters).")}
         return {"name": exc.detail}
+
+    # -- a contest's rules -------------------------------------------------------------------------
+    @get("/elections/{election_id:str}/contests/{contest_id:str}/rules", sync_to_thread=True)
+    def rules_form(self, request: Request, election_id: FromPath[str], contest_id: FromPath[str],
+                   engine: EngineDep) -> Template:
+        election = service.get_election(engine, election_id)
+        rule = self._contest(election, contest_id)["rules"]
+        form = {"turnout": turnout_key(rule), "approval": f"{rule['approval_num']}-{rule['approval_den']}",
+                "basis": rule["approval_basis"], "seats": str(rule["seats"]), "note": ""}
+        return self._rules_form(request, election, contest_id, form, {})
+
+    @staticmethod
+    def _contest(election: Any, contest_id: str) -> dict[str, Any]:
+        if contest_id not in election.contests:
+            raise NotFound(_("There is no such contest in this election."))
+        return election.contests[contest_id]
+
+    def _rules_form(self, request: Request, election: Any, contest_id: str, form: dict[str, str],
+                    errors: dict[str, str], status: int = 200) -> Template:
+        contest = self._contest(election, contest_id)
+        default = rules.default_rules(contest["kind"], contest["rules"]["seats"]).to_json()
+        return staff_template(
+            request, "apartment_vote/console/rules.html", _("Rules: %(title)s") % {"title": contest["title"]},
+            status_code=status, election=election, contest=contest, contest_id=contest_id, form=form, errors=errors,
+            base=election_path(election.id), kind_name=kind_name(contest["kind"]),
+            who=constituency_words(contest["building"]), source=rule_source(default["source"]),
+            turnouts=[(k, turnout_words(k), k == turnout_key(default)) for k in TURNOUTS],
+            approvals=[(k, approval_words(k), k == f"{default['approval_num']}-{default['approval_den']}")
+                       for k in APPROVALS],
+            default_basis=default["approval_basis"], takes_seats=contest["kind"] == "auditor")
+
+    @post("/elections/{election_id:str}/contests/{contest_id:str}/rules", sync_to_thread=True)
+    def change_rules(self, request: Request, election_id: FromPath[str], contest_id: FromPath[str], data: Form,
+                     engine: EngineDep, actor: ActorDep) -> Template | Redirect:
+        election = service.get_election(engine, election_id)
+        contest = self._contest(election, contest_id)
+        form = {f: one(data.get(f)) for f in ("turnout", "approval", "basis", "seats", "note")}
+        errors: dict[str, str] = {}
+        if form["turnout"] not in TURNOUTS:
+            errors["turnout-1-2-more"] = _("Choose how many households must vote.")
+        if form["approval"] not in APPROVALS:
+            errors["approval-1-2"] = _("Choose the share in favour needed.")
+        if form["basis"] not in ("voters", "households"):
+            errors["basis-voters"] = _("Choose whose votes the share is counted of.")
+        seats = contest["rules"]["seats"]
+        if contest["kind"] == "auditor":
+            if not form["seats"].isdigit() or not 1 <= int(form["seats"]) <= 20:
+                errors["seats"] = _("Enter the number of seats, from 1 to 20.")
+            else:
+                seats = int(form["seats"])
+        if not form["note"]:
+            errors["note"] = _("Say why the rules change, for example the article of the bylaws.")
+        if not errors:
+            num, den, strict = TURNOUTS[form["turnout"]]
+            approval_num, approval_den = APPROVALS[form["approval"]]
+            changes = {"turnout_num": num, "turnout_den": den, "turnout_strict": strict, "approval_num": approval_num,
+                       "approval_den": approval_den, "approval_basis": form["basis"], "seats": seats}
+            try:
+                service.change_rules(engine, election.id, contest_id, changes, form["note"], by=actor.id)
+            except InvalidInput as exc:
+                errors["turnout-1-2-more"] = _("These are already the contest's rules.") \
+                    if "already the contest's rules" in exc.detail else exc.detail
+            except RuleViolation:
+                errors["turnout-1-2-more"] = _("Rules can be changed only before voting opens.")
+            else:
+                return Redirect(path=election_path(election.id), status_code=303)
+        return self._rules_form(request, election, contest_id, form, errors, 400)
 
     # -- voting: open, codes, turnout, close --------------------------------------------------------
     @post("/elections/{election_id:str}/open", sync_to_thread=True)

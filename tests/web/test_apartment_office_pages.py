@@ -317,6 +317,7 @@ def test_every_office_page_passes_axe(three_elections, browser, language):
              "election-draft": f"{base}/elections/{ids['draft']}",
              "contest-new": f"{base}/elections/{ids['draft']}/contests/new",
              "candidate-new": f"{base}/elections/{ids['draft']}/contests/c1/candidates/new",
+             "rules": f"{base}/elections/{ids['draft']}/contests/c2/rules",
              "election-open": f"{base}/elections/{ids['open']}", "turnout": f"{base}/elections/{ids['open']}/turnout",
              "results": f"{base}/elections/{ids['closed']}/results"}
     for name, url in pages.items():
@@ -334,7 +335,7 @@ def test_every_office_page_passes_axe(three_elections, browser, language):
     assert ("Household 999-9999 is not on this complex's roll" if english else "999-9999 세대는 이 단지의 명부에 없습니다") \
         in page.inner_text("#error-summary")
     check_page(page, "apartment-office-candidate-refused", language=language)
-    for name in ("election-new", "contest-new"):
+    for name in ("election-new", "contest-new", "rules"):
         page.goto(pages[name])
         submit(page)
         page.wait_for_selector("#error-summary")

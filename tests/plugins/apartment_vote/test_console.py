@@ -120,6 +120,27 @@ def test_an_election_from_contests_to_results(office):
     assert "Two or more candidates: Choose 1 candidate. The candidate with the most votes is elected." in page
     assert "One candidate: vote in favour or against." in page
 
+    # the chair's rules changed by the bylaws: the page keeps the Art. 11 default beside them
+    rules_page = client.get(f"{contests}/c2/rules", headers=HTML).text
+    assert 'id="turnout-1-10-least" name="turnout" value="1-10-least" checked' in rules_page
+    before = engine.position
+    same = post_form(client, f"{contests}/c2/rules", {"turnout": "1-10-least", "approval": "1-2", "basis": "voters",
+                                                      "note": "bylaws art. 23"})
+    assert same.status_code == 400 and "already the contest&#39;s rules" in same.text
+    assert post_form(client, f"{contests}/c2/rules", {"turnout": "1-3-least", "approval": "1-2",
+                                                      "basis": "voters"}).status_code == 400  # no reason given
+    assert engine.position == before
+    changed = post_form(client, f"{contests}/c2/rules", {"turnout": "1-3-least", "approval": "1-2", "basis": "voters",
+                                                         "note": "bylaws art. 23"})
+    assert changed.status_code == 303
+    rule = service.get_election(engine, eid).contests["c2"]["rules"]
+    assert (rule["turnout_num"], rule["turnout_den"], rule["turnout_strict"]) == (1, 3, False)
+    events = [e for _, e in engine.log_events() if type(e).__name__ == "RulesChanged"]
+    assert [(e.note, e.by) for e in events] == [("bylaws art. 23", str(engine.identity.find("office").id))]
+    page = client.get(page_path, headers=HTML).text
+    assert page.count("tag--green\">Art. 11 default") == 2 and "Changed from the default" in page
+    assert "at least 33.3% of all households of the complex" in page and "The Art. 11 default was:" in page
+
     before = engine.position
     refused = post_form(client, f"{contests}/c2/candidates", {"name": "외부인", "household": "999-9999"})
     assert refused.status_code == 400 and "Household 999-9999 is not on this complex" in refused.text
