@@ -126,7 +126,8 @@ def parse_roll(data: str | bytes) -> tuple[dict[str, str], dict[str, str], dict[
     problems = checked.problems
     if problems:
         listed = "; ".join(f"line {p['line']}: {p['message']}" for p in problems[:20])
-        raise InvalidInput(f"{len(problems)} bad row(s), nothing imported: {listed}", errors=problems)
+        raise InvalidInput(f"{len(problems)} bad row(s), nothing imported: {listed}",
+                           errors=[{"line": p["line"], "message": p["message"]} for p in problems])
     if not checked.households:
         raise InvalidInput("The roll file has no household.")
     return checked.households, checked.contacts, checked.languages
