@@ -541,6 +541,8 @@ class ApartmentOffice(Controller):
     @post("/elections/{election_id:str}/open", sync_to_thread=True)
     def open_voting(self, request: Request, election_id: FromPath[str], engine: EngineDep) -> Template | Redirect:
         election = service.get_election(engine, election_id)
+        if election.status != DRAFT:  # opened already (a second click, another tab)
+            return Redirect(path=election_path(election.id), status_code=303)
         try:
             service.open_election(engine, election.id)
         except (RuleViolation, InvalidInput) as exc:

@@ -160,6 +160,9 @@ def test_an_election_from_contests_to_results(office):
     sign_in(client, "office")
     assert post_form(client, f"{page_path}/open").status_code == 303
     assert service.get_election(engine, eid).status == OPEN
+    opened_at = engine.position
+    assert post_form(client, f"{page_path}/open").status_code == 303  # a second click changes nothing
+    assert engine.position == opened_at
     sent = post_form(client, f"{page_path}/codes")
     assert sent.status_code == 303 and sent.headers["location"].endswith("?sent=4")
     assert "Voting codes sent: 4" in client.get(sent.headers["location"], headers=HTML).text
