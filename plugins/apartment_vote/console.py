@@ -122,7 +122,10 @@ def read_time(data: dict[str, Any], name: str, errors: dict[str, str]) -> dateti
     try:
         parsed = datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M:%S" if clock.count(":") == 2 else "%Y-%m-%d %H:%M")
     except ValueError:
-        errors[f"{name}_date"] = _("Enter a date like 2027-03-15 and a time like 09:00.")
+        errors[f"{name}_date"] = {
+            "deadline": _("Enter when candidate registration ends: a date like 2027-03-15 and a time like 09:00."),
+            "opens": _("Enter when voting opens: a date like 2027-03-15 and a time like 09:00."),
+            "closes": _("Enter when voting closes: a date like 2027-03-15 and a time like 09:00.")}[name]
         return None
     return parsed.replace(tzinfo=SEOUL)
 
@@ -275,7 +278,7 @@ class ApartmentOffice(Controller):
         except InvalidInput as exc:
             errors = exc.extra.get("errors") or [{}]
             message = _("The first line must name the columns household, building and contact (and optionally "
-                        "language).") if errors[0].get("message") == "bad header" else \
+                        "language), or in Korean 세대, 동, 연락처 (and 언어).") if errors[0].get("message") == "bad header" else \
                 _("The file is neither UTF-8 nor CP949 text. Save it from the spreadsheet as CSV.") \
                 if errors[0].get("message") == "not UTF-8 or CP949 text" else _("The file is empty.")
             return self._roll_form(request, complex_, {"roll": message}, 400, replace)

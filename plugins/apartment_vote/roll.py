@@ -15,6 +15,8 @@ from core import InvalidInput, normalise_phone
 
 ROLL_COLUMNS = ("household", "building", "contact")
 OPTIONAL_COLUMNS = ("language",)
+# the columns as a Korean spreadsheet names them
+COLUMN_NAMES = {"세대": "household", "동": "building", "연락처": "contact", "언어": "language"}
 LANGUAGES = ("ko", "en")  # the language of the texts a household receives; Korean by default
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 
@@ -68,10 +70,12 @@ def check_roll(data: str | bytes) -> RollCheck:
         raise InvalidInput("The roll file is empty.") from None
     except csv.Error as exc:
         raise InvalidInput(f"The roll file is not valid CSV: {exc}.") from None
+    header = [COLUMN_NAMES.get(h, h) for h in header]
     required = sorted(h for h in header if h not in OPTIONAL_COLUMNS)
     if required != sorted(ROLL_COLUMNS) or len(set(header)) != len(header):
         raise InvalidInput(f"line 1: the columns must be {', '.join(ROLL_COLUMNS)} and optionally "
-                           f"{', '.join(OPTIONAL_COLUMNS)} (any order); found {', '.join(header) or 'none'}.",
+                           f"{', '.join(OPTIONAL_COLUMNS)} (any order, or in Korean: "
+                           f"{', '.join(COLUMN_NAMES)}); found {', '.join(header) or 'none'}.",
                            errors=[{"line": 1, "message": "bad header"}])
     households: dict[str, str] = {}
     contacts: dict[str, str] = {}

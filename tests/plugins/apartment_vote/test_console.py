@@ -72,6 +72,10 @@ def test_a_roll_is_previewed_with_every_bad_row_and_imported_only_when_confirmed
     assert upload(client, "JG-NAMSAN", b"unit,dong\n1,101\n").status_code == 400
     assert engine.position == before
 
+    # as Excel on Korean Windows saves a sheet with Korean column names: CP949
+    korean = upload(client, "JG-NAMSAN", "세대,동,연락처\n103-0101,103,010-5555-6666\n".encode("cp949"))
+    assert korean.status_code == 200 and "Import the households: 1" in korean.text and "103-0101" in korean.text
+    assert engine.position == before
     good = upload(client, "JG-NAMSAN", "\ufeff".encode() + ROLL.encode("utf-8"))
     assert good.status_code == 200 and "Import the households: 4" in good.text
     assert "010-****-6789" in good.text and "2345" not in good.text  # contacts masked
