@@ -29,8 +29,8 @@ from plugins.apartment_vote import rules, service, views
 from plugins.apartment_vote.domain import DRAFT, OPEN, parse_time
 from plugins.apartment_vote.roll import decode_roll
 from plugins.apartment_vote.permissions import ADMIN
-from plugins.apartment_vote.web import (constituency_words, contest_names, fraction, kind_name, outcome, pct,
-                                        rule_source, rules_in_words, threshold_words, vote_rows)
+from plugins.apartment_vote.web import (constituency_words, contest_names, fraction, household_number, kind_name,
+                                        outcome, pct, rule_source, rules_in_words, threshold_words, vote_rows)
 
 BASE = "/staff/apartment"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -138,8 +138,9 @@ def contest_rows(engine: Any, election: Any) -> list[dict[str, Any]]:
         kept = election.contests[cid]
         default = rules.default_rules(contest["kind"], contest["rules"]["seats"]).to_json()
         default_contest = {**contest, "rules": default}
-        candidates = [{"name": k["name"], "household": kept["candidates"][k["candidate_id"]].get("household"),
-                       "statement": k["statement"]} for k in contest["candidates"]]
+        candidates = [{"candidate_id": k["candidate_id"], "name": k["name"], "statement": k["statement"],
+                       "household": kept["candidates"][k["candidate_id"]].get("household")}
+                      for k in contest["candidates"]]
         rows.append({"contest_id": cid, "title": contest["title"], "kind": contest["kind"],
                      "kind_name": kind_name(contest["kind"]), "who": constituency_words(contest["building"]),
                      "rules": rule_lines(contest), "default_rules": rule_lines(default_contest), "source": rule_source(contest["rules"]["source"]),
@@ -350,14 +351,15 @@ class ApartmentOffice(Controller):
         return self._election_form(request, engine, form, errors, 400)
 
     def _election(self, request: Request, engine: Any, election_id: str, errors: dict[str, str] | None = None,
-                  status: int = 200, sent: int | None = None) -> Template:
+                  status: int = 200, sent: int | None = None, reissued: str | None = None,
+                  household: str = "") -> Template:
         election = service.get_election(engine, election_id)
         complex_ = service.get_complex(engine, election.complex_code)
         now = utc_now()
         return staff_template(
             request, "apartment_vote/console/election.html", election.title, status_code=status,
             election=election, complex=complex_, contests=contest_rows(engine, election), phase=phase_of(election),
-            errors=errors or {}, sent=sent,
+            errors=errors or {}, sent=sent, reissued=reissued, household=household,
             registration_open=election.status == DRAFT and now <= parse_time(election.registration_deadline),
             may_open=election.status == DRAFT and parse_time(election.opens_at) <= now,
             may_close=election.status == OPEN and parse_time(election.closes_at) <= now,
@@ -365,8 +367,8 @@ class ApartmentOffice(Controller):
 
     @get("/elections/{election_id:str}", sync_to_thread=True)
     def election_page(self, request: Request, election_id: FromPath[str], engine: EngineDep,
-                      sent: FromQuery[int | None] = None) -> Template:
-        return self._election(request, engine, election_id, sent=sent)
+                      sent: FromQuery[int | None] = None, reissued: FromQuery[str | None] = None) -> Template:
+        return self._election(request, engine, election_id, sent=sent, reissued=reissued)
 
     @get("/elections/{election_id:str}/contests/new", sync_to_thread=True)
     def new_contest(self, request: Request, election_id: FromPath[str], engine: EngineDep) -> Template:
@@ -568,6 +570,41 @@ class ApartmentOffice(Controller):
             return self._election(request, engine, election_id,
                                   {"codes": _("Codes are sent only while voting is open.")}, 400)
         return Redirect(path=f"{election_path(election.id)}?sent={sent}", status_code=303)
+
+    @post("/elections/{election_id:str}/codes/reissue", sync_to_thread=True)
+    def reissue_code(self, request: Request, election_id: FromPath[str], data: Form,
+                     engine: EngineDep) -> Template | Redirect:
+        """A new code for one household (a lost or locked code); its old code stops working."""
+        election = service.get_election(engine, election_id)
+        typed = one(data.get("household"))
+        household = household_number(typed)
+        if not household:
+            message = _("Enter the household whose code is lost or locked, for example 101-1203.")
+        else:
+            try:
+                service.issue_codes(engine, election.id, [household], reissue=True)
+            except NotFound:
+                message = _("Household %(household)s is not on this election's roll.") % {"household": household}
+            except (RuleViolation, InvalidInput):
+                message = _("Household %(household)s has already signed in to vote; its code cannot be replaced.") \
+                    % {"household": household} if election.status == OPEN else \
+                    _("Codes are sent only while voting is open.")
+            else:
+                return Redirect(path=f"{election_path(election.id)}?reissued={household}", status_code=303)
+        return self._election(request, engine, election_id, {"household": message}, 400, household=typed)
+
+    @post("/elections/{election_id:str}/contests/{contest_id:str}/candidates/{candidate_id:str}/withdraw",
+          sync_to_thread=True)
+    def withdraw_candidate(self, request: Request, election_id: FromPath[str], contest_id: FromPath[str],
+                           candidate_id: FromPath[str], engine: EngineDep) -> Template | Redirect:
+        election = service.get_election(engine, election_id)
+        try:
+            service.withdraw_candidate(engine, election.id, contest_id, candidate_id)
+        except (InvalidInput, RuleViolation):
+            return self._election(request, engine, election_id, {
+                f"contest-{contest_id}": _("Candidates can be withdrawn only before voting opens.")
+                if election.status != DRAFT else _("There is no such candidate in this contest.")}, 400)
+        return Redirect(path=election_path(election.id), status_code=303)
 
     @get("/elections/{election_id:str}/turnout", sync_to_thread=True)
     def turnout(self, request: Request, election_id: FromPath[str], engine: EngineDep) -> Template:

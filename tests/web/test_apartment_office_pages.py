@@ -335,6 +335,11 @@ def test_every_office_page_passes_axe(three_elections, browser, language):
     assert ("Household 999-9999 is not on this complex's roll" if english else "999-9999 세대는 이 단지의 명부에 없습니다") \
         in page.inner_text("#error-summary")
     check_page(page, "apartment-office-candidate-refused", language=language)
+    page.goto(pages["election-open"])
+    page.fill("#household", "999-9999")
+    page.click("form[action$='/codes/reissue'] button")
+    page.wait_for_selector("#error-summary")
+    check_page(page, "apartment-office-reissue-refused", language=language)
     for name in ("election-new", "contest-new", "rules"):
         page.goto(pages[name])
         submit(page)

@@ -155,8 +155,11 @@ def test_an_election_from_contests_to_results(office):
                                      ("c2", "정우", "101-1204")):
         assert post_form(client, f"{contests}/{contest}/candidates",
                          {"name": name, "household": household}).status_code == 303
+    assert post_form(client, f"{contests}/c2/candidates", {"name": "박준", "household": "102-0302"}).status_code == 303
+    assert post_form(client, f"{contests}/c2/candidates/c2-k3/withdraw").status_code == 303
+    assert service.get_election(engine, eid).contests["c2"]["candidates"]["c2-k3"]["withdrawn"]
     page = client.get(page_path, headers=HTML).text
-    assert "김민수" in page and "household 101-1203" in page
+    assert "김민수" in page and "household 101-1203" in page and "박준" not in page
 
     early = post_form(client, f"{page_path}/open")
     assert early.status_code == 400 and "Voting opens at" in early.text
@@ -178,6 +181,15 @@ def test_an_election_from_contests_to_results(office):
                               ("102-0301", {"c2": ["c2-k2"], "c3": ["no"]})):
         credential = service.authenticate(engine, eid, household, codes[household], "test")["credential"]
         service.cast(engine, eid, credential, choice)
+    # a lost code replaced; a household that signed in keeps its ballot, its code is not replaced
+    reissued = post_form(client, f"{page_path}/codes/reissue", {"household": "102동 0302호"})
+    assert reissued.headers["location"] == f"{page_path}?reissued=102-0302"
+    assert len(engine.outbox.sent()) == 5
+    for household, message in (("101-1203", "has already signed in to vote"), ("999-9999", "is not on this election"),
+                               ("", "Enter the household")):
+        refused = post_form(client, f"{page_path}/codes/reissue", {"household": household})
+        assert refused.status_code == 400 and message in refused.text
+    assert len(engine.outbox.sent()) == 5
     turnout = client.get(f"{page_path}/turnout", headers=HTML).text
     assert "<strong>3</strong> / 4 (75%)" in turnout
     assert "김민수" not in turnout and "최하나" not in turnout  # counts only
