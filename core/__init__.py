@@ -60,7 +60,12 @@ _PUBLIC: dict[str, str] = {
     "requires": "core.guards",
     # pages
     "HomeCard": "core.web.cards",
+    "DONGS": "core.district",
+    "DONG_NAMES_EN": "core.district",
+    "WHOLE_DISTRICT": "core.district",
+    "check_dong": "core.district",
     "StaffLink": "core.web.cards",
+    "csv_response": "core.web.files",
     "staff_page": "core.web.console",
     "staff_template": "core.web.console",
     "gettext": "core.web.i18n",
@@ -125,8 +130,10 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.records import Discrepancy, LogRecord, RetallyReport
     from core.settings import refuse_unknown_settings
     from core.store import StoreConflict
+    from core.district import DONG_NAMES_EN, DONGS, WHOLE_DISTRICT, check_dong
     from core.web.cards import HomeCard, StaffLink
     from core.web.console import staff_page, staff_template
+    from core.web.files import csv_response
     from core.web.i18n import gettext, ngettext, won
     from core.web.i18n import seoul as seoul_text
     from core.web.setup import client_address, sign_in_rate_limit

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -128,6 +129,11 @@ class Engine:
     # -- life cycle ----------------------------------------------------------------------
     def tick(self) -> list[str]:
         return [line for lines in self.pm.hook.civic_tick(engine=self) for line in lines or ()]
+
+    def next_deadline(self, after: datetime) -> datetime | None:
+        """The earliest time after ``after`` that a plugin has something due, or None."""
+        times = [t for t in self.pm.hook.civic_next_deadline(engine=self, after=after) if t is not None]
+        return min(times) if times else None
 
     def close(self) -> None:
         self.read_models.flush()

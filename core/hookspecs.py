@@ -6,6 +6,8 @@ what it gives. ``docs/plugins.md`` documents each one (a test fails when one is 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -87,6 +89,14 @@ def civic_tick(engine: Engine) -> Sequence[str]:
 
     Called by the scheduler of ``civic serve`` and by ``civic tick``. Must be idempotent: closing
     twice is harmless. Return a line per action taken."""
+
+
+@hookspec
+def civic_next_deadline(engine: Engine, after: datetime) -> datetime | None:
+    """The earliest time strictly after ``after`` at which the plugin's ``civic_tick`` has
+    something due (a vote to open or close, a session to close, a complaint becoming overdue);
+    None when nothing is scheduled. The scheduler of ``civic serve`` ticks as soon as one passes
+    instead of waiting for its next round. Must be cheap: read models, no log scans."""
 
 
 @hookspec

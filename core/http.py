@@ -8,6 +8,7 @@ commands raise before they save, so a rejected request changes nothing.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -23,6 +24,7 @@ from core.engine import Engine
 from core.errors import CivicError
 from core.guards import provide_actor, required_permissions
 from core.web.i18n import gettext
+from core.api_docs import document_problems
 from core.web.console import SignInFirst, sign_in_redirect
 from core.web.setup import STATIC_PATH, WebLayer, is_page, swagger_ui_router
 
@@ -70,10 +72,32 @@ def _validation_error(request: Request, exc: ValidationException) -> Response[An
     page = _page_error(request, 400, N_("Invalid request"), N_("The form could not be read; go back and try again."))
     if page is not None:
         return page
-    errors = exc.extra if isinstance(exc.extra, list) else []
-    fields = ", ".join(str(e.get("key") or e.get("source") or "") for e in errors if isinstance(e, dict))
+    errors = [_as_sent(request, e) for e in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(e, dict)]
+    fields = ", ".join(str(e.get("key") or e.get("source") or "") for e in errors)
     detail = f"The request does not fit the form expected: {fields}." if fields else str(exc.detail)
     return problem_response(400, "Invalid request", detail, errors=errors)
+
+
+MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
+def _as_sent(request: Request, error: dict[str, Any]) -> dict[str, Any]:
+    """A validation error named as the caller knows it: the query parameter ``from``, not the
+    handler's argument ``start``; the missing body field ``password``, not ``data``."""
+    key, source = error.get("key"), error.get("source")
+    if source == "body" and key == "data":
+        missing = MISSING_FIELD.search(str(error.get("message", "")))
+        return {**error, "key": missing.group(1)} if missing else {**error, "key": "body"}
+    handler = request.scope.get("route_handler")
+    try:
+        declared = handler.parsed_fn_signature.parameters[key].kwarg_definition  # type: ignore[union-attr]
+    except (AttributeError, KeyError, TypeError):
+        return error
+    alias = None
+    if source in ("query", "header", "cookie"):
+        # Parameter(query="from") keeps the name under its source; QueryParameter(name="from") in ``name``
+        alias = getattr(declared, source, None) or getattr(declared, "name", None)
+    return {**error, "key": alias} if alias else error
 
 
 def _http_error(request: Request, exc: HTTPException) -> Response[Any]:
@@ -158,5 +182,6 @@ def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
         debug=debug,
     )
     check_permissions(app, engine)
+    document_problems(app, engine.permissions)
     _ = engine.privacy  # opened before requests arrive, not by two of them at once
     return app

@@ -30,7 +30,7 @@ def ledger_checkpoint(
     ledger = engine.ledger
     signed = ledger.tick() or ledger.latest_checkpoint() or ledger.checkpoint()
     if format == "note":
-        return Response(signed.note, media_type="text/plain; charset=utf-8")
+        return Response(signed.note, media_type="text/plain")
     return Response(signed.to_json())
 
 

@@ -57,3 +57,10 @@ def civic_load_demo(engine, progress):
     from plugins.ad_review.demo import load_demo
 
     load_demo(engine, progress)
+
+
+@hookimpl
+def civic_next_deadline(engine, after):
+    from plugins.ad_review.service import next_deadline
+
+    return next_deadline(engine, after)

@@ -8,7 +8,7 @@ next tick (the notification key makes a repeat harmless)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -38,7 +38,18 @@ DEFAULTS = "defaults"  # who constitutes the committee when the first applicatio
 
 def committee(engine: Engine) -> Committee:
     """The committee; NotFound until it is constituted."""
-    return engine.get(COMMITTEE_ID, Committee, what="committee")
+    return engine.get(COMMITTEE_ID, Committee, what="committee",
+                      missing="The advertisement review committee has no members yet; add them first.")
+
+
+def known_member(engine: Engine, member: str) -> bool:
+    """A member now, or on the roster of a past session."""
+    try:
+        if member in committee(engine).members:
+            return True
+    except NotFound:
+        pass
+    return any(member in s["members"] for s in queries.list_sessions(engine))
 
 
 def ensure_committee(engine: Engine, by: str) -> Committee:
@@ -58,7 +69,8 @@ def _change_committee(engine: Engine, by: str, change: Any) -> Committee:
         change(c)
         return c
 
-    return engine.update(COMMITTEE_ID, apply, cls=Committee, what="committee")
+    return engine.update(COMMITTEE_ID, apply, cls=Committee, what="committee",
+                         missing="The advertisement review committee has no members yet; add them first.")
 
 
 def add_member(engine: Engine, by: str, member_id: str, name: str, public_key: str) -> Committee:
@@ -344,6 +356,20 @@ def send_notices(engine: Engine, application_ids: list[UUID], session: str | Non
 
 
 # -- the scheduler ----------------------------------------------------------------------------
+
+
+def next_deadline(engine: Engine, after: datetime) -> datetime | None:
+    """The earliest time after ``after`` a session closes or this or next week's session opens
+    (for the scheduler)."""
+    try:
+        c = committee(engine)
+    except NotFound:
+        return None
+    times = [datetime.fromisoformat(s["closes_at"]) for s in queries.sessions(engine).values() if s["status"] == "open"]
+    if c.members:
+        for week in (current_week(after), current_week(after + timedelta(days=7))):
+            times.append(c.schedule_rule().times(week, SEOUL)[0])
+    return min((t for t in times if t > after), default=None)
 
 
 def tick(engine: Engine) -> list[str]:

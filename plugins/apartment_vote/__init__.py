@@ -67,3 +67,10 @@ def civic_tick(engine):
     from plugins.apartment_vote.service import tick
 
     return tick(engine)
+
+
+@hookimpl
+def civic_next_deadline(engine, after):
+    from plugins.apartment_vote.service import next_deadline
+
+    return next_deadline(engine, after)

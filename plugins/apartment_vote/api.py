@@ -196,7 +196,7 @@ class ApartmentController(Controller):
                               engine: EngineDep) -> Response[str]:
         signed = certificates.certificate(engine, str(election_id), contest_id)
         names = certificates.candidate_names(engine, election_id)
-        return Response(certificates.render_html(signed, names), media_type="text/html; charset=utf-8")
+        return Response(certificates.render_html(signed, names), media_type="text/html")
 
     @get("/certificate-key", sync_to_thread=True, summary="The key that verifies certificates")
     def certificate_key(self, engine: EngineDep) -> dict[str, str]:

@@ -13,7 +13,7 @@ import attrs
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from core import ActorDep, EngineDep, requires
+from core import ActorDep, EngineDep, csv_response, requires
 from core.voting import VotingKit
 from plugins.budget_vote import service
 from plugins.budget_vote.views import (ballot_projects, cycle_summaries, cycle_view, open_data_csv, public_result,
@@ -157,8 +157,7 @@ class BudgetController(Controller):
          summary="Published result as CSV open data", media_type="text/csv")
     def public_results_csv(self, cycle_id: FromPath[UUID], engine: EngineDep) -> Response[str]:
         body = open_data_csv(service.get_cycle(engine, cycle_id))
-        return Response(body, media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="budget-{cycle_id}.csv"'})
+        return csv_response(body, f"budget-{cycle_id}.csv")
 
     @get("/cycles/{cycle_id:uuid}/receipts/{code:str}", sync_to_thread=True,
          summary="Check a ballot receipt (tracking code)")

@@ -94,5 +94,6 @@ def open_data_csv(cycle: Cycle) -> str:
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in view["projects"]:
-        writer.writerow(row)
+        # open data reads true/false, not Python's True/False
+        writer.writerow({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in row.items()})
     return out.getvalue()

@@ -62,3 +62,10 @@ def civic_home_cards(engine):
     from plugins.complaints.web import home_cards
 
     return home_cards(engine)
+
+
+@hookimpl
+def civic_next_deadline(engine, after):
+    from plugins.complaints.service import next_deadline
+
+    return next_deadline(engine, after)

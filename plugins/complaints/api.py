@@ -12,7 +12,7 @@ import attrs
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from core import ActorDep, EngineDep, InvalidInput, requires, utc_now
+from core import ActorDep, EngineDep, InvalidInput, csv_response, requires, utc_now
 from plugins.complaints import reports, rules, service
 from plugins.complaints.domain import Inspection, inspection_id
 from plugins.complaints.media import read_photo
@@ -77,7 +77,7 @@ def _inspection(inspection: Inspection) -> dict[str, Any]:
 
 def _report(rows: list[dict[str, Any]], format: str) -> Response[Any]:  # noqa: A002 - the query's name
     if format == "csv":
-        return Response(reports.to_csv(rows), media_type="text/csv; charset=utf-8")
+        return csv_response(reports.to_csv(rows))
     return Response(rows)
 
 

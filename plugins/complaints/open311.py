@@ -26,7 +26,7 @@ from plugins.complaints.georeport import (Open311Error, check_jurisdiction, find
 
 BASE = "/open311/v2"
 SPEC = "http://wiki.open311.org/GeoReport_v2"
-FORMATS = {"json": "application/json", "xml": "text/xml; charset=utf-8"}
+FORMATS = {"json": "application/json", "xml": "text/xml"}
 # XML: the element name of each item of a list.
 XML_ITEMS = {"services": "service", "service_requests": "request", "attributes": "attribute",
              "values": "value", "endpoints": "endpoint", "formats": "format", "errors": "error"}

@@ -241,6 +241,14 @@ def flag_overdue(engine: Any) -> list[str]:
     return done
 
 
+def next_deadline(engine: Any, after: datetime) -> datetime | None:
+    """The earliest deadline after ``after`` of an open complaint not yet flagged overdue (for
+    the scheduler)."""
+    times = [rules.parse_time(e["deadline"]) for e in index(engine)["complaints"].values()
+             if e["overdue_flagged_at"] is None and e["status"] not in rules.CLOSED]
+    return min((t for t in times if t > after), default=None)
+
+
 def tick(engine: Any) -> list[str]:
     """The scheduler's round: flag what became overdue, send the result texts not yet sent."""
     done = flag_overdue(engine)

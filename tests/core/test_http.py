@@ -84,3 +84,31 @@ def test_unexpected_errors_say_nothing_changed(sqlite_engine):
         r = c.get("/boom")
     assert r.status_code == 500
     assert "secret detail" not in r.text and r.json()["title"] == "Internal error"
+
+
+def test_invalid_requests_name_the_parameter_and_field_as_sent(client):
+    wrong_query = client.get("/ledger/proof/consistency", params={"from": "x", "to": "3"})
+    assert wrong_query.status_code == 400
+    assert wrong_query.json()["errors"][0]["key"] == "from" and "expected: from." in wrong_query.json()["detail"]
+    missing = client.post("/api/auth/token", json={"username": "kim"})
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["key"] == "password" and "expected: password." in missing.json()["detail"]
+    assert client.engine.position == 0
+
+
+def test_openapi_documents_the_problem_json_each_route_answers(client):
+    spec = client.get("/schema/openapi.json").json()
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert set(spec["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status", "detail"}
+    sign_in = spec["paths"]["/api/auth/token"]["post"]["responses"]
+    assert {"400", "409", "422", "429"} <= set(sign_in) and "401" not in sign_in
+    assert all(sign_in[code]["content"] == problem for code in ("400", "422", "429"))
+    staff = spec["paths"]["/api/staff/{account_id}/roles"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "422"} <= set(staff)
+    assert staff["403"]["content"] == problem
+    health = spec["paths"]["/healthz"]["get"]["responses"]
+    assert "401" not in health and "404" not in health and "422" not in health
+    # what is documented is what is sent
+    refused = client.post("/api/staff/00000000-0000-0000-0000-000000000000/roles", json={"roles": []})
+    assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+    assert set(refused.json()) >= {"type", "title", "status", "detail"}

@@ -7,8 +7,16 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 
 import httpx
+import pytest
+
+from core.clock import now as utc_now
+from core.engine import Engine
+from core.hookspecs import hookimpl
+from core.plugins import make_plugin_manager
+from core.service import BackgroundJobs
 
 
 def free_port() -> int:
@@ -64,3 +72,102 @@ def test_forwarded_addresses_are_believed_only_from_the_trusted_proxies(tmp_path
         assert result.exit_code == 0, result.output
     assert seen[0]["proxy_headers"] is False and seen[0]["forwarded_allow_ips"] is None
     assert seen[1]["proxy_headers"] is True and seen[1]["forwarded_allow_ips"] == "10.0.0.5"
+
+
+class Deadlines:
+    """A plugin with one deadline, recording when the scheduler ticks."""
+
+    def __init__(self, due) -> None:
+        self.due, self.ticks = due, []
+
+    @hookimpl
+    def civic_next_deadline(self, engine, after):
+        return self.due if self.due > after else None
+
+    @hookimpl
+    def civic_tick(self, engine):
+        self.ticks.append(utc_now())
+        return []
+
+
+def test_the_scheduler_meets_a_deadline_between_its_rounds(tmp_path):
+    """A vote closing between two rounds (an hour apart here) is closed within about a second,
+    and a deadline already handled does not make it tick again."""
+    plugin = Deadlines(utc_now() + timedelta(seconds=1.5))
+    engine = Engine(str(tmp_path / "civic.db"), plugins=make_plugin_manager(extra=[plugin]), outbox=tmp_path / "o")
+    jobs = BackgroundJobs(engine, tick_seconds=3600)
+    jobs.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(plugin.ticks) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2.5)
+    finally:
+        jobs.stop()
+        engine.close()
+    assert len(plugin.ticks) == 2  # the first round at start, then once for the deadline
+    assert plugin.due <= plugin.ticks[1] < plugin.due + timedelta(seconds=10)
+
+
+def test_each_process_names_its_next_deadline(sqlite_engine, manual_clock):
+    from plugins.complaints import service as complaints
+
+    now = utc_now()
+    assert sqlite_engine.next_deadline(now) is None or sqlite_engine.next_deadline(now) > now
+    complaint = complaints.intake(sqlite_engine, channel="portal", item="graffiti", dong="신당5동", description="낙서")
+    sqlite_engine.read_models.catch_up_all()
+    due = sqlite_engine.next_deadline(now)
+    assert due == datetime.fromisoformat(complaints.get_complaint(sqlite_engine, complaint.id).deadline)
+    assert sqlite_engine.next_deadline(due) is None or sqlite_engine.next_deadline(due) > due
+
+
+def test_a_sqlite_process_leads_alone_and_serve_refuses_workers_on_sqlite(tmp_path):
+    from click.testing import CliRunner
+
+    from core.cli import cli
+    from core.leadership import Leadership
+
+    assert Leadership(str(tmp_path / "civic.db")).held()
+    refused = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "civic.db"), "--workers", "2"])
+    assert refused.exit_code == 2 and "PostgreSQL" in refused.output
+    assert not (tmp_path / "civic.db").exists()
+
+
+@pytest.mark.postgres
+def test_one_worker_leads_and_another_takes_over_when_it_goes(pg_server):
+    from core.leadership import Leadership
+
+    url = pg_server.create_database("leaders")
+    first, second = Leadership(url, retry_seconds=0), Leadership(url, retry_seconds=0)
+    assert first.held() and not second.held()
+    assert first.held() and not second.held()  # leading is kept, not taken turn about
+    first.release()  # the leader stops (or dies: its connection, and with it the lock, goes)
+    assert second.held() and not first.held()
+    second.release()
+
+
+@pytest.mark.postgres
+def test_serve_with_two_workers_on_postgresql_runs_the_jobs_once(pg_server, tmp_path):
+    url = pg_server.create_database("workers")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "core", "serve", "--db", url, "--port", str(port), "--workers", "2"],
+            cwd=tmp_path, env={**os.environ, "CIVIC_PLUGINS": "", "CIVIC_HOME": str(tmp_path / "home")},
+            stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and log.read_text().count("Application startup complete") < 2:
+            time.sleep(0.3)
+        for _ in range(20):
+            health = httpx.get(f"{base}/healthz", timeout=5)
+            assert health.status_code == 200 and health.json()["store"]["kind"] == "postgresql"
+        time.sleep(2)
+        text = log.read_text()
+        assert text.count("Application startup complete") == 2, text[-3000:]
+        assert text.count("this process runs the scheduler") == 1, text[-3000:]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -44,7 +44,7 @@ def test_key_and_checkpoint(client, engine):
     assert body["size"] == 5
     assert verifier.open_checkpoint(body["note"]).root_hash == unb64(body["root_hash"])
     note = client.get("/ledger/checkpoint", params={"format": "note"})
-    assert note.headers["content-type"].startswith("text/plain") and note.text == body["note"]
+    assert note.headers["content-type"] == "text/plain; charset=utf-8" and note.text == body["note"]
     # nothing new: the same checkpoint, no new record
     assert client.get("/ledger/checkpoint").json() == body
     assert engine.position == 6
@@ -82,6 +82,23 @@ def test_healthz_shows_the_ledger(client, engine):
     client.get("/ledger/checkpoint")
     ledger = client.get("/healthz").json()["ledger"]
     assert ledger["status"] == "ok" and ledger["tree_size"] == 3 and ledger["checkpoint"]["size"] == 2
+
+
+def test_healthz_does_not_read_the_log_and_says_where_the_follower_stands(client, engine, monkeypatch):
+    add_petition(engine, "a", 1)
+    client.get("/ledger/checkpoint")
+    add_petition(engine, "b", 2)  # the background job has not followed these yet
+    from core import plugins
+
+    calls = []
+    monkeypatch.setattr(plugins, "discover", lambda: calls.append(1) or [])
+    first = client.get("/healthz").json()
+    second = client.get("/healthz").json()
+    assert first["ledger"]["status"] == "following" and first["ledger"]["store_position"] == engine.position
+    assert first["ledger"]["last_position"] < engine.position and second == first
+    assert len(calls) <= 1  # package metadata is read once, not on every call
+    engine.ledger.tick()  # what serve's background job does
+    assert client.get("/healthz").json()["ledger"]["status"] == "ok"
 
 
 def test_the_serve_job_checkpoints_new_events(engine):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import argon2
 import pytest
 from litestar.testing import TestClient
@@ -93,8 +96,11 @@ def test_a_cycle_through_the_api(client):
     assert published["validated_by"] == OFFICIAL["x-account"]
     public = ok(client.get(f"/api/budget/cycles/{cid}/results"), 200)
     assert public["winners"] == published["winners"] and public["funded_total"] <= 100_000_000
-    csv_text = client.get(f"/api/budget/cycles/{cid}/results.csv").text
-    assert csv_text.startswith("project_id,title,dong")
+    csv_answer = client.get(f"/api/budget/cycles/{cid}/results.csv")
+    assert csv_answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert csv_answer.content.startswith("\ufeffproject_id,title,dong".encode())  # the BOM: Excel reads Korean
+    rows = list(csv.DictReader(io.StringIO(csv_answer.content.decode("utf-8-sig"))))
+    assert {r["funded"] for r in rows} <= {"true", "false"} and {r["feasible"] for r in rows} <= {"true", "false"}
 
     first = ok(client.get(f"/api/budget/cycles/{cid}/receipts/{receipts[1]['tracking_code']}"), 200)
     assert first["state"] == "replaced"

@@ -55,6 +55,8 @@ def test_client_reads_services_and_definitions_in_json_and_xml(base_url):
     assert definition["service_code"] == "pothole"
     dong = definition["attributes"][0]
     assert dong["code"] == "dong" and dong["datatype"] == "singlevaluelist" and len(dong["values"]) == 15
+    answer = requests.get(f"{base_url}/open311/v2/services.xml", params={"jurisdiction_id": JURISDICTION_ID}, timeout=10)
+    assert answer.headers["content-type"] == "text/xml; charset=utf-8"  # one charset, not two
     xml_client = GeoReport(f"{base_url}/open311/v2", jurisdiction=JURISDICTION_ID, output_format="xml")
     xml_services = xml_client.get_service_list()
     assert sorted(s["service_code"] for s in xml_services) == sorted(ITEMS)

@@ -71,7 +71,8 @@ def test_yearly_report_reproduces_2014_exactly(year_2014):
     with TestClient(create_app(year_2014)) as client:
         assert client.get("/api/complaints/reports/yearly", params={"year": 2014}).json() == [ROW_2014]
         got = client.get("/api/complaints/reports/yearly", params={"format": "csv"})
-        assert got.headers["content-type"].startswith("text/csv") and "28743" in got.text
+        assert got.headers["content-type"] == "text/csv; charset=utf-8" and "28743" in got.text
+        assert got.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads Korean
         svg = client.get("/api/complaints/reports/yearly.svg")
         assert svg.headers["content-type"].startswith("image/svg+xml")
     root = ET.fromstring(svg.text)
