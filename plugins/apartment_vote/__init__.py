@@ -13,17 +13,25 @@ from core import hookimpl
 
 @hookimpl
 def civic_register_read_models():
-    from plugins.apartment_vote.views import ElectionList
+    from plugins.apartment_vote.views import ComplexList, ElectionList
 
-    return [ElectionList]
+    return [ElectionList, ComplexList]
 
 
 @hookimpl
 def civic_register_routes(engine):
     from plugins.apartment_vote.api import ApartmentController
+    from plugins.apartment_vote.console import ApartmentOffice
     from plugins.apartment_vote.web import ApartmentPages, short_links
 
-    return [ApartmentController, ApartmentPages, short_links]
+    return [ApartmentController, ApartmentPages, short_links, ApartmentOffice]
+
+
+@hookimpl
+def civic_staff_links(engine):
+    from plugins.apartment_vote.console import staff_links
+
+    return staff_links()
 
 
 @hookimpl

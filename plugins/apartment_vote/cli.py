@@ -120,9 +120,11 @@ def rules_set(engine: Any, actor: Any, as_json: bool, election_id: str, contest_
 @click.argument("contest_id")
 @click.argument("name")
 @click.option("--statement", default="")
-def candidate_add(engine: Any, actor: Any, as_json: bool, election_id: str, contest_id: str, name: str, statement: str) -> None:
+@click.option("--household", default=None, help="The candidate's household, as on the complex's roll (checked).")
+def candidate_add(engine: Any, actor: Any, as_json: bool, election_id: str, contest_id: str, name: str, statement: str,
+                  household: str | None) -> None:
     """Register a candidate in a contest (until the registration deadline)."""
-    candidate = service.register_candidate(engine, election_id, contest_id, name, statement)
+    candidate = service.register_candidate(engine, election_id, contest_id, name, statement, household)
     _out(candidate, as_json, candidate["candidate_id"])
 
 

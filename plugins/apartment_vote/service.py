@@ -21,7 +21,7 @@ from core.voting import draw as lottery_draw
 from plugins.apartment_vote import fold, rules, views
 from plugins.apartment_vote.domain import (CLOSED, DRAFT, OPEN, PLUGIN, Complex, Election, ElectionRoll, complex_id,
                                            parse_time, roll_id, seoul_time_text)
-from plugins.apartment_vote.roll import kit_roll_csv, parse_roll
+from plugins.apartment_vote.roll import check_roll, kit_roll_csv, parse_roll
 
 # Ballots enter the sealed box in shuffled batches of this many (smaller: earlier tracking;
 # larger: more mixing). The rest enter at close.
@@ -92,6 +92,26 @@ def import_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = Fa
     return engine.update(where, change, cls=Complex, what="complex", missing=f"No complex with the code {code!r}.")
 
 
+def preview_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = False) -> dict[str, Any]:
+    """What importing this roll file would do, without importing it: the households read, the
+    buildings, and every bad row with its line (a household already on the roll is one, unless
+    the roll is replaced)."""
+    complex_ = get_complex(engine, code)
+    checked = check_roll(data)
+    problems = list(checked.problems)
+    if not replace:
+        for household in sorted(set(checked.households) & set(complex_.households), key=checked.lines.get):
+            problems.append({"line": checked.lines[household], "problem": "already", "household": household,
+                             "message": f"household {household!r} is already on the roll"})
+    problems.sort(key=lambda p: p["line"])
+    buildings: dict[str, int] = {}
+    for building in checked.households.values():
+        buildings[building] = buildings.get(building, 0) + 1
+    return {"complex": complex_summary(complex_), "rows": checked.rows, "problems": problems,
+            "households": checked.households, "contacts": checked.contacts, "languages": checked.languages,
+            "lines": checked.lines, "buildings": dict(sorted(buildings.items())), "replace": replace}
+
+
 # -- elections -------------------------------------------------------------------------------
 
 def get_election(engine: Any, election_id: UUID | str) -> Election:
@@ -135,8 +155,26 @@ def change_rules(engine: Any, election_id: UUID | str, contest_id: str, changes:
                          cls=Election, what="election")
 
 
+def candidate_household(engine: Any, election: Election, contest_id: str, household: str | None) -> str | None:
+    """A candidate's household as on the complex's roll (checked): a candidate lives in the
+    complex, and a building representative in that building (Decree Art. 11(1))."""
+    household = (household or "").strip() or None
+    if household is None:
+        return None
+    roll = engine.get(UUID(election.complex_id), Complex).households
+    if household not in roll:
+        raise InvalidInput(f"Household {household} is not on the roll of complex {election.complex_code}: "
+                           "a candidate must live in the complex.", field="household")
+    building = election.contest(contest_id)["building"]
+    if building is not None and roll[household] != building:
+        raise InvalidInput(f"Household {household} is in building {roll[household]}: a representative of "
+                           f"building {building} must live in building {building}.", field="household")
+    return household
+
+
 def register_candidate(engine: Any, election_id: UUID | str, contest_id: str, name: str,
                        statement: str = "", household: str | None = None) -> dict[str, Any]:
+    household = candidate_household(engine, get_election(engine, election_id), contest_id, household)
     candidate_id = engine.update(
         _uuid(election_id), lambda e: e.register_candidate(contest_id, name, statement, utc_now(), household),
         cls=Election, what="election")

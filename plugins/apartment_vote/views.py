@@ -6,6 +6,7 @@ from typing import Any
 
 from core import LogRecord, ReadModel
 from plugins.apartment_vote import fold
+from plugins.apartment_vote.domain import Complex
 
 
 class ElectionList(ReadModel):
@@ -47,3 +48,29 @@ def listing(election: dict[str, Any]) -> dict[str, Any]:
 def election_list(engine: Any) -> dict[str, Any]:
     """Every election and its status (the listing of ``GET /api/apartment/elections``)."""
     return {eid: listing(e) for eid, e in list(elections(engine).items())}
+
+
+class ComplexList(ReadModel):
+    """Every complex with the size of its roll (households per building), for the office's
+    listing. Never a contact: those stay sealed in the complex's events."""
+
+    name = "apartment.complexes"
+    event_types = (Complex.Registered, Complex.RollImported)
+
+    def apply(self, event: Any, position: int) -> None:
+        key = str(event.originator_id)
+        if isinstance(event, Complex.Registered):
+            self.state[key] = {"code": event.code, "name": event.name, "buildings": {}, "households": 0}
+            return
+        found = self.state.setdefault(key, {"code": "", "name": "", "buildings": {}, "households": 0})
+        buildings = {} if event.replace else dict(found["buildings"])
+        for building in event.households.values():
+            buildings[building] = buildings.get(building, 0) + 1
+        found["buildings"] = dict(sorted(buildings.items()))
+        found["households"] = sum(buildings.values())
+
+
+def complexes(engine: Any) -> list[dict[str, Any]]:
+    """Every complex (code, name, households, buildings), by code."""
+    state = engine.read_models.get(ComplexList.name).state
+    return sorted((dict(c) for c in list(state.values())), key=lambda c: c["code"])

@@ -97,6 +97,27 @@ def test_candidate_registration_has_a_deadline(sqlite_engine, manual_clock):
     assert sqlite_engine.position == before
 
 
+def test_a_candidate_lives_on_the_complex_roll(sqlite_engine, manual_clock):
+    """A candidate's household must be on the complex's roll, and a building representative's in
+    that building; a refused candidate changes nothing."""
+    make_complex(sqlite_engine, {"101": 3, "102": 2})
+    eid = make_election(sqlite_engine, manual_clock)
+    chair = service.add_contest(sqlite_engine, eid, "chair", "Chair")["contest_id"]
+    rep = service.add_contest(sqlite_engine, eid, "building_representative", "Rep 101", "101")["contest_id"]
+    before = sqlite_engine.position
+    with pytest.raises(InvalidInput, match="999-9999 is not on the roll") as caught:
+        service.register_candidate(sqlite_engine, eid, chair, "Outsider", household="999-9999")
+    assert caught.value.extra.get("field") == "household"
+    with pytest.raises(InvalidInput, match="building 102"):
+        service.register_candidate(sqlite_engine, eid, rep, "Neighbour", household="102-0001")
+    assert sqlite_engine.position == before
+    service.register_candidate(sqlite_engine, eid, chair, "Kim Minsu", household=" 102-0001 ")
+    service.register_candidate(sqlite_engine, eid, rep, "Lee Jiyoung", household="101-0002")
+    contests = service.get_election(sqlite_engine, eid).contests
+    assert [c["household"] for c in contests[chair]["candidates"].values()] == ["102-0001"]
+    assert [c["household"] for c in contests[rep]["candidates"].values()] == ["101-0002"]
+
+
 def test_scheduling_is_checked(sqlite_engine, manual_clock):
     make_complex(sqlite_engine, {"101": 4})
     manual_clock.set(T0)

@@ -88,6 +88,9 @@ def test_http_election_from_setup_to_certificate(client, sqlite_engine, manual_c
     assert r.status_code == 200 and r.json()["approval_basis"] == "voters"
     changed = [e for _, e in sqlite_engine.log_events() if type(e).__name__ == "RulesChanged"]
     assert [(e.note, e.by) for e in changed] == [("bylaw art. 40", str(sqlite_engine.identity.find("office").id))]
+    outsider = client.post(f"{api}/elections/{eid}/contests/{rep}/candidates", headers=admin,
+                           json={"name": "Outsider", "household": "999-9999"})
+    assert outsider.status_code == 422 and "999-9999 is not on the roll" in outsider.text
     kim = client.post(f"{api}/elections/{eid}/contests/{rep}/candidates", headers=admin,
                       json={"name": "Kim Minsu"}).json()["candidate_id"]
     assert client.get(f"{api}/elections/{eid}").json()["contests"][rep]["ballot"]["form"] == "approve"
@@ -168,7 +171,9 @@ def test_cli_runs_an_election(tmp_path, monkeypatch, manual_clock):
     chair = run("contest-add", eid, "chair", "Chair").output.strip()
     r = run("rules-set", eid, chair, "turnout_num=1", "turnout_den=2", "--note", "bylaw 9")
     assert r.exit_code == 0 and json.loads(r.output)["turnout_den"] == 2
-    a = run("candidate-add", eid, chair, "Kim").output.strip()
+    r = run("candidate-add", eid, chair, "Park", "--household", "999-9999")
+    assert r.exit_code != 0 and "999-9999 is not on the roll" in r.output
+    a = run("candidate-add", eid, chair, "Kim", "--household", "101-0001").output.strip()
     b = run("candidate-add", eid, chair, "Lee").output.strip()
     manual_clock.set(OPENS)
     sign_in()
