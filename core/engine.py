@@ -162,7 +162,7 @@ class Engine:
         """The message outbox (``core.messages``)."""
         from core.messages import MessageOutbox
 
-        return MessageOutbox(self.store.side, lambda: self.privacy, self.secrets.key("message-sealing"),
+        return MessageOutbox(self.store.side, lambda: self.privacy, lambda: self.secrets.key("message-sealing"),
                              self.deliver)
 
     @cached_property

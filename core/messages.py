@@ -25,6 +25,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -80,12 +81,16 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
 class MessageOutbox:
     """``engine.messages``: records, delivers and erases messages."""
 
-    def __init__(self, side: SideStore, privacy: Callable[[], PersonalData], instance_key: bytes,
+    def __init__(self, side: SideStore, privacy: Callable[[], PersonalData], instance_key: Callable[[], bytes],
                  deliver: Callable[[Message], str]) -> None:
         self._side = side
         self._privacy = privacy
-        self._instance_cipher = AESGCM(instance_key)
+        self._instance_key = instance_key  # read only when a message names no person
         self._deliver = deliver
+
+    @cached_property
+    def _instance_cipher(self) -> AESGCM:
+        return AESGCM(self._instance_key())
 
     # -- recording -----------------------------------------------------------------------
     def seal(self, message: Message) -> OutboxRow | None:
@@ -168,7 +173,15 @@ class MessageOutbox:
         gone: list[tuple[Any, ...]] = []
         counts = [0, 0, 0]
         for row in rows:
-            content = self._open(row["key"], row["sealed"])
+            try:
+                content = self._open(row["key"], row["sealed"])
+            except Exception as exc:  # e.g. the key store is missing: keep it, say why, go on
+                log.error("message %s cannot be opened (%s)", row["key"], type(exc).__name__)
+                attempts = int(row["attempts"]) + 1
+                failures.append((attempts, clock.now().timestamp() + retry_delay(attempts),
+                                 f"cannot be opened: {type(exc).__name__}", row["key"], claim))
+                counts[1] += 1
+                continue
             if content is None:
                 gone.append((row["key"], claim))
                 counts[2] += 1

@@ -198,3 +198,16 @@ def test_two_dispatchers_never_send_one_message_twice(db_url, manual_clock, tmp_
     assert sorted(gateway.delivered) == sorted(keys) and set(gateway.delivered.values()) == {1}
     for engine in engines:
         engine.close()
+
+
+def test_a_message_that_cannot_be_opened_waits_with_a_reason_and_others_go_on(eng, gateway):
+    gateway.down = True
+    eng.send_notification(text("lost-key", subject="lost"))
+    eng.send_notification(text("fine", subject="fine"))
+    with eng.privacy.keys._lock:  # the key store lost one person's key (a wrong backup restored)
+        eng.privacy.keys._conn.execute("DELETE FROM subject_keys WHERE subject = 'lost'")
+    gateway.down = False
+    eng.clock.advance(seconds=FIRST_RETRY_SECONDS)
+    eng.tick()
+    assert gateway.delivered == {"fine": 1}
+    assert eng.messages.status("lost-key")["last_error"] == "cannot be opened: PersonalDataUnavailable"
