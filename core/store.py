@@ -64,6 +64,8 @@ def store_env(db: str, *, cipher_key: str | None = None) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "4",
             "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER_TOPIC,
+            # the database-function insert path skips the recorder's hook that writes the outbox
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
         }
     else:
         if db != ":memory:":

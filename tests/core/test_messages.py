@@ -211,3 +211,14 @@ def test_a_message_that_cannot_be_opened_waits_with_a_reason_and_others_go_on(en
     eng.tick()
     assert gateway.delivered == {"fine": 1}
     assert eng.messages.status("lost-key")["last_error"] == "cannot be opened: PersonalDataUnavailable"
+
+
+def test_the_outbox_is_written_even_when_the_environment_asks_for_database_functions(
+        db_url, manual_clock, tmp_path, gateway, monkeypatch):
+    # eventsourcing's PostgreSQL database-function path would skip the hook that writes messages
+    monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "yes")
+    engine = open_engine(db_url, tmp_path, gateway)
+    gateway.down = True
+    engine.save(Petition("Bus stop"), text("with-functions"))
+    assert engine.messages.status("with-functions")["status"] == "pending"
+    engine.close()
