@@ -3,7 +3,7 @@
 ``Engine`` builds the event store and the services around it, and hands each service only what
 it uses (the store, the instance secrets, the permission registry). Plugins receive the engine: it
 offers the store's operations (``get``, ``create``, ``update``, ``transact``, the log) and the
-services (``identity``, ``privacy``, ``ledger``, ``read_models``, messages)."""
+services (``identity``, ``privacy``, ``ledger``, ``read_models``, ``messages``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from core import clock
 from core.blobs import BlobStore
 from core.instance import InstanceSecrets
 from core.ledger.follower import Ledger
-from core.notify import Message, OutboxFileNotifier
+from core.notify import Message, NoNotifier, OutboxFileNotifier
 from core.permissions import PermissionRegistry
 from core.plugins import make_plugin_manager
 from core.readmodels import ReadModelHost
@@ -26,6 +26,7 @@ from core.store import DEFAULT_DB, EventStore, is_postgres_url, sibling_path, st
 
 if TYPE_CHECKING:
     from core.identity import Identity
+    from core.messages import MessageOutbox
     from core.privacy import PersonalData
 
 T = TypeVar("T")
@@ -50,7 +51,10 @@ class Engine:
         self.db = db
         # where residents reach this instance: the links in text messages start here
         self.public_url = (os.environ.get("CIVIC_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
-        self.outbox = OutboxFileNotifier(outbox or os.environ.get("CIVIC_OUTBOX") or self.store.sibling("outbox.jsonl"))
+        # the development stand-in for a real notifier (plain text on disk); CIVIC_OUTBOX=off turns it off
+        outbox_setting = outbox or os.environ.get("CIVIC_OUTBOX") or self.store.sibling("outbox.jsonl")
+        self.outbox_file_on = str(outbox_setting).strip().lower() not in ("off", "none", "0")
+        self.outbox = OutboxFileNotifier(outbox_setting if self.outbox_file_on else self.store.sibling("outbox.jsonl"))
         self.secrets = InstanceSecrets(os.environ.get("CIVIC_SECRETS") or self.store.sibling("secrets"))
         self.permissions = PermissionRegistry.from_plugins(self.pm)
         models = [m for group in self.pm.hook.civic_register_read_models() for m in group]
@@ -59,8 +63,8 @@ class Engine:
         self.ledger = Ledger(self.store)
         # the store's operations, offered on the engine (bound once: no extra call per use)
         store = self.store
-        self.get, self.exists, self.save = store.get, store.exists, store.save
-        self.create, self.update, self.transact = store.create, store.update, store.transact
+        self.get, self.exists = store.get, store.exists
+        self.create, self.update = store.create, store.update
         self.save_or_refuse = store.save_or_refuse
         self.notifications, self.log_events, self.records = store.notifications, store.log_events, store.records
         self.decode_payload, self.record_of = store.decode_payload, store.record_of
@@ -106,18 +110,71 @@ class Engine:
                 self._kept[key] = make()
             return self._kept[key]
 
+    # -- saving, with the messages a change causes ---------------------------------------
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save aggregates in one transaction, with any ``Message`` among them recorded in the
+        outbox by the same transaction and delivered once it commits."""
+        aggregates, rows = self.messages.split(objs)
+        recordings = self.store.save(*aggregates, *rows, **kwargs)
+        if rows:
+            self.messages.dispatch([r.key for r in rows])
+        return recordings
+
+    def transact(self, change: Callable[[], tuple[Any, T]], *, what: str = "record", busy: str | None = None) -> T:
+        """``store.transact``: ``change`` returns ``(things to save, result)``; the things may
+        include ``Message`` values, recorded with the events and delivered after the commit."""
+        recorded: list[str] = []
+
+        def change_with_messages() -> tuple[list[Any], T]:
+            things, result = change()
+            aggregates, rows = self.messages.split(things)
+            recorded[:] = [r.key for r in rows]
+            return [*aggregates, *rows], result
+
+        result = self.store.transact(change_with_messages, what=what, busy=busy)
+        if recorded:
+            self.messages.dispatch(recorded)
+        return result
+
     # -- people --------------------------------------------------------------------------
     def send_notification(self, message: Message) -> str:
-        """Deliver a message through the first plugin that takes it, else to the local outbox."""
+        """Record a message in the outbox (on its own: a sender with an event to save should put
+        the message beside it in ``transact``) and deliver it now. Returns the delivery reference,
+        or ``pending:<key>`` when it waits for a retry (or nothing, for a forgotten person)."""
+        if not self.messages.record([message]):
+            return f"not sent: {message.key} (the person's data was erased)"
+        self.messages.dispatch([message.key])
+        status = self.messages.status(message.key) or {}
+        return status.get("reference") or f"pending:{message.key}"
+
+    def deliver(self, message: Message) -> str:
+        """Hand one message to the first notifier that takes it, else to the development outbox
+        file (when it is on); raises when delivery failed, for the outbox to try again."""
         reference = self.pm.hook.civic_send_notification(notification=message)
-        return reference if reference is not None else self.outbox.send(message)
+        if reference is not None:
+            return reference
+        if not self.outbox_file_on:
+            raise NoNotifier(f"no notifier takes {message.channel} messages")
+        return self.outbox.send(message)
+
+    @cached_property
+    def messages(self) -> MessageOutbox:
+        """The message outbox (``core.messages``)."""
+        from core.messages import MessageOutbox
+
+        return MessageOutbox(self.store.side, lambda: self.privacy, lambda: self.secrets.key("message-sealing"),
+                             self.deliver)
 
     @cached_property
     def privacy(self) -> PersonalData:
         """Sealing, opening and erasing personal data (``core.privacy``)."""
         from core.privacy import PersonalData
 
-        return PersonalData(self.store, self.secrets)
+        return PersonalData(self.store, self.secrets, erasers=[self._forget_messages])
+
+    def _forget_messages(self, subject: str) -> None:
+        self.messages.forget(subject)
+        self.outbox.forget(subject)
 
     @cached_property
     def identity(self) -> Identity:
@@ -128,7 +185,9 @@ class Engine:
 
     # -- life cycle ----------------------------------------------------------------------
     def tick(self) -> list[str]:
-        return [line for lines in self.pm.hook.civic_tick(engine=self) for line in lines or ()]
+        """Deliver messages due for another try, then run every plugin's deadlines."""
+        done = self.messages.dispatch().lines()
+        return done + [line for lines in self.pm.hook.civic_tick(engine=self) for line in lines or ()]
 
     def next_deadline(self, after: datetime) -> datetime | None:
         """The earliest time after ``after`` that a plugin has something due, or None."""

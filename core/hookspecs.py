@@ -74,8 +74,10 @@ def civic_audit_retally(records: Sequence[LogRecord]) -> RetallyReport | None:
 
 @hookspec(firstresult=True)
 def civic_send_notification(notification: Message) -> str | None:
-    """Deliver a message to a person (text message, e-mail...). The first implementation that
-    returns a delivery reference wins; core's fallback writes to a local outbox file."""
+    """Deliver a message to a person (text message, e-mail...), recorded before in core's message
+    outbox. The first implementation that returns a delivery reference wins; ``None`` means "not
+    mine"; raising means "failed, try again later" (``core.DeliveryFailed`` keeps its reason).
+    Core's SMTP and SMS-gateway notifiers run after plugins'; the development outbox file last."""
 
 
 @hookspec

@@ -1,5 +1,10 @@
-"""Messages to people (text messages, e-mail) and the local outbox that takes them when no
-plugin delivers them."""
+"""Messages to people (text messages, e-mail), and the development outbox file that takes them
+when no notifier delivers them.
+
+The file is a stand-in for a real SMS gateway or mail server on a developer's machine: it holds
+every message it took in plain text (phone numbers, one-time codes) until ``forget`` or a purge
+removes it. ``CIVIC_OUTBOX=off`` turns it off, so that a message no notifier takes stays pending
+in the store's outbox (``core.messages``) instead of landing there."""
 
 from __future__ import annotations
 
@@ -18,18 +23,30 @@ Channel = Literal["sms", "email"]
 @attrs.frozen
 class Message:
     """One message to deliver. ``key`` identifies it across retries so that a notifier can
-    deliver it exactly once."""
+    deliver it exactly once. ``subject`` is the person it goes to (``core.privacy``): the
+    outbox seals the message under that person's key, and forgetting them erases it."""
 
     key: str
     channel: Channel
     to: str
     text: str
     plugin: str
+    subject: str | None = None
+
+
+class DeliveryFailed(Exception):
+    """A notifier could not deliver a message now; the outbox tries again later. The reason is
+    kept with the pending message, so it must not contain the recipient or the text."""
+
+
+class NoNotifier(DeliveryFailed):
+    """No notifier took the message and the development outbox file is off."""
 
 
 class OutboxFileNotifier:
-    """Writes each message as one JSON line to a local file (``CIVIC_OUTBOX``, default
-    ``outbox.jsonl`` beside the database). It never writes the same key twice."""
+    """Development stand-in: writes each message as one JSON line to a local file
+    (``CIVIC_OUTBOX``, default ``<db>.outbox.jsonl``), in plain text. It never writes the same
+    key twice."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -37,13 +54,7 @@ class OutboxFileNotifier:
         self._seen: set[str] | None = None
 
     def _load_seen(self) -> set[str]:
-        seen: set[str] = set()
-        if self.path.exists():
-            with self.path.open(encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip():
-                        seen.add(json.loads(line)["key"])
-        return seen
+        return {line["key"] for line in self.sent()}
 
     def send(self, notification: Message) -> str:
         with self._lock:
@@ -65,3 +76,21 @@ class OutboxFileNotifier:
             return []
         with self.path.open(encoding="utf-8") as fh:
             return [json.loads(line) for line in fh if line.strip()]
+
+    def forget(self, subject: str) -> int:
+        """Remove every message to ``subject`` from the file (rewritten whole, then renamed over
+        the old one); returns how many were removed."""
+        with self._lock:
+            lines = self.sent()
+            kept = [line for line in lines if line.get("subject") != subject]
+            if len(kept) == len(lines):
+                return 0
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in kept)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temporary, self.path)
+            # the keys stay "seen": a retry of a forgotten person's message is not written again
+            return len(lines) - len(kept)

@@ -15,9 +15,10 @@ from core import hookspecs
 
 GROUP = "civic"
 ALLOW_ENV = "CIVIC_PLUGINS"
-# Core's own permissions, routes and command groups, registered first through the same hooks as
-# any plugin (the way tox registers its internal plugins).
-INTERNAL_PLUGINS = ("core.system",)
+# Core's own permissions, routes and command groups, and its notifiers (SMTP e-mail, HTTP SMS
+# gateway; each off until configured), registered first through the same hooks as any plugin (the
+# way tox registers its internal plugins).
+INTERNAL_PLUGINS = ("core.system", "core.smtp_mail", "core.sms_gateway")
 
 
 class PluginError(RuntimeError):

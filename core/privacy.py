@@ -31,7 +31,7 @@ import sqlite3
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,8 +219,11 @@ class KeyStore:
 class PersonalData:
     """Sealing, opening and erasing personal data over the event store: ``engine.privacy``."""
 
-    def __init__(self, store: EventStore, secrets: InstanceSecrets) -> None:
+    def __init__(self, store: EventStore, secrets: InstanceSecrets,
+                 erasers: Sequence[Callable[[str], object]] = ()) -> None:
         self.store = store
+        # what else holds a subject's data beside the log (the message outbox): erased with the key
+        self._erasers = list(erasers)
         path = os.environ.get("CIVIC_KEYS") or store.sibling("keys.db")
         self.keys = KeyStore(path, secrets.key("privacy-key-wrapping"))
         self._lookup_key = secrets.key("privacy-lookup")
@@ -322,8 +325,8 @@ class PersonalData:
         return self.keys.is_forgotten(str(subject))
 
     def forget(self, subject: str, *, actor: Actor) -> bool:
-        """Erase a subject: record ``SubjectForgotten`` (``by`` = ``actor.id``) and destroy the
-        key. Returns ``False`` when it was already forgotten (running it again finishes an
+        """Erase a subject: record ``SubjectForgotten`` (``by`` = ``actor.id``), destroy the
+        key and delete the subject's messages, pending or delivered. Returns ``False`` when it was already forgotten (running it again finishes an
         interrupted erasure). The calling command authorises: core's own use ``privacy.forget``;
         a plugin may offer its own erasure command under its own permission."""
         subject = str(subject).strip()
@@ -339,6 +342,8 @@ class PersonalData:
         # The event first, then the key: a crash in between leaves a recorded erasure that the
         # next run completes, never an unrecorded one.
         self.keys.destroy(subject)
+        for erase in self._erasers:
+            erase(subject)
         return new
 
 

@@ -17,6 +17,7 @@ log = logging.getLogger("civic.service")
 # The loop wakes every 0.2 s; a job runs when its period has passed since its last run ended.
 LEDGER_SECONDS = 0.5
 DEADLINE_WATCH_SECONDS = 1.0
+MESSAGES_SECONDS = 5.0
 
 
 class BackgroundJobs:
@@ -37,6 +38,9 @@ class BackgroundJobs:
             ("read models", 1.0, self._read_models),
             # signs a checkpoint whenever new events arrived: at least one a second under load
             ("ledger", LEDGER_SECONDS, self._leading(engine.ledger.tick)),
+            # messages whose delivery failed, once their pause is over (new ones go at once); every
+            # worker may run it: a dispatcher claims what it sends, so none is sent twice
+            ("messages", MESSAGES_SECONDS, engine.messages.dispatch),
         ]
 
     def leads(self) -> bool:

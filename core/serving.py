@@ -61,6 +61,9 @@ def serve(db: str, host: str, port: int, tick_seconds: float, workers: int) -> N
     jobs = BackgroundJobs(engine, tick_seconds=tick_seconds)
     jobs.start()
     click.echo(f"civic: serving {engine.kind} store at http://{host}:{port} (OpenAPI: /schema)")
+    if engine.outbox_file_on:
+        click.echo(f"civic: messages no notifier takes go to {engine.outbox.path} in plain text "
+                   "(development stand-in; CIVIC_OUTBOX=off for a live instance)")
     try:
         uvicorn.run(create_app(engine), **uvicorn_options(host, port))
     finally:

@@ -1,5 +1,6 @@
-"""Tables kept beside the event store in the same database: only derived state that can be
-dropped and rebuilt from the log (read models, ledger hashes).
+"""Tables kept beside the event store in the same database: derived state that can be dropped
+and rebuilt from the log (read models, ledger hashes), and one exception, the message outbox
+(``core.message_table``): messages waiting for delivery, written in the events' own transaction.
 
 Works on the event store's own connection pool, SQLite or PostgreSQL. SQL is written with ``?``
 placeholders and translated for psycopg.

@@ -24,6 +24,7 @@ from eventsourcing.persistence import JSONTranscoder, Notification, RecordConfli
 from eventsourcing.utils import get_topic
 
 from core.errors import NotFound, RuleViolation
+from core.message_table import POSTGRES_RECORDER_TOPIC, SQLITE_RECORDER_TOPIC, OutboxRow
 from core.records import LogRecord
 from core.sidestore import SideStore
 
@@ -62,6 +63,9 @@ def store_env(db: str, *, cipher_key: str | None = None) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(url.password or os.environ.get("PGPASSWORD", "")),
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "4",
+            "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER_TOPIC,
+            # the database-function insert path skips the recorder's hook that writes the outbox
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
         }
     else:
         if db != ":memory:":
@@ -70,6 +74,7 @@ def store_env(db: str, *, cipher_key: str | None = None) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": db if db == ":memory:" else str(Path(db).expanduser()),
             "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER_TOPIC,
         }
     if cipher_key:
         env["CIPHER_TOPIC"] = AES_CIPHER_TOPIC
@@ -125,6 +130,15 @@ class EventStore(Application):
         return sibling_path(self.db, suffix)
 
     # -- commands ------------------------------------------------------------------------
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save aggregates (and events) in one transaction; ``OutboxRow`` values among them are
+        the messages the change causes, recorded in the outbox table by the same transaction."""
+        rows = [o for o in objs if isinstance(o, OutboxRow)]
+        if rows:
+            objs = tuple(o for o in objs if not isinstance(o, OutboxRow))
+            kwargs["outbox"] = [*kwargs.get("outbox", ()), *rows]
+        return super().save(*objs, **kwargs)
+
     def get(self, aggregate_id: UUID, cls: type[A] | None = None, *, what: str = "record",
             missing: str | None = None) -> A:
         """The aggregate with this id, or ``NotFound`` (also when it is of another kind). An id

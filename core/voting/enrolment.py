@@ -130,8 +130,8 @@ class RollAndCodes(KitBase):
             raise NotFound(f"Not on the roll: {', '.join(unknown[:10])}.")
         key = self._key("code-hash")
 
-        def new_codes() -> tuple[list[RollEntry], list[tuple[RollEntry, str]]]:
-            outgoing: list[tuple[RollEntry, str]] = []
+        def new_codes() -> tuple[list[Any], int]:
+            changed: list[Any] = []
             for entry_id in wanted:
                 entry = self.entry(pid, entry_id)
                 if entry.credential_issued:
@@ -142,21 +142,19 @@ class RollAndCodes(KitBase):
                     continue
                 code = crypto.new_code()
                 entry.issue_code(code_hash=crypto.code_hash(key, pid, entry_id, code), serial=entry.code_serial + 1)
-                outgoing.append((entry, code))
-            return [e for e, _ in outgoing], outgoing
+                changed.append(entry)
+                to = self.engine.privacy.open(entry.contact, where=entry.id)
+                if to is ERASED:  # the voter's contact was erased: nowhere to send the code
+                    continue
+                text = texts.get(getattr(entry, "language", "ko"), texts["ko"])
+                # recorded with the code's hash in one transaction, so a code that works always
+                # reaches its voter; the outbox seals it and deletes it once delivered
+                changed.append(Message(
+                    key=f"voting-code/{pid}/{entry.entry_id}/{entry.code_serial}", channel=entry.channel,
+                    to=to, text=text.replace(CODE_PLACEHOLDER, code), plugin=plugin, subject=entry.subject))
+            return changed, sum(1 for c in changed if isinstance(c, RollEntry))
 
-        outgoing = self.engine.transact(new_codes, busy="The roll is busy; please try again.")
-        # saved first: a code that fails to go out can be re-issued; the reverse would hand
-        # people codes that do not work
-        for entry, code in outgoing:
-            to = self.engine.privacy.open(entry.contact, where=entry.id)
-            if to is ERASED:  # the voter's contact was erased: nowhere to send the code
-                continue
-            text = texts.get(getattr(entry, "language", "ko"), texts["ko"])
-            self.engine.send_notification(Message(
-                key=f"voting-code/{pid}/{entry.entry_id}/{entry.code_serial}", channel=entry.channel,
-                to=to, text=text.replace(CODE_PLACEHOLDER, code), plugin=plugin))
-        return len(outgoing)
+        return self.engine.transact(new_codes, busy="The roll is busy; please try again.")
 
     # -- authentication ------------------------------------------------------------------------
     def authenticate(self, process_id: str | UUID, entry_id: str, code: str, client: str) -> BallotCredential:

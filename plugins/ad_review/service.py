@@ -1,13 +1,13 @@
 """The committee's commands, shared by the HTTP API, the CLI, the scheduler and the demo.
 
 Each function takes the engine and the id of the actor already authorised by the caller; it
-checks, then saves in one transaction. Notices go to applicants after the decision is saved,
-through ``engine.send_notification``; a notice not yet recorded as sent is sent again by the
-next tick (the notification key makes a repeat harmless)."""
+checks, then saves in one transaction. Notices go to applicants after the decision is saved: the
+text message and the record that the notice was handed over are saved together, and core's
+message outbox delivers it (again on later ticks while the gateway fails). A decision whose
+notice is not yet recorded is picked up by the next tick."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -28,7 +28,6 @@ from plugins.ad_review.schedule import iso_week
 
 PLUGIN = "ad_review"
 SESSION_BUSY = "The session is busy; please try again."
-log = logging.getLogger("civic.ad_review")
 SCHEDULER = "schedule"
 DEFAULTS = "defaults"  # who constitutes the committee when the first application arrives
 
@@ -361,20 +360,27 @@ def send_notices(engine: Engine, application_ids: list[UUID], session: str | Non
             text += " 조건: " + "; ".join(app.conditions)
         if outcome in ("reject", "re_review") and app.status == "decided":
             text += " 사유: " + " / ".join(app.reasons)
-        phone = engine.privacy.open(app.application["applicant"]["phone"], where=app.id)
-        if phone is ERASED:
-            reference = "not sent: the applicant's personal data was erased"
+        envelope = app.application["applicant"]["phone"]
+        phone = engine.privacy.open(envelope, where=app.id)
+        message = None if phone is ERASED else Message(
+            key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms", to=phone, text=text,
+            plugin=PLUGIN, subject=envelope["subject"])
+        if outcome == "re_review":
+            if message is not None:
+                engine.send_notification(message)
         else:
-            try:
-                reference = engine.send_notification(Message(
-                    key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms", to=phone, text=text,
-                    plugin=PLUGIN))
-            except Exception:  # a gateway failure: the decision stands; the next tick sends again
-                log.exception("ad_review: notice for %s not sent", application_id)
-                continue
-        if outcome != "re_review":
-            engine.update(application_id, lambda a, r=reference: a.record_notice(str(r)), cls=Application,
-                          what="application")
+            # the notice is recorded as handed over in the same transaction as the message: the
+            # outbox delivers it, and tries again while the gateway fails
+            reference = (f"message:{message.key}" if message is not None
+                         else "not sent: the applicant's personal data was erased")
+
+            def hand_over(application_id: UUID = application_id, reference: str = reference,
+                          message: Message | None = message) -> tuple[list[Any], None]:
+                fresh = engine.get(application_id, Application, what="application")
+                fresh.record_notice(reference)
+                return [fresh, *([message] if message is not None else [])], None
+
+            engine.transact(hand_over, what="application")
         sent += 1
     return sent
 

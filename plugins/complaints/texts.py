@@ -1,12 +1,11 @@
 """Result text messages (처리결과 문자 통보), exactly once per resolution.
 
-The outbox is the log itself: this follower reads ``Complaint.Resolved`` events in log order and
-keeps the position it has reached in a derived table (``complaints_text_positions``), saved after
-each message. A crash between sending and saving the position makes the follower send that
-message again on restart, with the same key, derived from the resolution event (complaint id
-and event version); notifiers deliver a key once (core's outbox file never writes a key twice; an
-SMS gateway plugin passes the key as its idempotency key). So each resolution reaches the
-reporter exactly once.
+This follower reads ``Complaint.Resolved`` events in log order and keeps the position it has
+reached in a derived table (``complaints_text_positions``), saved after each message. Each message
+goes to core's message outbox under a key derived from the resolution event (complaint id and
+event version). A crash between handing a message over and saving the position makes the
+follower hand it over again on restart, with the same key, which the outbox has already recorded
+and does not send twice. So each resolution reaches the reporter exactly once.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import Any
 from core import Message, seoul_time, topic_of
 from plugins.complaints import rules
 from plugins.complaints.domain import Complaint
-from plugins.complaints.personal import open_reporter
+from plugins.complaints.personal import open_reporter, reporter_subject
 
 TABLE = "complaints_text_positions"
 FOLLOWER = "resolution_texts"
@@ -86,6 +85,7 @@ class ResolutionTexts:
             to=reporter["phone"],
             text=result_text(item.get("name_ko", complaint.item), complaint.dong, complaint.received_at, event.note),
             plugin="complaints",
+            subject=reporter_subject(complaint.reporter),
         )
 
     def drain(self) -> list[str]:

@@ -191,3 +191,20 @@ def test_no_code_appears_in_the_log_errors_or_logs(kit, caplog):
     for credential in sign_ins:
         assert credential.token not in log_text and credential.token.split(".")[0] not in log_text
         assert "secret" in repr(credential)
+
+
+def test_codes_are_recorded_with_their_hashes_and_left_nowhere_in_the_store_once_delivered(kit):
+    from core.actors import local_operator
+
+    kit.create(P)
+    kit.import_roll(P, roll_csv([("a", "1"), ("b", "1")]))
+    assert kit.issue_codes(P, "Your code: {code}") == 2
+    keys = {m["key"] for m in kit.engine.outbox.sent()}
+    assert {kit.engine.messages.status(k)["status"] for k in keys} == {"delivered"}
+    with kit.engine.side.transaction(commit=False) as cur:
+        leftovers = cur.execute("SELECT key FROM civic_messages WHERE sealed IS NOT NULL").fetchall()
+    assert leftovers == []  # neither the code nor the phone number stays in the store
+    # forgetting a voter erases their code texts from what is left, the development file included
+    subject = kit.entry(P, "a").subject
+    kit.engine.privacy.forget(subject, actor=local_operator())
+    assert [m["to"] for m in kit.engine.outbox.sent()] == [contact_of(kit, P, "b")]

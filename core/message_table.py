@@ -1,0 +1,94 @@
+"""The store's message outbox table, written in the same database transaction as the events.
+
+``EventStore.save`` hands the rows of the messages a change causes to the recorder as the keyword
+``outbox``; the recorders below insert them with the same cursor, inside the transaction that
+inserts the events, on SQLite and PostgreSQL alike. So a message exists exactly when the event
+that causes it does: a crash can lose neither without the other (the transactional-outbox
+pattern). ``core.messages`` delivers the rows and reads them back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+TABLE = "civic_messages"
+
+PENDING, DELIVERED = "pending", "delivered"
+
+# One row per message key. ``sealed`` holds the recipient and the text, encrypted (see
+# core.messages); it is emptied once the message is delivered, and the row stays as a tombstone
+# so that the same key is never sent again. Times are seconds since the epoch (UTC).
+CREATE_STATEMENTS = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+    "key TEXT PRIMARY KEY, plugin TEXT NOT NULL, channel TEXT NOT NULL, subject TEXT, "
+    "sealed TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+    "created_at DOUBLE PRECISION NOT NULL, next_attempt_at DOUBLE PRECISION NOT NULL, "
+    "claim TEXT, claimed_until DOUBLE PRECISION, last_error TEXT, "
+    "delivered_at DOUBLE PRECISION, reference TEXT)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE} (status, next_attempt_at)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_subject ON {TABLE} (subject)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_claim ON {TABLE} (claim)",
+)
+
+_COLUMNS = ("key", "plugin", "channel", "subject", "sealed", "status", "created_at", "next_attempt_at")
+# A key already recorded (pending or delivered) is left as it is: recording is idempotent.
+INSERT = (f"INSERT INTO {TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+          "ON CONFLICT (key) DO NOTHING")
+
+
+@attrs.frozen
+class OutboxRow:
+    """A message ready to be recorded: its text and recipient already sealed."""
+
+    key: str
+    plugin: str
+    channel: str
+    subject: str | None
+    sealed: str
+    created_at: float
+
+    def values(self) -> tuple[Any, ...]:
+        return (self.key, self.plugin, self.channel, self.subject, self.sealed, PENDING,
+                self.created_at, self.created_at)
+
+
+def _rows(kwargs: dict[str, Any]) -> Sequence[OutboxRow]:
+    return kwargs.get("outbox") or ()
+
+
+class SQLiteOutboxRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *CREATE_STATEMENTS]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        rows = _rows(kwargs)
+        if rows:
+            c.executemany(INSERT, [r.values() for r in rows])
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+try:
+    from eventsourcing.postgres import PostgresApplicationRecorder
+except ImportError:  # psycopg not installed: SQLite only
+    PostgresApplicationRecorder = None  # type: ignore[assignment,misc]
+else:
+    from psycopg.sql import SQL
+
+    class PostgresOutboxRecorder(PostgresApplicationRecorder):  # type: ignore[no-redef]
+        def __init__(self, datastore: Any, **kwargs: Any) -> None:
+            super().__init__(datastore, **kwargs)
+            self.sql_create_statements.extend(SQL(s) for s in CREATE_STATEMENTS)  # type: ignore[arg-type]
+
+        def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+            rows = _rows(kwargs)
+            if rows:
+                curs.executemany(INSERT.replace("?", "%s"), [r.values() for r in rows])
+            super()._insert_events(curs, stored_events, **kwargs)
+
+
+SQLITE_RECORDER_TOPIC = "core.message_table:SQLiteOutboxRecorder"
+POSTGRES_RECORDER_TOPIC = "core.message_table:PostgresOutboxRecorder"
