@@ -18,6 +18,7 @@ from core.store import StoreConflict
 from core.voting import crypto
 from core.voting.base import KitBase, process_key
 from core.voting.box import OPEN, BallotBatch, BallotBox, BallotDeposit, BatchIndex
+from core.voting.committer import PendingDeposit, committer
 from core.voting.crypto import BallotCredential
 
 DEFAULT_BATCH_SIZE = 50
@@ -56,7 +57,8 @@ class BallotCasting(KitBase):
         Returns once the ballot is durably in the log: it will be in the box at close."""
         pid = process_key(process_id)
         token = credential.token if isinstance(credential, BallotCredential) else str(credential)
-        box = self.box(pid)
+        deposits = committer(self.engine)
+        box = deposits.facts(pid)
         if box.status != OPEN:
             raise RuleViolation("Voting is not open.")
         parsed = crypto.read_credential(self._key("credential", pid), pid, token)
@@ -76,18 +78,9 @@ class BallotCasting(KitBase):
         pool_key = self._key("deposit-key", pid)
         blob = crypto.wrap_deposit(pool_key, pid, {"pseudonym": name, "group": group, "sealed": sealed})
         slot = stdlib_secrets.token_hex(16) if box.allow_revote else crypto.deposit_slot(pool_key, pid, name)
-        try:
-            recordings = self._save(BallotDeposit(deposit_key=slot, process_id=pid, blob=blob))
-        except StoreConflict:
-            raise RuleViolation("A ballot was already cast with this credential, and this process does "
-                                "not allow voting again.") from None
-        position = recordings[-1].notification.id
-        box = self.box(pid)
-        if box.status != OPEN:
-            closing = self._closing_position(box)
-            if closing is not None and position > closing:
-                raise RuleViolation("Voting closed before this ballot was recorded; it is not counted.")
-        elif box.batch_size and _shuffler.randrange(box.batch_size) == 0:
+        # returns once durable; refuses a second ballot without revote, or one logged after closing
+        deposits.commit(PendingDeposit(process_id=pid, deposit_key=slot, blob=blob, single_slot=not box.allow_revote))
+        if box.batch_size and _shuffler.randrange(box.batch_size) == 0:
             # about one cast in batch_size tries to flush (it writes only when the pool is full):
             # the pool stays bounded without a scheduler, and casting stays cheap
             self.flush(pid)
