@@ -18,7 +18,7 @@ from core.store import StoreConflict
 from core.voting import crypto
 from core.voting.base import KitBase, process_key
 from core.voting.box import OPEN, BallotBatch, BallotBox, BallotDeposit, BatchIndex
-from core.voting.committer import PendingDeposit, committer
+from core.voting.committer import FRESH_SECONDS, PendingDeposit, committer
 from core.voting.crypto import BallotCredential
 
 DEFAULT_BATCH_SIZE = 50
@@ -58,7 +58,8 @@ class BallotCasting(KitBase):
         pid = process_key(process_id)
         token = credential.token if isinstance(credential, BallotCredential) else str(credential)
         deposits = committer(self.engine)
-        box = deposits.facts(pid)
+        # a slightly old look is enough here: the writer looks again after the commit
+        box = deposits.facts(pid, max_age=FRESH_SECONDS)
         if box.status != OPEN:
             raise RuleViolation("Voting is not open.")
         parsed = crypto.read_credential(self._key("credential", pid), pid, token)
@@ -130,7 +131,7 @@ class BallotCasting(KitBase):
             # the bound is read before the box: if the box is still open then, the Closing event
             # (if any) comes after the bound, so no deposit refused at close gets into a batch
             through = self.engine.position
-            box = self.box(pid)
+            box = committer(self.engine).facts(pid)
             if box.status != OPEN or (minimum is None and not box.batch_size):
                 return 0
             index = self.batch_index(pid)

@@ -29,6 +29,8 @@ from core.voting.box import OPEN, BallotBox, BallotDeposit, box_id
 GATHER_SECONDS = 0.002
 # at most this many deposits in one transaction (bounded statement size and latency)
 MAX_GROUP = 500
+# a cast's first look at the box may be this old: only the look after the commit decides
+FRESH_SECONDS = 0.25
 
 ALREADY_CAST = ("A ballot was already cast with this credential, and this process does not allow "
                 "voting again.")
@@ -45,6 +47,7 @@ class BoxFacts:
     batch_size: int
     status: str
     version: int
+    read_at: float
 
 
 @attrs.define(eq=False)
@@ -70,19 +73,30 @@ class DepositCommitter:
         self._facts: dict[str, BoxFacts] = {}
 
     # -- the box, without replaying it per ballot -------------------------------------------
-    def facts(self, process_id: str) -> BoxFacts:
-        """The box's settings and current status: one indexed query for events newer than the
-        ones already seen (the box is replayed only when it changed)."""
+    def facts(self, process_id: str, *, max_age: float = 0.0) -> BoxFacts:
+        """The box's settings and status: as seen at most ``max_age`` seconds ago, else looked
+        up with one indexed query for box events newer than those seen (the box is replayed
+        only when it changed)."""
         known = self._facts.get(process_id)
+        now = time.monotonic()
         if known is not None:
+            if now - known.read_at <= max_age:
+                return known
             newer = self.engine.recorder.select_events(box_id(process_id), gt=known.version, limit=1)
             if not newer:
+                known = attrs.evolve(known, read_at=now)
+                self._facts[process_id] = known
                 return known
         box = self.engine.get(box_id(process_id), BallotBox, what="ballot box")
         facts = BoxFacts(process_id=process_id, public_key=box.public_key, allow_revote=box.allow_revote,
-                         batch_size=box.batch_size, status=box.status, version=box.version)
+                         batch_size=box.batch_size, status=box.status, version=box.version, read_at=now)
         self._facts[process_id] = facts  # one dict operation: atomic
         return facts
+
+    def forget(self, process_id: str) -> None:
+        """This engine changed the box: the next look reads it (another engine's change is seen
+        within ``FRESH_SECONDS``, and by every writer's look after its commit)."""
+        self._facts.pop(process_id, None)
 
     # -- group commit ------------------------------------------------------------------------
     def commit(self, deposit: PendingDeposit) -> int:

@@ -15,6 +15,7 @@ from core.voting import crypto, lottery
 from core.voting.base import process_key
 from core.voting.box import CLOSED, OPEN, PREPARED, BallotBatch, BallotBox, box_id
 from core.voting.casting import BallotCasting, backoff
+from core.voting.committer import committer
 from core.voting.opening import OpenedBallot, OpenedBox, ProcessAudit, audit_process, open_box
 
 # closing is two steps (begin, then close with the cutoff): each may lose a race and be redone
@@ -41,6 +42,7 @@ class ClosingAndCounting(BallotCasting):
                     self._save(box)
                 except StoreConflict:
                     backoff(attempt)
+                committer(self.engine).forget(pid)
                 continue
             index = self.batch_index(pid)
             if box.status == CLOSED:

@@ -119,7 +119,7 @@ def test_a_ballot_recorded_after_the_closing_event_is_refused_not_lost(kit):
     box.begin_closing()
     kit.engine.save(box)
     answers = [stale]  # the first look at the box is the stale one, later ones are fresh
-    deposits.facts = lambda pid: answers.pop() if answers else real_facts(pid)
+    deposits.facts = lambda pid, **kw: answers.pop() if answers else real_facts(pid)
     with pytest.raises(RuleViolation, match="not counted"):
         kit.cast(P, cb, "late")
     del deposits.facts
