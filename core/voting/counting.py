@@ -47,7 +47,8 @@ class ClosingAndCounting(BallotCasting):
             index = self.batch_index(pid)
             if box.status == CLOSED:
                 return CloseReport(cutoff=box.cutoff, batches=len(index.batches), ballots=index.ballots)
-            cutoff = self._closing_position(box)
+            # every batch so far was written while the box was open: the Closing event is later
+            cutoff = self._closing_position(box, index.through + 1)
             pending = self._pending(pid, index.through, cutoff - 1)
             batches = self._batches(index, pending, cutoff - 1) if pending else []
             box.close(cutoff=cutoff, private_key=crypto.private_key_text(self._private_key(pid)))

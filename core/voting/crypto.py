@@ -25,11 +25,12 @@ import secrets
 from typing import Any
 
 import attrs
-import rfc8785
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from core.canonical import canonical_json
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from SMS
 CODE_LENGTH = 6
@@ -47,7 +48,7 @@ def unb64(text: str) -> bytes:
 
 def canonical(value: Any) -> bytes:
     """RFC 8785 canonical JSON: the same content always seals the same plaintext."""
-    return rfc8785.dumps(value)
+    return canonical_json(value)
 
 
 # -- voting codes ------------------------------------------------------------------------------
