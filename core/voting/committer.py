@@ -106,7 +106,7 @@ class DepositCommitter:
         with self._waiting_lock:
             self._waiting.append(deposit)
         with self._writer_lock:
-            if not deposit.done:
+            while not deposit.done:  # more than MAX_GROUP waiting: it may take a second turn
                 if self._last_group > 1:
                     time.sleep(GATHER_SECONDS)
                 with self._waiting_lock:

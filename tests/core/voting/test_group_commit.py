@@ -84,6 +84,19 @@ def test_many_voters_at_once_share_transactions_and_all_count_once(kit, monkeypa
     assert kit.audit(P).ok
 
 
+def test_a_cast_behind_more_than_one_transaction_returns_only_once_written(kit, monkeypatch):
+    monkeypatch.setattr("core.voting.committer.MAX_GROUP", 3)
+    open_process(kit, ["a"], batch_size=0)
+    deposits = committer(kit.engine)
+    ahead = [PendingDeposit(process_id=P, deposit_key=f"ahead-{n}", blob="x", single_slot=False) for n in range(5)]
+    deposits._waiting.extend(ahead)  # five casts queued before this one: two transactions' worth
+    mine = PendingDeposit(process_id=P, deposit_key="mine", blob="x", single_slot=False)
+    position = deposits.commit(mine)
+    assert isinstance(position, int) and mine.position == position
+    assert all(item.done and item.position for item in ahead)
+    assert kit.pending_count(P) == 6
+
+
 def test_a_second_ballot_in_the_same_transaction_is_refused_without_revote(kit, monkeypatch):
     credentials = open_process(kit, ["a", "b"], allow_revote=False, batch_size=0)
     sizes = slow_first_save(kit, monkeypatch)
