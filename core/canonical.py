@@ -25,17 +25,22 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=
 
 def _plain(value: Any) -> bool:
     kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or max(key, default="") < _KEY_LIMIT):
+                return False
+            if type(item) is not str and not _plain(item):  # strings, the most common, inline
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            if type(item) is not str and not _plain(item):
+                return False
+        return True
     if kind is str or value is None or kind is bool:
         return True
     if kind is int:
         return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or (key and max(key) >= _KEY_LIMIT) or not _plain(item):
-                return False
-        return True
-    if kind is list:
-        return all(_plain(item) for item in value)
     return False
 
 
