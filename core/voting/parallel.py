@@ -7,7 +7,10 @@ does not open); the parent decodes the JSON. Small boxes open in the calling pro
 workers would cost more than it saves.
 
 Workers come from a ``forkserver``: forking a server process that runs threads (``civic
-serve``) could copy a lock some other thread holds; the fork server is a clean process.
+serve``) could copy a lock some other thread holds; the fork server is a clean process. As
+with any spawned worker, a program started as a script file (not ``-m``) is imported again in the
+workers, so its work belongs under ``if __name__ == "__main__":`` (``civic``'s own entry points
+are).
 """
 
 from __future__ import annotations
