@@ -60,6 +60,10 @@ _PUBLIC: dict[str, str] = {
     "requires": "core.guards",
     # pages
     "HomeCard": "core.web.cards",
+    "DONGS": "core.district",
+    "DONG_NAMES_EN": "core.district",
+    "WHOLE_DISTRICT": "core.district",
+    "check_dong": "core.district",
     "StaffLink": "core.web.cards",
     "csv_response": "core.web.files",
     "staff_page": "core.web.console",
@@ -126,6 +130,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.records import Discrepancy, LogRecord, RetallyReport
     from core.settings import refuse_unknown_settings
     from core.store import StoreConflict
+    from core.district import DONG_NAMES_EN, DONGS, WHOLE_DISTRICT, check_dong
     from core.web.cards import HomeCard, StaffLink
     from core.web.console import staff_page, staff_template
     from core.web.files import csv_response

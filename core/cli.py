@@ -25,26 +25,13 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--tick-seconds", default=30.0, show_default=True, help="How often deadlines are enforced.")
-def serve(db: str, host: str, port: int, tick_seconds: float) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (PostgreSQL only; one of them runs the scheduler and the ledger).")
+def serve(db: str, host: str, port: int, tick_seconds: float, workers: int) -> None:
     """Serve the HTTP API (OpenAPI at /schema) and run the deadline scheduler."""
-    import uvicorn
+    from core import serving
 
-    from core.http import create_app
-    from core.service import BackgroundJobs
-
-    engine = Engine(db, plugins=plugin_manager())
-    jobs = BackgroundJobs(engine, tick_seconds=tick_seconds)
-    jobs.start()
-    click.echo(f"civic: serving {engine.kind} store at http://{host}:{port} (OpenAPI: /schema)")
-    try:
-        # X-Forwarded-For is believed only from the proxies named here (none by default), so a
-        # client cannot pick the address its sign-in failures are counted against
-        trusted = os.environ.get("CIVIC_TRUSTED_PROXIES", "").strip()
-        uvicorn.run(create_app(engine), host=host, port=port, log_level="info", proxy_headers=bool(trusted),
-                    forwarded_allow_ips=trusted or None, server_header=False)
-    finally:
-        jobs.stop()
-        engine.close()
+    serving.serve(db, host, port, tick_seconds, workers)
 
 
 @cli.command()

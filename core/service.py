@@ -6,10 +6,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from datetime import datetime
 
 from core import clock
 from core.engine import Engine
+from core.leadership import Leadership
 
 log = logging.getLogger("civic.service")
 # The loop wakes every 0.2 s; a job runs when its period has passed since its last run ended.
@@ -21,19 +23,30 @@ class BackgroundJobs:
     """Runs periodic jobs on one daemon thread. A failing job is logged and retried on its next
     turn; it never stops the others."""
 
-    def __init__(self, engine: Engine, *, tick_seconds: float = 30.0) -> None:
+    def __init__(self, engine: Engine, *, tick_seconds: float = 30.0, leadership: Leadership | None = None) -> None:
         self.engine = engine
+        # with several workers on one store, only the leader runs the once-only jobs below
+        self.leadership = leadership
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_tick: datetime | None = None
         self.jobs: list[tuple[str, float, Callable[[], object]]] = [
-            ("deadlines", tick_seconds, self._tick),
+            ("deadlines", tick_seconds, self._leading(self._tick)),
             # a deadline between two rounds (a vote closing at 18:00) is met within a second
-            ("deadline watch", DEADLINE_WATCH_SECONDS, self._tick_if_due),
+            ("deadline watch", DEADLINE_WATCH_SECONDS, self._leading(self._tick_if_due)),
             ("read models", 1.0, self._read_models),
             # signs a checkpoint whenever new events arrived: at least one a second under load
-            ("ledger", LEDGER_SECONDS, engine.ledger.tick),
+            ("ledger", LEDGER_SECONDS, self._leading(engine.ledger.tick)),
         ]
+
+    def leads(self) -> bool:
+        return self.leadership is None or self.leadership.held()
+
+    def _leading(self, job: Callable[[], Any]) -> Callable[[], Any]:
+        def run_if_leading() -> Any:
+            return job() if self.leads() else None
+
+        return run_if_leading
 
     def _tick(self) -> list[str]:
         self._last_tick = clock.now()
@@ -89,3 +102,5 @@ class BackgroundJobs:
             self._thread.join(timeout=10)
         # a last checkpoint, so that what was acknowledged before shutdown is covered
         self._run("ledger", self.engine.ledger.tick)
+        if self.leadership is not None:
+            self.leadership.release()

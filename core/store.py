@@ -125,14 +125,18 @@ class EventStore(Application):
         return sibling_path(self.db, suffix)
 
     # -- commands ------------------------------------------------------------------------
-    def get(self, aggregate_id: UUID, cls: type[A] | None = None, *, what: str = "record") -> A:
-        """The aggregate with this id, or ``NotFound`` (also when it is of another kind)."""
+    def get(self, aggregate_id: UUID, cls: type[A] | None = None, *, what: str = "record",
+            missing: str | None = None) -> A:
+        """The aggregate with this id, or ``NotFound`` (also when it is of another kind). An id
+        derived from the caller's own (a complex's code) is not theirs to read: ``missing`` then
+        says what is missing in their words."""
+        refusal = missing or f"No {what} with id {aggregate_id}."
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            raise NotFound(f"No {what} with id {aggregate_id}.") from None
+            raise NotFound(refusal) from None
         if cls is not None and not isinstance(aggregate, cls):
-            raise NotFound(f"No {what} with id {aggregate_id}.")
+            raise NotFound(refusal)
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
@@ -157,12 +161,12 @@ class EventStore(Application):
         raise RuleViolation(busy or f"The {what} is busy; please try again.", title="Busy")
 
     def update(self, aggregate_id: UUID, change: Callable[[A], R], *, cls: type[A] | None = None,
-               what: str = "record") -> R:
+               what: str = "record", missing: str | None = None) -> R:
         """Load an aggregate, apply ``change`` and save its new events in one transaction (see
         ``transact``)."""
 
         def load_and_change() -> tuple[list[A], R]:
-            aggregate = self.get(aggregate_id, cls, what=what)
+            aggregate = self.get(aggregate_id, cls, what=what, missing=missing)
             return [aggregate], change(aggregate)
 
         return self.transact(load_and_change, what=what)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +24,11 @@ settings.register_profile("dev", max_examples=60, deadline=None,
 settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 _db_numbers = itertools.count(1)
+
+# Files kept beside a PostgreSQL store (keys, secrets, photos) go under CIVIC_HOME, by default
+# ./var: a test that forgets to set its own must not leave them in the working tree
+os.environ["CIVIC_HOME"] = tempfile.mkdtemp(prefix="civic-tests-home-")
+atexit.register(shutil.rmtree, os.environ["CIVIC_HOME"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -344,11 +344,13 @@ class Ledger:
         }
 
     # -- health --------------------------------------------------------------------------
-    def health(self) -> dict[str, Any]:
-        """A summary for ``/healthz``; never raises."""
+    def health(self, *, catch_up: bool = True) -> dict[str, Any]:
+        """A summary for ``/healthz``; never raises. Without ``catch_up`` it says where the
+        follower stands (``civic serve`` follows in the background) instead of reading the log."""
         try:
             with self._lock:
-                self._sync()
+                if catch_up:
+                    self._sync()
                 tree = self._ready()
                 last = self._positions[-1] if self._positions else 0
                 latest = self._latest

@@ -35,6 +35,7 @@ class LedgerFiles:
         self._key_path = Path(key_path) if key_path else None
         self._checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self._key: SigningKey | None = None
+        self._verifier: tuple[Path, VerifierKey] | None = None  # read once per key file
 
     @property
     def key_path(self) -> Path:
@@ -67,9 +68,13 @@ class LedgerFiles:
 
     def existing_verifier_key(self) -> VerifierKey | None:
         """The public key if the key file exists (never creates it)."""
-        if self._key is not None:
-            return self._key.verifier
-        return read_verifier_key(self.key_path)
+        path = self.key_path
+        if self._verifier is not None and self._verifier[0] == path:
+            return self._verifier[1]
+        found = self._key.verifier if self._key is not None else read_verifier_key(path)
+        if found is not None:
+            self._verifier = (path, found)
+        return found
 
     def outside_checkpoint(self) -> str | None:
         """The newest checkpoint note kept outside the store, if any."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.domain import CivicAggregate, event, natural_id
+from core.errors import RuleViolation
 
 PREPARED, OPEN, CLOSING, CLOSED = "prepared", "open", "closing", "closed"
 
@@ -57,6 +58,18 @@ class BallotBox(CivicAggregate):
     @event("Opened")
     def open(self) -> None:
         self.status = OPEN
+
+    def change_revote(self, allow_revote: bool) -> None:
+        """Whether a later ballot replaces an earlier one; settled when voting opens (a cast
+        relies on it to refuse or take a second ballot)."""
+        if self.status != PREPARED:
+            raise RuleViolation("Whether a later vote replaces an earlier one is fixed once voting opens.")
+        if bool(allow_revote) != self.allow_revote:
+            self._revote_set(allow_revote=bool(allow_revote))
+
+    @event("RevoteSet")
+    def _revote_set(self, allow_revote: bool) -> None:
+        self.allow_revote = allow_revote
 
     @event("Closing")
     def begin_closing(self) -> None:

@@ -49,6 +49,13 @@ class VotingKit(RollAndCodes, ClosingAndCounting):
                         allow_revote=bool(allow_revote), batch_size=batch_size)
         return box, BatchIndex(process_id=pid), VoterRoll(process_id=pid)
 
+    def with_revote(self, process_id: str | UUID, allow_revote: bool) -> BallotBox:
+        """The process's box with its revote setting changed, unsaved: save it with the plugin's
+        own settings change in one transaction. Refused once voting has opened."""
+        box = self.box(process_id)
+        box.change_revote(allow_revote)
+        return box
+
     def create(self, process_id: str | UUID, *, allow_revote: bool = False,
                batch_size: int = DEFAULT_BATCH_SIZE) -> BallotBox:
         aggregates = self.prepare(process_id, allow_revote=allow_revote, batch_size=batch_size)

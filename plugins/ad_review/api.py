@@ -13,7 +13,7 @@ from anyio import to_thread
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core import SEOUL, ActorDep, EngineDep, InvalidInput, requires, utc_now
+from core import SEOUL, ActorDep, EngineDep, InvalidInput, NotFound, requires, utc_now
 from plugins.ad_review import queries, rules, service, sla
 
 FromDate = Annotated[date | None, QueryParameter(name="from", description="first day (Seoul), YYYY-MM-DD")]
@@ -159,7 +159,11 @@ class AdReviewController(Controller):
     @get("/members/{member:str}/queue", sync_to_thread=True, guards=[requires("ad_review.read")],
          summary="What a member still has to decide in open sessions")
     def member_queue(self, member: FromPath[str], engine: EngineDep) -> list[dict[str, Any]]:
-        return queries.member_queue(engine, member)
+        queue = queries.member_queue(engine, member)
+        if not queue and not service.known_member(engine, member):
+            # an empty list would read as "nothing to do" for a mistyped id
+            raise NotFound(f"No committee member {member!r}.")
+        return queue
 
     @post("/sessions/{session_id:uuid}/applications/{application_id:uuid}/comments", sync_to_thread=True,
           guards=[requires("ad_review.member_act")], summary="A member's signed comment")

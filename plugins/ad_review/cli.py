@@ -4,8 +4,12 @@ private key)."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +18,7 @@ from uuid import UUID
 import click
 
 from core import SEOUL, Engine, authorized, db_option, echo_json, json_option, open_engine, utc_now
-from plugins.ad_review import queries, rules, service, signing, sla
+from plugins.ad_review import queries, remote, rules, service, signing, sla
 
 
 def _show(value: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
@@ -64,25 +68,198 @@ def _signature(key: Path | None, signature: str | None, message: bytes) -> str:
     return signing.sign(_load_private_key(key), message)
 
 
+def _text(value: str | None, file: Any, option: str) -> str:
+    """A text given inline or in a file (``-``: standard input), not both, not neither."""
+    if (value is None) == (file is None):
+        raise click.UsageError(f"Give {option} TEXT or {option}-file FILE (one of them).")
+    return value if file is None else file.read()
+
+
+TEXT_FILE = click.File("r", encoding="utf-8-sig")  # a byte-order mark (Notepad) is not part of the text
+
+
 @adreview.command("sign")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--session", required=True)
 @click.option("--application", required=True)
 @click.option("--member", required=True)
 @click.option("--decision", type=click.Choice(list(rules.DECISIONS)), help="Sign a decision.")
-@click.option("--reasons", default="", help="The decision's reasons.")
+@click.option("--reasons", default=None, help="The decision's reasons.")
+@click.option("--reasons-file", type=TEXT_FILE, default=None, help="The decision's reasons, from a file ('-': stdin).")
 @click.option("--condition", "conditions", multiple=True, help="A condition (repeat for several).")
 @click.option("--recuse", "recusal", default=None, help="Sign a recusal with this reason instead.")
-def sign(key: Path, session: str, application: str, member: str, decision: str | None, reasons: str,
-         conditions: tuple[str, ...], recusal: str | None) -> None:
-    """Sign a decision (or a recusal) offline; prints the base64 signature."""
+@click.option("--comment", "comment_text", default=None, help="Sign a comment with this text instead.")
+def sign(key: Path, session: str, application: str, member: str, decision: str | None, reasons: str | None,
+         reasons_file: Any, conditions: tuple[str, ...], recusal: str | None, comment_text: str | None) -> None:
+    """Sign a decision, a recusal or a comment offline; prints the base64 signature.
+
+    Texts are signed in their normal form (Unicode NFC, no trailing spaces, LF line ends), the
+    form the server stores, so the text may be sent as typed."""
+    if sum(x is not None for x in (decision, recusal, comment_text)) != 1:
+        raise click.UsageError("Give one of --decision, --recuse or --comment.")
     if recusal is not None:
-        message = signing.recusal_bytes(session, application, member, recusal)
-    elif decision is not None:
-        message = signing.decision_bytes(session, application, member, decision, reasons, list(conditions))
+        message = signing.recusal_bytes(session, application, member, signing.normalise_text(recusal))
+    elif comment_text is not None:
+        message = signing.comment_bytes(session, application, member, signing.normalise_text(comment_text))
     else:
-        raise click.UsageError("Give --decision or --recuse.")
+        message = signing.decision_bytes(session, application, member, str(decision),
+                                         signing.normalise_text(_text(reasons, reasons_file, "--reasons")),
+                                         signing.normalise_texts(conditions))
     click.echo(signing.sign(_load_private_key(key), message))
+
+
+# -- where the committee is: the store (--db) or a server's API (--server) --------------------
+
+
+class _Store:
+    """The committee in the store the command opened; the same calls as ``remote.Remote``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def committee(self) -> dict[str, Any]:
+        return service.describe_committee(self.engine)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return queries.list_sessions(self.engine)
+
+    def queue(self, member: str) -> list[dict[str, Any]]:
+        return queries.member_queue(self.engine, member)
+
+    def thread(self, session: UUID, application: UUID) -> dict[str, Any]:
+        return queries.thread(self.engine, session, application)
+
+    def comment(self, session: UUID, application: UUID, member: str, text: str, signature: str) -> dict[str, Any]:
+        service.comment(self.engine, session, application, member, text, signature)
+        return self.thread(session, application)
+
+    def recuse(self, session: UUID, application: UUID, member: str, reason: str, signature: str) -> dict[str, Any]:
+        service.recuse(self.engine, session, application, member, reason, signature)
+        return self.thread(session, application)
+
+    def decide(self, session: UUID, application: UUID, member: str, decision: str, reasons: str,
+               conditions: list[str], signature: str) -> dict[str, Any]:
+        service.decide(self.engine, session, application, member, decision, reasons, conditions, signature)
+        return self.thread(session, application)
+
+
+def _where(f: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--server", envvar="CIVIC_SERVER", default=None,
+                     help="A civic server's address, e.g. https://civic.example.org (env CIVIC_SERVER): "
+                          "work through its API instead of opening --db."),
+        click.option("--token", envvar="CIVIC_TOKEN", default=None,
+                     help="Bearer token of your staff account (env CIVIC_TOKEN; get one with 'civic staff signin')."),
+        click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                     help="A file holding your token (kept out of the shell history and the process list)."),
+    ]):
+        f = option(f)
+    return db_option(f)
+
+
+def _read_token(token: str | None, token_file: Path | None) -> str | None:
+    if token_file is None:
+        return token or None
+    try:
+        text = token_file.read_text(encoding="utf-8-sig").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"Cannot read the token file {token_file} ({exc.__class__.__name__}).") from None
+    if not text or len(text.split()) != 1:
+        raise click.UsageError(f"{token_file} does not hold a token (the token alone, on one line).")
+    return text
+
+
+def _server_url(server: str) -> str:
+    try:
+        return remote.check_server_url(server)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--server") from None
+
+
+@contextmanager
+def _server(server: str, token: str | None, acting: bool, secret: str = "token") -> Iterator[remote.Remote]:
+    """The committee's API on ``server``; a refusal or a failure to reach it ends the command with
+    its one-line message and exit code 1."""
+    url = _server_url(server)
+    if acting and not token:
+        raise click.UsageError("Acting through a server needs your token: give --token-file FILE (made by "
+                               "'civic adreview signin') or --token, or set CIVIC_TOKEN.")
+    if (token or secret != "token") and remote.sends_token_in_clear(url):
+        click.echo(f"Warning: {url} is plain http: your {secret} crosses the network unencrypted. Use https://.",
+                   err=True)
+    with remote.Remote(url, token) as api:
+        try:
+            yield api
+        except remote.RemoteError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@adreview.command("signin")
+@click.argument("username")
+@click.option("--server", envvar="CIVIC_SERVER", required=True,
+              help="The civic server's address, e.g. https://civic.example.org (env CIVIC_SERVER).")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to keep the token, readable only by you (replaced if it exists).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def signin(username: str, server: str, token_file: Path, password_stdin: bool) -> None:
+    """Sign in to a civic server with your staff account and keep the token in a file, for
+    --token-file (the token is never printed)."""
+    _server_url(server)  # before asking for the password
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else click.prompt("Password", hide_input=True)
+    with _server(server, None, acting=False, secret="password") as api:
+        answer = api.sign_in(username, password)
+    _save_token(str(answer["token"]), token_file)
+    until = datetime.fromisoformat(answer["expires_at"]).astimezone(SEOUL) if answer.get("expires_at") else None
+    click.echo(f"Signed in as {username}; token kept in {token_file}"
+               + (f" until {until:%Y-%m-%d %H:%M} (Seoul)." if until else "."))
+
+
+def _save_token(token: str, path: Path) -> None:
+    """Write a token file readable only by its owner, replacing an old one in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(token + "\n")
+    os.replace(fresh, path)
+
+
+def _reads(f: Callable[..., Any]) -> Callable[..., Any]:
+    """A read command: from the store (``--db``) or from a server (``--server``)."""
+
+    @functools.wraps(f)
+    def run(db: str, server: str | None, token: str | None, token_file: Path | None, **kwargs: Any) -> Any:
+        token = _read_token(token, token_file)
+        if server:
+            with _server(server, token, acting=False) as api:
+                return f(committee=api, **kwargs)
+        with open_engine(db) as engine:
+            return f(committee=_Store(engine), **kwargs)
+
+    return _where(run)
+
+
+def _acts(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A member's act: in the store, as the account of ``--token`` or the local operator, once
+    ``permission`` is checked; or through a server's API, which checks it there."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        @authorized(permission)
+        def in_store(engine: Engine, actor: Any, **kwargs: Any) -> Any:
+            return f(committee=_Store(engine), **kwargs)
+
+        @functools.wraps(f)
+        def run(db: str, server: str | None, token: str | None, token_file: Path | None, **kwargs: Any) -> Any:
+            token = _read_token(token, token_file)
+            if server:
+                with _server(server, token, acting=True) as api:
+                    return f(committee=api, **kwargs)
+            return in_store(db=db, token=token, **kwargs)
+
+        run.civic_permission = permission  # type: ignore[attr-defined]
+        return _where(run)
+
+    return decorate
 
 
 # -- the secretary ----------------------------------------------------------------------------
@@ -115,16 +292,14 @@ def member_remove(engine: Engine, actor: Any, member_id: str, reason: str) -> No
 
 
 @adreview.command("committee")
-@db_option
+@_reads
 @json_option
-def committee_cmd(db: str, as_json: bool) -> None:
+def committee_cmd(committee: Any, as_json: bool) -> None:
     """Members, routing rules, quorum rule and schedule."""
-    with open_engine(db) as engine:
-        info = service.describe_committee(engine)
-        _show(info, as_json, lambda i: "\n".join(
-            [f"{m['member_id']:<16} {m['name']}" for m in i["members"]]
-            + [f"rule {r['id']:<9} → {r['committee']:<5} {r['description']}" for r in i["routing"]]
-            + [f"quorum: {i['quorum']}", f"schedule: {i['schedule']}"]))
+    _show(committee.committee(), as_json, lambda i: "\n".join(
+        [f"{m['member_id']:<16} {m['name']}" for m in i["members"]]
+        + [f"rule {r['id']:<9} → {r['committee']:<5} {r['description']}" for r in i["routing"]]
+        + [f"quorum: {i['quorum']}", f"schedule: {i['schedule']}"]))
 
 
 @adreview.command("routing")
@@ -197,14 +372,14 @@ def session_close(engine: Engine, actor: Any, session_id: UUID) -> None:
 
 
 @session.command("list")
-@db_option
+@_reads
 @json_option
-def session_list(db: str, as_json: bool) -> None:
-    with open_engine(db) as engine:
-        rows = [{"id": s["id"], "week": s["week"], "status": s["status"], "items": len(s["items"])}
-                for s in queries.list_sessions(engine)]
-        _show(rows, as_json, lambda rs: "\n".join(f"{r['week']}  {r['status']:<6} {r['items']:>3}  {r['id']}"
-                                                  for r in rs) or "no sessions")
+def session_list(committee: Any, as_json: bool) -> None:
+    """Weekly sessions: week, status, number of applications, id."""
+    rows = [{"id": s["id"], "week": s["week"], "status": s["status"], "items": len(s["items"])}
+            for s in committee.sessions()]
+    _show(rows, as_json, lambda rs: "\n".join(f"{r['week']}  {r['status']:<6} {r['items']:>3}  {r['id']}"
+                                              for r in rs) or "no sessions")
 
 
 @adreview.command("full-decision")
@@ -283,31 +458,31 @@ def status(db: str, as_json: bool, application_id: UUID) -> None:
 
 
 @adreview.command("queue")
-@db_option
+@_reads
 @json_option
 @click.argument("member_id")
-def queue(db: str, as_json: bool, member_id: str) -> None:
+def queue(committee: Any, as_json: bool, member_id: str) -> None:
     """What a member still has to decide in open sessions."""
-    with open_engine(db) as engine:
-        items = queries.member_queue(engine, member_id)
-        _show(items, as_json, lambda xs: "\n".join(
-            f"{x['week']}  session {x['session']}  application {x['application']}  {x['sign_type']} "
-            f"{x['area_m2']} m² {x['dong']}" for x in xs) or "nothing to decide")
+    _show(committee.queue(member_id), as_json, lambda xs: "\n".join(
+        f"{x['week']}  session {x['session']}  application {x['application']}  {x['sign_type']} "
+        f"{x['area_m2']} m² {x['dong']}" for x in xs) or "nothing to decide")
+
+
+def _format_thread(t: dict[str, Any]) -> str:
+    return "\n".join(
+        [f"{c['member']}: {c['text']}" for c in t["comments"]]
+        + [f"recused: {', '.join(t['recused']) or '-'}", f"decided: {', '.join(t['decided']) or '-'}"]
+        + ([f"result: {t['result']['outcome']}"] if t.get("result") else []))
 
 
 @adreview.command("thread")
-@db_option
+@_reads
 @json_option
 @click.option("--session", "session_id", type=click.UUID, required=True)
 @click.option("--application", "application_id", type=click.UUID, required=True)
-def thread(db: str, as_json: bool, session_id: UUID, application_id: UUID) -> None:
+def thread(committee: Any, as_json: bool, session_id: UUID, application_id: UUID) -> None:
     """An application's thread in a session: comments, recusals, who decided (votes once closed)."""
-    with open_engine(db) as engine:
-        t = queries.thread(engine, session_id, application_id)
-        _show(t, as_json, lambda t: "\n".join(
-            [f"{c['member']}: {c['text']}" for c in t["comments"]]
-            + [f"recused: {', '.join(t['recused']) or '-'}", f"decided: {', '.join(t['decided']) or '-'}"]
-            + ([f"result: {t['result']['outcome']}"] if t.get("result") else [])))
+    _show(committee.thread(session_id, application_id), as_json, _format_thread)
 
 
 def _member_act(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -323,43 +498,63 @@ def _member_act(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def _signed(key: Path | None, signature: str | None, texts: tuple[Any, ...],
+            message: Callable[..., bytes]) -> tuple[tuple[Any, ...], str]:
+    """The texts to send (each a text or a list of texts) and their signature: signed here with
+    ``key``, the texts in their normal form (the form the server stores); with a ``signature`` made
+    elsewhere, the texts exactly as given (the server accepts a signature over their normal form
+    or over them as sent)."""
+    if signature:
+        return texts, signature
+    normal = tuple(signing.normalise_texts(t) if isinstance(t, list) else signing.normalise_text(t) for t in texts)
+    return normal, _signature(key, None, message(*normal))
+
+
 @adreview.command("decide")
-@authorized("ad_review.member_act")
+@_acts("ad_review.member_act")
 @_member_act
 @click.option("--decision", type=click.Choice(list(rules.DECISIONS)), required=True)
-@click.option("--reasons", required=True)
+@click.option("--reasons", default=None, help="Your reasons (or --reasons-file).")
+@click.option("--reasons-file", type=TEXT_FILE, default=None, help="Your reasons, from a file ('-': stdin).")
 @click.option("--condition", "conditions", multiple=True)
-def decide(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
-           decision: str, reasons: str, conditions: tuple[str, ...]) -> None:
+def decide(committee: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None,
+           signature: str | None, decision: str, reasons: str | None, reasons_file: Any,
+           conditions: tuple[str, ...]) -> None:
     """Record your decision, signed with your key."""
-    message = signing.decision_bytes(str(session_id), str(application_id), member_id, decision, reasons,
-                                     list(conditions))
-    service.decide(engine, session_id, application_id, member_id, decision, reasons, list(conditions),
-                   _signature(key, signature, message))
+    (reasons, conditions), signature = _signed(
+        key, signature, (_text(reasons, reasons_file, "--reasons"), list(conditions)),
+        lambda r, c: signing.decision_bytes(str(session_id), str(application_id), member_id, decision, r, c))
+    committee.decide(session_id, application_id, member_id, decision, reasons, list(conditions), signature)
     click.echo(f"{member_id}: {decision} recorded")
 
 
 @adreview.command("recuse")
-@authorized("ad_review.member_act")
+@_acts("ad_review.member_act")
 @_member_act
-@click.option("--reason", required=True)
-def recuse(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None, signature: str | None,
-           reason: str) -> None:
+@click.option("--reason", default=None, help="Why you step aside (or --reason-file).")
+@click.option("--reason-file", type=TEXT_FILE, default=None, help="Why you step aside, from a file ('-': stdin).")
+def recuse(committee: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None,
+           signature: str | None, reason: str | None, reason_file: Any) -> None:
     """Recuse yourself from an application (a conflict of interest)."""
-    message = signing.recusal_bytes(str(session_id), str(application_id), member_id, reason)
-    service.recuse(engine, session_id, application_id, member_id, reason, _signature(key, signature, message))
+    (reason,), signature = _signed(key, signature, (_text(reason, reason_file, "--reason"),),
+                                   lambda r: signing.recusal_bytes(str(session_id), str(application_id), member_id, r))
+    committee.recuse(session_id, application_id, member_id, reason, signature)
     click.echo(f"{member_id}: recused")
 
 
 @adreview.command("comment")
-@authorized("ad_review.member_act")
+@_acts("ad_review.member_act")
 @_member_act
-@click.argument("text")
-def comment(engine: Engine, actor: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None,
-            signature: str | None, text: str) -> None:
-    """Post a comment in an application's thread."""
-    message = signing.comment_bytes(str(session_id), str(application_id), member_id, text)
-    service.comment(engine, session_id, application_id, member_id, text, _signature(key, signature, message))
+@click.option("--text-file", type=TEXT_FILE, default=None, help="The comment, from a file ('-': stdin).")
+@click.argument("text", required=False)
+def comment(committee: Any, session_id: UUID, application_id: UUID, member_id: str, key: Path | None,
+            signature: str | None, text_file: Any, text: str | None) -> None:
+    """Post a comment in an application's thread, signed with your key."""
+    if (text is None) == (text_file is None):
+        raise click.UsageError("Give the comment as TEXT or with --text-file FILE (one of them).")
+    (text,), signature = _signed(key, signature, (text if text_file is None else text_file.read(),),
+                                 lambda t: signing.comment_bytes(str(session_id), str(application_id), member_id, t))
+    committee.comment(session_id, application_id, member_id, text, signature)
     click.echo("comment posted")
 
 

@@ -6,6 +6,7 @@ event is triggered, so a refused command changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -279,16 +280,35 @@ class Deliberation(CivicAggregate):
         if member not in self.members:
             raise Forbidden(f"{member} is not a member of this session's committee.")
 
-    def _check_signature(self, member: str, message: bytes, signature: str) -> None:
-        if not isinstance(signature, str) or not signing.verify(self.members[member], message, signature):
-            raise Forbidden(f"The signature does not verify with {member}'s registered key.", field="signature")
+    def _as_signed(self, member: str, signature: str, message: Callable[..., bytes], *texts: Any) -> tuple[Any, ...]:
+        """The texts as the member signed them: in their normal form (``signing.normalise_text``:
+        what the CLI signs, and what is then stored), or else exactly as sent (a signature made
+        over the raw text, as before the normal form); Forbidden when neither verifies."""
+        normal = tuple(signing.normalise_texts(t) if isinstance(t, list) else signing.normalise_text(t) for t in texts)
+        for form in (normal, texts) if normal != texts else (normal,):
+            if isinstance(signature, str) and signing.verify(self.members[member], message(*form), signature):
+                return form
+        raise Forbidden(f"The signature does not verify with {member}'s registered key.", field="signature")
+
+    @staticmethod
+    def _check_text(text: Any, field: str, problem: str) -> None:
+        if not isinstance(text, str) or not text.strip() or len(text) > 2000:
+            raise InvalidInput(problem, field=field)
+
+    @staticmethod
+    def _check_decision(decision: Any, reasons: Any, conditions: Any) -> None:
+        problems = rules.check_decision_fields(decision, reasons, conditions)
+        if problems:
+            raise InvalidInput("The decision is incomplete: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
+                               fields=problems)
 
     def comment(self, member: str, text: str, signature: str) -> None:
         self._check_act(member)
-        if not isinstance(text, str) or not text.strip() or len(text) > 2000:
-            raise InvalidInput("A comment is 1–2000 characters of text.", field="text")
-        self._check_signature(member, signing.comment_bytes(self.session, self.application, member, text),
-                              signature)
+        problem = "A comment is 1–2000 characters of text."
+        self._check_text(signing.normalise_text(text), "text", problem)
+        (text,) = self._as_signed(member, signature, lambda t: signing.comment_bytes(
+            self.session, self.application, member, t), text)
+        self._check_text(text, "text", problem)
         self._commented(self.session, self.application, member, text, signature)
 
     @event("Commented")
@@ -301,10 +321,11 @@ class Deliberation(CivicAggregate):
             raise RuleViolation(f"{member} has already recused from this application.")
         if member in self.votes:
             raise RuleViolation(f"{member} has already decided on this application in this session.")
-        if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
-            raise InvalidInput("A recusal states its reason (1–2000 characters).", field="reason")
-        self._check_signature(member, signing.recusal_bytes(self.session, self.application, member, reason),
-                              signature)
+        problem = "A recusal states its reason (1–2000 characters)."
+        self._check_text(signing.normalise_text(reason), "reason", problem)
+        (reason,) = self._as_signed(member, signature, lambda r: signing.recusal_bytes(
+            self.session, self.application, member, r), reason)
+        self._check_text(reason, "reason", problem)
         self._recused(self.session, self.application, member, reason, signature)
 
     @event("Recused")
@@ -317,12 +338,11 @@ class Deliberation(CivicAggregate):
             raise RuleViolation(f"{member} has recused from this application and cannot decide on it.")
         if member in self.votes:
             raise RuleViolation(f"{member} has already decided on this application in this session.")
-        problems = rules.check_decision_fields(decision, reasons, conditions)
-        if problems:
-            raise InvalidInput("The decision is incomplete: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-                               fields=problems)
-        message = signing.decision_bytes(self.session, self.application, member, decision, reasons, conditions)
-        self._check_signature(member, message, signature)
+        normal_conditions = signing.normalise_texts(conditions) if isinstance(conditions, list) else conditions
+        self._check_decision(decision, signing.normalise_text(reasons), normal_conditions)
+        reasons, conditions = self._as_signed(member, signature, lambda r, c: signing.decision_bytes(
+            self.session, self.application, member, decision, r, c), reasons, list(conditions))
+        self._check_decision(decision, reasons, conditions)
         self._decision_cast(self.session, self.application, member, decision, reasons, list(conditions), signature)
 
     @event("DecisionCast")

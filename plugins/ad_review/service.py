@@ -38,7 +38,18 @@ DEFAULTS = "defaults"  # who constitutes the committee when the first applicatio
 
 def committee(engine: Engine) -> Committee:
     """The committee; NotFound until it is constituted."""
-    return engine.get(COMMITTEE_ID, Committee, what="committee")
+    return engine.get(COMMITTEE_ID, Committee, what="committee",
+                      missing="The advertisement review committee has no members yet; add them first.")
+
+
+def known_member(engine: Engine, member: str) -> bool:
+    """A member now, or on the roster of a past session."""
+    try:
+        if member in committee(engine).members:
+            return True
+    except NotFound:
+        pass
+    return any(member in s["members"] for s in queries.list_sessions(engine))
 
 
 def ensure_committee(engine: Engine, by: str) -> Committee:
@@ -58,7 +69,8 @@ def _change_committee(engine: Engine, by: str, change: Any) -> Committee:
         change(c)
         return c
 
-    return engine.update(COMMITTEE_ID, apply, cls=Committee, what="committee")
+    return engine.update(COMMITTEE_ID, apply, cls=Committee, what="committee",
+                         missing="The advertisement review committee has no members yet; add them first.")
 
 
 def add_member(engine: Engine, by: str, member_id: str, name: str, public_key: str) -> Committee:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,3 +104,23 @@ def recusal_bytes(session: str, application: str, member: str, reason: str) -> b
 def comment_bytes(session: str, application: str, member: str, text: str) -> bytes:
     """What a member signs to post a comment in an application's thread."""
     return signed_bytes("comment", session=session, application=application, member=member, text=text)
+
+
+# -- the texts members type ---------------------------------------------------------------------
+
+
+def normalise_text(text: str) -> str:
+    """The one form of a member's text (reasons, conditions, a recusal's reason, a comment) that
+    is signed and stored: Unicode NFC, every line end ``\n``, no spaces at the end of a line, no
+    blank lines or spaces at the start or the end. Whoever signs (the CLI, a page) and the server
+    that verifies both apply it, so a trailing space or a Windows line end cannot make a signature
+    fail. Idempotent; anything other than text is returned unchanged (validation refuses it)."""
+    if not isinstance(text, str):
+        return text
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def normalise_texts(texts: Sequence[str]) -> list[str]:
+    """Each text of a list (a decision's conditions) in its normal form."""
+    return [normalise_text(t) for t in texts]

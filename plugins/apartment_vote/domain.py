@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
-from core import CivicAggregate, InvalidInput, RuleViolation, event, natural_id
+from core import CivicAggregate, InvalidInput, RuleViolation, event, natural_id, seoul_text
 from plugins.apartment_vote import rules
 
 # the plugin's name, on the messages it sends and the audit report it gives
@@ -25,6 +25,11 @@ def iso(when: datetime) -> str:
     if when.tzinfo is None:
         raise InvalidInput("Times must carry a time zone.")
     return when.astimezone(timezone.utc).isoformat()
+
+
+def seoul_time_text(when: str | datetime) -> str:
+    """A stored UTC time as the district reads it, in the (English) words of an error."""
+    return f"{seoul_text(when, 'en')} Seoul time"
 
 
 def parse_time(value: str | datetime, field: str = "time") -> datetime:
@@ -247,9 +252,9 @@ class Election(CivicAggregate):
         if self.status != DRAFT:
             raise RuleViolation(f"The election is already {self.status}.")
         if now < parse_time(self.opens_at):
-            raise RuleViolation(f"Voting opens at {self.opens_at}, not before.")
+            raise RuleViolation(f"Voting opens at {seoul_time_text(self.opens_at)}, not before.")
         if now >= parse_time(self.closes_at):
-            raise RuleViolation(f"Voting was to close at {self.closes_at}; schedule a new election.")
+            raise RuleViolation(f"Voting was to close at {seoul_time_text(self.closes_at)}; schedule a new election.")
         if not self.contests:
             raise RuleViolation("An election without contests cannot open.")
         if not complex_.households:
@@ -269,9 +274,9 @@ class Election(CivicAggregate):
     def check_voting(self, now: datetime) -> None:
         """Refuse a ballot outside the voting window."""
         if self.status == DRAFT or now < parse_time(self.opens_at):
-            raise RuleViolation(f"Voting has not opened; it opens at {self.opens_at}.", title="Voting not open")
+            raise RuleViolation(f"Voting has not opened; it opens at {seoul_time_text(self.opens_at)}.", title="Voting not open")
         if self.status == CLOSED or now >= parse_time(self.closes_at):
-            raise RuleViolation(f"Voting closed at {self.closes_at}.", title="Voting closed")
+            raise RuleViolation(f"Voting closed at {seoul_time_text(self.closes_at)}.", title="Voting closed")
 
     def close(self, now: datetime) -> None:
         if self.status == CLOSED:
@@ -279,7 +284,7 @@ class Election(CivicAggregate):
         if self.status != OPEN:
             raise RuleViolation("The election never opened.")
         if now < parse_time(self.closes_at):
-            raise RuleViolation(f"Voting closes at {self.closes_at}, not before.")
+            raise RuleViolation(f"Voting closes at {seoul_time_text(self.closes_at)}, not before.")
         self._closed(at=iso(now))
 
     @event("Closed")

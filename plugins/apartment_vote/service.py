@@ -20,7 +20,7 @@ from core.voting import VotingKit
 from core.voting import draw as lottery_draw
 from plugins.apartment_vote import fold, rules, views
 from plugins.apartment_vote.domain import (CLOSED, DRAFT, OPEN, PLUGIN, Complex, Election, ElectionRoll, complex_id,
-                                           parse_time, roll_id)
+                                           parse_time, roll_id, seoul_time_text)
 from plugins.apartment_vote.roll import kit_roll_csv, parse_roll
 
 # Ballots enter the sealed box in shuffled batches of this many (smaller: earlier tracking;
@@ -61,7 +61,7 @@ def open_contact(engine: Any, where: UUID, value: Any) -> Any:
 # -- the complex -----------------------------------------------------------------------------
 
 def get_complex(engine: Any, code: str) -> Complex:
-    return engine.get(complex_id(code), Complex, what="complex")
+    return engine.get(complex_id(code), Complex, what="complex", missing=f"No complex with the code {code!r}.")
 
 
 def complex_summary(complex_: Complex) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def import_roll(engine: Any, code: str, data: str | bytes, *, replace: bool = Fa
         complex_.import_roll(households, sealed, replace, languages)
         return {**complex_summary(complex_), "imported": len(households)}
 
-    return engine.update(where, change, cls=Complex, what="complex")
+    return engine.update(where, change, cls=Complex, what="complex", missing=f"No complex with the code {code!r}.")
 
 
 # -- elections -------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def close_election(engine: Any, election_id: UUID | str) -> dict[str, Any]:
         raise RuleViolation("The election never opened.")
     now = utc_now()
     if now < parse_time(election.closes_at):
-        raise RuleViolation(f"Voting closes at {election.closes_at}, not before.")
+        raise RuleViolation(f"Voting closes at {seoul_time_text(election.closes_at)}, not before.")
     voting = kit(engine)
     report = voting.close(election.id)
     tally_input = voting.tally_input(election.id)

@@ -17,9 +17,10 @@ def civic_register_read_models():
 @hookimpl
 def civic_register_routes(engine):
     from plugins.budget_vote.api import BudgetController
+    from plugins.budget_vote.console import BudgetOffice
     from plugins.budget_vote.web import BudgetPages, short_links
 
-    return [BudgetController, BudgetPages, short_links]
+    return [BudgetController, BudgetPages, short_links, BudgetOffice]
 
 
 @hookimpl
@@ -69,3 +70,10 @@ def civic_next_deadline(engine, after):
     from plugins.budget_vote.service import next_deadline
 
     return next_deadline(engine, after)
+
+
+@hookimpl
+def civic_staff_links(engine):
+    from plugins.budget_vote.console import staff_links
+
+    return staff_links(engine)

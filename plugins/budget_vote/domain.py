@@ -129,9 +129,8 @@ class Cycle(CivicAggregate):
         style = rules.BallotStyle.from_dict(ballot_style if ballot_style is not None else self.ballot_style)
         rule_ = rules.WinnerRule.from_dict(rule if rule is not None else self.rule)
         last = self.last_vote_counts if last_vote_counts is None else last_vote_counts
-        if last != self.last_vote_counts:
-            raise RuleViolation("Whether a later vote replaces an earlier one is fixed when the cycle opens: "
-                                "its ballot box is made for it.")
+        if not isinstance(last, bool):
+            raise InvalidInput("last_vote_counts must be true or false.")
         self._configured(ballot_style=style.as_dict(), rule=rule_.as_dict(), last_vote_counts=last, by=by)
 
     @event("Configured")

@@ -82,7 +82,7 @@ def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
                        ballot_style=style, rule=rule, last_vote_counts=True, by=by)
     for p in election.projects:
         submit_proposal(engine, cycle.id, title=p.fields.get("name") or p.project_id, dong=meta.get("subunit") or "-",
-                        category=p.fields.get("category") or "-", proposer="pabulib import",
+                        district_dong=False, category=p.fields.get("category") or "-", proposer="pabulib import",
                         proposer_role="resident", project_id=p.project_id)
     advance(engine, cycle.id, "screening", by=by)
     for p in election.projects:

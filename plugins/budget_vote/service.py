@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import Engine, InvalidInput, NotFound, RuleViolation
+from core import Engine, InvalidInput, NotFound, RuleViolation, check_dong
 from core.voting import PREPARED, VotingKit
 from plugins.budget_vote import rules
 from plugins.budget_vote.domain import Cycle
@@ -71,17 +71,25 @@ def open_cycle(engine: Engine, *, name: str, budget: int, scope: str = "district
 
 def configure(engine: Engine, cycle_id: UUID, *, ballot_style: dict[str, Any] | None = None,
               rule: dict[str, Any] | None = None, last_vote_counts: bool | None = None, by: str) -> Cycle:
-    def change(c: Cycle) -> Cycle:
+    def change() -> tuple[list[Any], Cycle]:
+        c = get_cycle(engine, cycle_id)
         c.configure(ballot_style=ballot_style, rule=rule, last_vote_counts=last_vote_counts, by=by)
-        return c
+        changed: list[Any] = [c]
+        if last_vote_counts is not None:  # the ballot box takes or refuses a second ballot by it
+            changed.append(VotingKit(engine).with_revote(c.id, last_vote_counts))
+        return changed, c
 
-    return engine.update(cycle_id, change, cls=Cycle, what="budget cycle")
+    return engine.transact(change, what="budget cycle")
 
 
 def submit_proposal(engine: Engine, cycle_id: UUID, *, title: str, description: str = "", dong: str,
                     category: str, proposer: str, proposer_role: str = "resident",
-                    project_id: str | None = None) -> str:
-    """A proposal; the proposer's name is personal data, sealed under a subject of its own."""
+                    project_id: str | None = None, district_dong: bool = True) -> str:
+    """A proposal; the proposer's name is personal data, sealed under a subject of its own. Its
+    dong is one of Jung-gu's (or the whole district); a cycle imported from another city's
+    Pabulib file keeps that file's own districts (``district_dong=False``)."""
+    if district_dong:
+        dong = check_dong(dong, whole_district=True)
     if project_id is not None and not PROJECT_ID.match(project_id):
         raise InvalidInput("A project id is 1-40 letters, digits, '.', '_' or '-'.")
     if not isinstance(proposer, str) or not proposer.strip() or len(proposer) > 200:
@@ -292,3 +300,22 @@ def close_due(engine: Engine) -> list[str]:
                 continue  # closed meanwhile by someone else
             done.append(f"budget: voting closed in {cycle['name']}")
     return done
+
+
+def compare_rules(engine: Engine, cycle_id: UUID | str) -> list[dict[str, Any]]:
+    """The computed result's ballots counted by both winner rules, side by side, for officials:
+    the same counted ballots, costs, budget and tie order the recorded result used, and the
+    cycle's own satisfaction and completion settings. Only the cycle's own rule is recorded; the
+    other is shown for comparison and never stored."""
+    cycle = get_cycle(engine, cycle_id)
+    if cycle.result is None:
+        raise RuleViolation("The result of this cycle has not been computed yet.", phase=cycle.phase)
+    inputs = cycle.result["inputs"]
+    ballots = [{p: 1 for p in b.choice} for b in counted_ballots(engine, cycle.id)]
+    compared = []
+    for name in rules.RULE_NAMES:
+        rule = rules.WinnerRule.from_dict({**cycle.result["rule"], "name": name})
+        outcome = rules.compute_winners(rule, inputs["costs"], inputs["budget"], ballots, inputs["tie_order"])
+        compared.append({"rule": rule.as_dict(), "winners": list(outcome.winners), "funded_total": outcome.funded_total,
+                         "votes": dict(outcome.votes), "recorded": name == cycle.result["rule"]["name"]})
+    return compared

@@ -16,10 +16,11 @@ def civic_register_read_models():
 @hookimpl
 def civic_register_routes(engine):
     from plugins.complaints.api import ComplaintsController
+    from plugins.complaints.console import ComplaintConsole
     from plugins.complaints.open311 import Open311Controller
     from plugins.complaints.web import ComplaintPages
 
-    return [ComplaintsController, Open311Controller, ComplaintPages]
+    return [ComplaintsController, Open311Controller, ComplaintPages, ComplaintConsole]
 
 
 @hookimpl
@@ -69,3 +70,10 @@ def civic_next_deadline(engine, after):
     from plugins.complaints.service import next_deadline
 
     return next_deadline(engine, after)
+
+
+@hookimpl
+def civic_staff_links(engine):
+    from plugins.complaints.console import staff_links
+
+    return staff_links()

@@ -126,6 +126,10 @@ def resolve_dong(params: dict[str, str]) -> str:
         if found:
             return found
         raise Open311Error(400, "The location is outside Jung-gu.")
+    if address.strip():
+        # the location was given, but not which of the dongs (and so which officer) it is in
+        raise Open311Error(400, f"The address {address.strip()!r} does not say which dong of Jung-gu it is in; "
+                                f"add attribute[dong] (one of: {', '.join(DONGS)}), or lat and long.")
     raise Open311Error(400, "Give a location: lat and long, address_string, or attribute[dong].")
 
 

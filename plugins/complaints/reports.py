@@ -26,6 +26,31 @@ def to_csv(rows: Sequence[Mapping[str, Any]], *, korean_headers: bool = False) -
     return out.getvalue()
 
 
+MONTHLY_HEADERS_KO = {
+    "name_ko": "부서", "department": "부서 코드", "received": "접수", "resolved": "처리 완료", "rejected": "반려",
+    "open": "미처리", "overdue": "기한 초과", "closed_late": "기한 후 종결",
+    "median_handling_hours": "처리 시간 중앙값(시간)",
+}
+BOM = "\ufeff"
+
+
+def excel_csv(rows: Sequence[Mapping[str, Any]], headers: Mapping[str, str]) -> bytes:
+    """The columns named in ``headers`` (in their order, headed by their Korean names) as CSV
+    for spreadsheet programs: UTF-8 with a byte-order mark, so that Excel reads the Korean."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(list(headers.values()))
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in headers])
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+def yearly_headers(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The yearly report's columns (year, total, each field) with their Korean names."""
+    columns = list(rows[0]) if rows else ["year", "total"]
+    return {c: YEARLY_HEADERS_KO.get(c, c) for c in columns}
+
+
 def to_text(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return "(no complaints)"

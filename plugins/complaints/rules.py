@@ -247,6 +247,16 @@ def route(tax: Mapping[str, Any], item: str, dong: str) -> dict[str, str]:
     return {"department": department, "officer": f"{department}.desk"}
 
 
+def department_officer(tax: Mapping[str, Any], department: str, dong: str) -> str:
+    """The field officer of ``department`` for ``dong``: its route in this dong, its route
+    anywhere, or its desk (where a complaint transferred to the department goes by default)."""
+    routes = tax["routes"]
+    for key in (f"dept:{department}/{dong}", f"dept:{department}/*"):
+        if key in routes:
+            return routes[key]
+    return f"{department}.desk"
+
+
 def intake_terms(tax: Mapping[str, Any], item: str, dong: str, received_at: str) -> dict[str, Any]:
     """What the taxonomy decides for a complaint received now: field, department, officer and
     the service-level deadline."""

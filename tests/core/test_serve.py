@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta
 
 import httpx
+import pytest
 
 from core.clock import now as utc_now
 from core.engine import Engine
@@ -118,3 +119,55 @@ def test_each_process_names_its_next_deadline(sqlite_engine, manual_clock):
     due = sqlite_engine.next_deadline(now)
     assert due == datetime.fromisoformat(complaints.get_complaint(sqlite_engine, complaint.id).deadline)
     assert sqlite_engine.next_deadline(due) is None or sqlite_engine.next_deadline(due) > due
+
+
+def test_a_sqlite_process_leads_alone_and_serve_refuses_workers_on_sqlite(tmp_path):
+    from click.testing import CliRunner
+
+    from core.cli import cli
+    from core.leadership import Leadership
+
+    assert Leadership(str(tmp_path / "civic.db")).held()
+    refused = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "civic.db"), "--workers", "2"])
+    assert refused.exit_code == 2 and "PostgreSQL" in refused.output
+    assert not (tmp_path / "civic.db").exists()
+
+
+@pytest.mark.postgres
+def test_one_worker_leads_and_another_takes_over_when_it_goes(pg_server):
+    from core.leadership import Leadership
+
+    url = pg_server.create_database("leaders")
+    first, second = Leadership(url, retry_seconds=0), Leadership(url, retry_seconds=0)
+    assert first.held() and not second.held()
+    assert first.held() and not second.held()  # leading is kept, not taken turn about
+    first.release()  # the leader stops (or dies: its connection, and with it the lock, goes)
+    assert second.held() and not first.held()
+    second.release()
+
+
+@pytest.mark.postgres
+def test_serve_with_two_workers_on_postgresql_runs_the_jobs_once(pg_server, tmp_path):
+    url = pg_server.create_database("workers")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "core", "serve", "--db", url, "--port", str(port), "--workers", "2"],
+            cwd=tmp_path, env={**os.environ, "CIVIC_PLUGINS": "", "CIVIC_HOME": str(tmp_path / "home")},
+            stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and log.read_text().count("Application startup complete") < 2:
+            time.sleep(0.3)
+        for _ in range(20):
+            health = httpx.get(f"{base}/healthz", timeout=5)
+            assert health.status_code == 200 and health.json()["store"]["kind"] == "postgresql"
+        time.sleep(2)
+        text = log.read_text()
+        assert text.count("Application startup complete") == 2, text[-3000:]
+        assert text.count("this process runs the scheduler") == 1, text[-3000:]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -84,6 +84,23 @@ def test_healthz_shows_the_ledger(client, engine):
     assert ledger["status"] == "ok" and ledger["tree_size"] == 3 and ledger["checkpoint"]["size"] == 2
 
 
+def test_healthz_does_not_read_the_log_and_says_where_the_follower_stands(client, engine, monkeypatch):
+    add_petition(engine, "a", 1)
+    client.get("/ledger/checkpoint")
+    add_petition(engine, "b", 2)  # the background job has not followed these yet
+    from core import plugins
+
+    calls = []
+    monkeypatch.setattr(plugins, "discover", lambda: calls.append(1) or [])
+    first = client.get("/healthz").json()
+    second = client.get("/healthz").json()
+    assert first["ledger"]["status"] == "following" and first["ledger"]["store_position"] == engine.position
+    assert first["ledger"]["last_position"] < engine.position and second == first
+    assert len(calls) <= 1  # package metadata is read once, not on every call
+    engine.ledger.tick()  # what serve's background job does
+    assert client.get("/healthz").json()["ledger"]["status"] == "ok"
+
+
 def test_the_serve_job_checkpoints_new_events(engine):
     jobs = BackgroundJobs(engine, tick_seconds=3600)
     assert "ledger" in [name for name, every, _ in jobs.jobs if every <= 1.0]

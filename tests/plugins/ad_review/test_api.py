@@ -90,6 +90,8 @@ def test_upload_submit_decide_and_report(client, tokens, sqlite_engine, sunday):
                         headers=tokens["member"])
         assert r.status_code == 201, r.text
     assert client.get("/api/ad_review/members/kim/queue").json() == []
+    unknown = client.get("/api/ad_review/members/kimm/queue")  # a mistyped id is not "nothing to do"
+    assert unknown.status_code == 404 and "'kimm'" in unknown.json()["detail"]
 
     sunday.advance(days=4, hours=9)
     sqlite_engine.tick()

@@ -115,8 +115,10 @@ def test_scheduling_is_checked(sqlite_engine, manual_clock):
 def test_opening_is_refused_early_and_without_contests(sqlite_engine, manual_clock):
     make_complex(sqlite_engine, {"101": 4})
     eid = make_election(sqlite_engine, manual_clock)
-    with pytest.raises(RuleViolation, match="opens at"):
+    with pytest.raises(RuleViolation, match="opens at") as early:
         service.open_election(sqlite_engine, eid)
+    # in the district's time, said so (OPENS is 09:00 in Seoul)
+    assert "09:00 Seoul time" in early.value.detail and "+00:00" not in early.value.detail
     manual_clock.set(OPENS)
     with pytest.raises(RuleViolation, match="without contests"):
         service.open_election(sqlite_engine, eid)

@@ -66,6 +66,10 @@ def test_http_election_from_setup_to_certificate(client, sqlite_engine, manual_c
     r = client.post(f"{api}/complexes/JG-2/roll", json={"csv": roll_text({"101": 3})}, headers=admin)
     assert r.status_code == 200 and r.json()["households"] == 3
     assert client.get(f"{api}/complexes/JG-2").json()["buildings"] == {"101": 3}
+    missing = client.get(f"{api}/complexes/JG-22")  # named by the code the caller sent, not an internal id
+    assert missing.status_code == 404 and missing.json()["detail"] == "No complex with the code 'JG-22'."
+    assert client.post(f"{api}/complexes/JG-22/roll", json={"csv": roll_text({"101": 1})},
+                       headers=admin).json()["detail"] == "No complex with the code 'JG-22'."
 
     r = client.post(f"{api}/elections", headers=admin, json={
         "complex": "JG-2", "title": "2016 vote", "opens_at": OPENS.isoformat(), "closes_at": CLOSES.isoformat(),

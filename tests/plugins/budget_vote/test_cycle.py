@@ -9,7 +9,8 @@ from core.errors import InvalidInput, RuleViolation
 from plugins.budget_vote import civic_audit_retally, service
 from plugins.budget_vote.domain import Cycle
 from plugins.budget_vote.views import public_result
-from tests.plugins.budget_vote.support import ADMIN, credential, voting_cycle, vote
+from core.voting import VotingKit
+from tests.plugins.budget_vote.support import ADMIN, credential, prepared_cycle, voting_cycle, vote
 
 
 def test_a_cycle_from_proposal_to_published(engine):
@@ -42,12 +43,17 @@ def test_phases_are_refused_out_of_order(sqlite_engine):
         service.advance(engine, cycle.id, "voting", by=ADMIN)
     with pytest.raises(RuleViolation, match="no proposals"):
         service.advance(engine, cycle.id, "screening", by=ADMIN)
-    pid = service.submit_proposal(engine, cycle.id, title="t", dong="d", category="c", proposer="p")
+    with pytest.raises(InvalidInput, match="not a dong of Jung-gu") as wrong:
+        service.submit_proposal(engine, cycle.id, title="t", dong="없는동", category="c", proposer="p")
+    assert wrong.value.extra["field"] == "dong"
+    assert service.get_cycle(engine, cycle.id).proposals == {}  # refused: nothing recorded
+    service.submit_proposal(engine, cycle.id, title="w", dong=" 중구 전체 ", category="c", proposer="p")
+    pid = service.submit_proposal(engine, cycle.id, title="t", dong="필동", category="c", proposer="p")
     service.advance(engine, cycle.id, "screening", by=ADMIN)
     with pytest.raises(RuleViolation, match="not screened"):
         service.advance(engine, cycle.id, "voting", by=ADMIN)
     with pytest.raises(RuleViolation, match="in the screening phase"):
-        service.submit_proposal(engine, cycle.id, title="late", dong="d", category="c", proposer="p")
+        service.submit_proposal(engine, cycle.id, title="late", dong="필동", category="c", proposer="p")
     with pytest.raises(RuleViolation, match="validating"):
         service.advance(engine, cycle.id, "published", by=ADMIN)
     with pytest.raises(InvalidInput, match="whole budget"):
@@ -124,7 +130,7 @@ def test_paper_ballots_need_the_official_and_are_marked(sqlite_engine):
 
 def test_voting_needs_a_roll(sqlite_engine):
     cycle = service.open_cycle(sqlite_engine, name="no roll", budget=10, by=ADMIN)
-    service.submit_proposal(sqlite_engine, cycle.id, title="t", dong="d", category="c", proposer="p")
+    service.submit_proposal(sqlite_engine, cycle.id, title="t", dong="필동", category="c", proposer="p")
     service.advance(sqlite_engine, cycle.id, "screening", by=ADMIN)
     service.screen(sqlite_engine, cycle.id, "1", feasible=True, cost=5, reason="ok", by=ADMIN)
     with pytest.raises(RuleViolation, match="roll"):
@@ -188,11 +194,27 @@ def test_settings_change_only_before_voting(sqlite_engine):
         service.configure(engine, cycle.id, rule={"name": "borda"}, by=ADMIN)
     c = service.get_cycle(engine, cycle.id)
     assert c.rule["name"] == "equal-shares" and c.ballot_style["kind"] == "knapsack"
-    with pytest.raises(RuleViolation, match="fixed when the cycle opens"):
-        service.configure(engine, cycle.id, last_vote_counts=False, by=ADMIN)
     voting = voting_cycle(engine, name="v")
     with pytest.raises(RuleViolation, match="voting phase"):
         service.configure(engine, voting.id, rule={"name": "greedy"}, by=ADMIN)
+    with pytest.raises(RuleViolation, match="voting phase"):
+        service.configure(engine, voting.id, last_vote_counts=False, by=ADMIN)
+    assert VotingKit(engine).box(voting.id).allow_revote is True
+
+
+def test_whether_the_last_vote_counts_changes_until_voting_and_the_box_follows(sqlite_engine):
+    """docs/budget.md: settings change until voting; the ballot box honours the last one."""
+    engine = sqlite_engine
+    cycle = prepared_cycle(engine, name="screened", last_vote_counts=True)  # in screening
+    service.configure(engine, cycle.id, last_vote_counts=False, by=ADMIN)
+    with pytest.raises(InvalidInput, match="true or false"):
+        service.configure(engine, cycle.id, last_vote_counts="no", by=ADMIN)
+    assert service.get_cycle(engine, cycle.id).last_vote_counts is False
+    assert VotingKit(engine).box(cycle.id).allow_revote is False
+    service.advance(engine, cycle.id, "voting", by=ADMIN)
+    vote(engine, cycle.id, "v0", ["1"])
+    with pytest.raises(RuleViolation, match="does not allow voting again"):
+        vote(engine, cycle.id, "v0", ["2"])
 
 
 def test_tick_closes_voting_after_its_deadline(sqlite_engine, manual_clock):

@@ -124,6 +124,9 @@ def test_errors_are_lists_of_code_and_description(base_url, sqlite_engine, manua
     cases = [
         (post_request(base_url, service_code="nope"), 400, "service_code"),
         (post_request(base_url, lat="", long="", address_string=""), 400, "location"),
+        # an address alone was given: the answer says what is missing, not "give a location"
+        (post_request(base_url, lat="", long="", address_string="퇴계로 100"), 400,
+         "'퇴계로 100' does not say which dong of Jung-gu it is in; add attribute[dong]"),
         (post_request(base_url, lat="35.1", long="129.0"), 400, "outside Jung-gu"),
         (post_request(base_url, phone="123"), 400, "phone"),
         (post_request(base_url, jurisdiction_id="seoul.go.kr"), 404, "jurisdiction_id"),
