@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install install-test clean messages browser
+.PHONY: run test bench bench-large install install-test clean messages browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python -m benchmarks
+
+# The budget vote at a million ballots (hours on a small machine; not run in CI).
+bench-large: install-test
+	BENCH_BUDGET_BALLOTS=1000000 $(BIN)/python -m benchmarks budget
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

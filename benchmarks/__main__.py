@@ -11,18 +11,24 @@ import benchmarks
 
 
 class Table:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
+    """Figures, each with (where it has one) its ratio to a reference measured in the same run
+    and the target that ratio should meet."""
 
-    def add(self, figure: str, value: float, unit: str, note: str = "") -> None:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str, str]] = []
+
+    def add(self, figure: str, value: float, unit: str, note: str = "", *, ratio: float | None = None,
+            target: str = "") -> None:
         shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3f}"
-        self.rows.append((figure, shown, unit, note))
-        print(f"  {figure}: {shown} {unit} {note}", file=sys.stderr, flush=True)
+        ratio_shown = "" if ratio is None else f"{ratio:,.2f}x"
+        self.rows.append((figure, shown, unit, ratio_shown, target, note))
+        extra = f" (ratio {ratio_shown}, target {target or '-'})" if ratio is not None else ""
+        print(f"  {figure}: {shown} {unit}{extra} {note}", file=sys.stderr, flush=True)
 
     def render(self) -> str:
-        headers = ("figure", "value", "unit", "note")
+        headers = ("figure", "value", "unit", "ratio", "target", "note")
         widths = [max(len(h), *(len(r[i]) for r in self.rows)) for i, h in enumerate(headers)] if self.rows else [len(h) for h in headers]
-        line = lambda cells: " | ".join(c.ljust(w) if i != 1 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+        line = lambda cells: " | ".join(c.ljust(w) if i not in (1, 3) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
         out = [line(headers), "-+-".join("-" * w for w in widths)]
         out += [line(r) for r in self.rows]
         return "\n".join(out)

@@ -52,3 +52,21 @@ def rate(count: int, work: Callable[[], None]) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def bare_hpke_open_rate(samples: int = 3000) -> float:
+    """Opens per second on one core of bare HPKE (the kit's suite, key parsed once, nothing else):
+    the physical limit of a tally is N / (this × cores)."""
+    import os
+
+    from core.voting import crypto
+
+    key = crypto.ballot_private_key(os.urandom(32))
+    public = key.public_key()
+    info = b"civic/bench"
+    sealed = [crypto.SUITE.encrypt(b'{"choice":["1","2","3"],"channel":"mobile"}', public, info=info)
+              for _ in range(samples)]
+    started = time.perf_counter()
+    for ciphertext in sealed:
+        crypto.SUITE.decrypt(ciphertext, key, info=info)
+    return samples / (time.perf_counter() - started)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-import rfc8785
 
+from core.canonical import CanonicalizationError, canonical_json
 from core.ledger.merkle import leaf_hash
 from core.records import LogRecord
 
@@ -47,8 +47,8 @@ def log_record(public: dict[str, Any]) -> LogRecord:
 
 def leaf_bytes(public: dict[str, Any]) -> bytes:
     try:
-        return rfc8785.dumps(public)
-    except rfc8785.CanonicalizationError as exc:
+        return canonical_json(public)
+    except CanonicalizationError as exc:
         raise LeafEncodingError(
             f"position {public.get('position')}: the record cannot be canonicalised ({exc})"
         ) from None

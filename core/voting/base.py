@@ -47,8 +47,9 @@ class KitBase:
     def entry(self, process_id: str | UUID, entry_id: str) -> RollEntry:
         return self.engine.get(entry_aggregate_id(process_key(process_id), entry_id), RollEntry, what="roll entry")
 
-    def _closing_position(self, box: BallotBox) -> int | None:
-        for n in self.engine.notifications(1, topics=(BallotBox.Closing,)):
+    def _closing_position(self, box: BallotBox, start: int = 1) -> int | None:
+        """Where the box's Closing event is in the log (looked for from ``start``)."""
+        for n in self.engine.notifications(start, topics=(BallotBox.Closing,)):
             if n.originator_id == box.id:
                 return n.id
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import secrets as stdlib_secrets
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from core.store import StoreConflict
 from core.voting import crypto
 from core.voting.base import KitBase, process_key
 from core.voting.box import OPEN, BallotBatch, BallotBox, BallotDeposit, BatchIndex
+from core.voting.committer import FRESH_SECONDS, PendingDeposit, committer
 from core.voting.crypto import BallotCredential
 
 DEFAULT_BATCH_SIZE = 50
@@ -56,7 +58,9 @@ class BallotCasting(KitBase):
         Returns once the ballot is durably in the log: it will be in the box at close."""
         pid = process_key(process_id)
         token = credential.token if isinstance(credential, BallotCredential) else str(credential)
-        box = self.box(pid)
+        deposits = committer(self.engine)
+        # a slightly old look is enough here: the writer looks again after the commit
+        box = deposits.facts(pid, max_age=FRESH_SECONDS)
         if box.status != OPEN:
             raise RuleViolation("Voting is not open.")
         parsed = crypto.read_credential(self._key("credential", pid), pid, token)
@@ -76,18 +80,9 @@ class BallotCasting(KitBase):
         pool_key = self._key("deposit-key", pid)
         blob = crypto.wrap_deposit(pool_key, pid, {"pseudonym": name, "group": group, "sealed": sealed})
         slot = stdlib_secrets.token_hex(16) if box.allow_revote else crypto.deposit_slot(pool_key, pid, name)
-        try:
-            recordings = self._save(BallotDeposit(deposit_key=slot, process_id=pid, blob=blob))
-        except StoreConflict:
-            raise RuleViolation("A ballot was already cast with this credential, and this process does "
-                                "not allow voting again.") from None
-        position = recordings[-1].notification.id
-        box = self.box(pid)
-        if box.status != OPEN:
-            closing = self._closing_position(box)
-            if closing is not None and position > closing:
-                raise RuleViolation("Voting closed before this ballot was recorded; it is not counted.")
-        elif box.batch_size and _shuffler.randrange(box.batch_size) == 0:
+        # returns once durable; refuses a second ballot without revote, or one logged after closing
+        deposits.commit(PendingDeposit(process_id=pid, deposit_key=slot, blob=blob, single_slot=not box.allow_revote))
+        if box.batch_size and _shuffler.randrange(box.batch_size) == 0:
             # about one cast in batch_size tries to flush (it writes only when the pool is full):
             # the pool stays bounded without a scheduler, and casting stays cheap
             self.flush(pid)
@@ -95,14 +90,19 @@ class BallotCasting(KitBase):
 
     # -- batches -------------------------------------------------------------------------------
     def _pending(self, pid: str, after: int, upto: int) -> list[tuple[int, dict[str, Any]]]:
+        key = self._key("deposit-key", pid)
+        return [(position, crypto.unwrap_deposit(key, pid, blob)) for position, blob in self._pending_blobs(pid, after, upto)]
+
+    def _pending_blobs(self, pid: str, after: int, upto: int) -> list[tuple[int, str]]:
+        """(position, sealed deposit) of the process's deposits logged in (after, upto]: counted
+        before anything is decrypted."""
         if upto <= after:
             return []
-        key = self._key("deposit-key", pid)
         found = []
         for n in self.engine.notifications(after + 1, upto, topics=(BallotDeposit.Deposited,)):
             payload = self.engine.decode_payload(n)
             if payload.get("process_id") == pid:
-                found.append((n.id, crypto.unwrap_deposit(key, pid, payload["blob"])))
+                found.append((n.id, payload["blob"]))
         return found
 
     def _batches(self, index: BatchIndex, pending: list[tuple[int, dict[str, Any]]], through: int) -> list[BallotBatch]:
@@ -123,7 +123,7 @@ class BallotCasting(KitBase):
     def pending_count(self, process_id: str | UUID) -> int:
         """Deposits not yet in a batch."""
         pid = process_key(process_id)
-        return len(self._pending(pid, self.batch_index(pid).through, self.engine.position))
+        return len(self._pending_blobs(pid, self.batch_index(pid).through, self.engine.position))
 
     def flush(self, process_id: str | UUID, *, minimum: int | None = None) -> int:
         """Move pending deposits into the box as shuffled batches; returns how many moved.
@@ -137,18 +137,20 @@ class BallotCasting(KitBase):
             # the bound is read before the box: if the box is still open then, the Closing event
             # (if any) comes after the bound, so no deposit refused at close gets into a batch
             through = self.engine.position
-            box = self.box(pid)
+            box = committer(self.engine).facts(pid)
             if box.status != OPEN or (minimum is None and not box.batch_size):
                 return 0
             index = self.batch_index(pid)
-            pending = self._pending(pid, index.through, through)
+            blobs = self._pending_blobs(pid, index.through, through)
             if minimum is None:
-                if len(pending) < 2 * box.batch_size:
-                    return 0
-                pending = pending[:len(pending) - box.batch_size]
-                through = pending[-1][0]
-            elif not pending or len(pending) < minimum:
+                if len(blobs) < 2 * box.batch_size:
+                    return 0  # most ticks end here, having decrypted nothing
+                blobs = blobs[:len(blobs) - box.batch_size]
+                through = blobs[-1][0]
+            elif not blobs or len(blobs) < minimum:
                 return 0
+            key = self._key("deposit-key", pid)
+            pending = [(position, crypto.unwrap_deposit(key, pid, blob)) for position, blob in blobs]
             batches = self._batches(index, pending, through)
             try:
                 self._save(index, *batches)
@@ -159,16 +161,17 @@ class BallotCasting(KitBase):
         return 0  # others are flushing: their batches hold these deposits
 
     def open_processes(self) -> list[str]:
-        """Ids of the processes whose voting is open."""
-        status: dict[str, str] = {}
-        topics = tuple(get_topic(t) for t in (BallotBox.Created, BallotBox.Opened, BallotBox.Closing))
-        names: dict[Any, str] = {}
-        for n in self.engine.notifications(1, topics=topics):
-            if n.topic == topics[0]:
-                names[n.originator_id] = self.engine.decode_payload(n)["process_id"]
-            if n.originator_id in names:
-                status[names[n.originator_id]] = n.topic
-        return [pid for pid, topic in status.items() if topic == topics[1]]
+        """Ids of the processes whose voting is open. The scheduler asks every round: the box
+        events are read once, each round reads only those logged since the last."""
+        seen = self.engine.kept("voting.box-status", _BoxStatus)
+        with seen.lock:
+            for n in self.engine.notifications(seen.position + 1, topics=seen.topics):
+                if n.topic == seen.topics[0]:
+                    seen.names[n.originator_id] = self.engine.decode_payload(n)["process_id"]
+                if n.originator_id in seen.names:
+                    seen.status[seen.names[n.originator_id]] = n.topic
+                seen.position = n.id
+            return [pid for pid, topic in seen.status.items() if topic == seen.topics[1]]
 
     def tick(self) -> list[str]:
         """Flush every open box whose pending pool holds two batches' worth. Voting plugins call
@@ -179,3 +182,14 @@ class BallotCasting(KitBase):
             if moved:
                 lines.append(f"voting {pid}: {moved} ballots moved into the box")
         return lines
+
+
+class _BoxStatus:
+    """What ``open_processes`` has read of the box events so far (kept per engine)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.topics = tuple(get_topic(t) for t in (BallotBox.Created, BallotBox.Opened, BallotBox.Closing))
+        self.position = 0
+        self.names: dict[Any, str] = {}
+        self.status: dict[str, str] = {}

@@ -3,7 +3,7 @@ the tie lottery."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +15,7 @@ from core.voting import crypto, lottery
 from core.voting.base import process_key
 from core.voting.box import CLOSED, OPEN, PREPARED, BallotBatch, BallotBox, box_id
 from core.voting.casting import BallotCasting, backoff
+from core.voting.committer import committer
 from core.voting.opening import OpenedBallot, OpenedBox, ProcessAudit, audit_process, open_box
 
 # closing is two steps (begin, then close with the cutoff): each may lose a race and be redone
@@ -41,11 +42,13 @@ class ClosingAndCounting(BallotCasting):
                     self._save(box)
                 except StoreConflict:
                     backoff(attempt)
+                committer(self.engine).forget(pid)
                 continue
             index = self.batch_index(pid)
             if box.status == CLOSED:
                 return CloseReport(cutoff=box.cutoff, batches=len(index.batches), ballots=index.ballots)
-            cutoff = self._closing_position(box)
+            # every batch so far was written while the box was open: the Closing event is later
+            cutoff = self._closing_position(box, index.through + 1)
             pending = self._pending(pid, index.through, cutoff - 1)
             batches = self._batches(index, pending, cutoff - 1) if pending else []
             box.close(cutoff=cutoff, private_key=crypto.private_key_text(self._private_key(pid)))
@@ -60,27 +63,43 @@ class ClosingAndCounting(BallotCasting):
         return CloseReport(cutoff=box.cutoff, batches=len(index.batches), ballots=index.ballots)
 
     def _batch_lists(self, pid: str) -> tuple[list[list[dict[str, Any]]], list[int | None]]:
+        positions: list[int | None] = []
+        return list(self._stream_batches(pid, positions)), positions
+
+    def _stream_batches(self, pid: str, positions: list[int | None]) -> Iterator[list[dict[str, Any]]]:
+        """The box's batches, read from the log one at a time in order (the payloads as written,
+        no aggregate rebuilt); ``positions`` receives each batch's log position as it is read."""
         index = self.batch_index(pid)
-        ids = [BallotBatch.create_id(pid, b["number"]) for b in index.batches]
-        if not ids:
-            return [], []
-        lists = [self.engine.get(i, BallotBatch).ballots for i in ids]
-        where: dict[Any, int | None] = dict.fromkeys(ids)
+        wanted = {BallotBatch.create_id(pid, b["number"]): b["number"] for b in index.batches}
+        if not wanted:
+            return
+        found = 0
         for n in self.engine.notifications(index.batches[0]["through"] + 1, topics=(BallotBatch.Recorded,)):
-            if n.originator_id in where:
-                where[n.originator_id] = n.id
-        return lists, [where[i] for i in ids]
+            number = wanted.get(n.originator_id)
+            if number is None:
+                continue
+            found += 1
+            if number != found:  # batches are numbered in log order: anything else is damage
+                raise RuleViolation(f"Batch {number} of the box is out of order in the log.")
+            positions.append(n.id)
+            yield self.engine.decode_payload(n)["ballots"]
+            if found == len(wanted):
+                return
+        raise RuleViolation(f"The log holds {found} of the box's {len(wanted)} batches.")
 
     def opened(self, process_id: str | UUID) -> OpenedBox:
         """Every ballot of a closed box, opened with the released key, with its state. A closed
-        box never changes, so it is opened once per engine and kept (receipts look into it)."""
+        box never changes, so it is opened once per engine and kept (receipts look into it).
+        Batches stream from the log to the workers that open them."""
         box = self.box(process_id)
         if box.status != CLOSED:
             raise RuleViolation("The box opens only after voting has closed.")
 
         def open_it() -> OpenedBox:
-            lists, positions = self._batch_lists(box.process_id)
-            return open_box(box.process_id, box.private_key, lists, positions)
+            expected = self.batch_index(box.process_id).ballots
+            positions: list[int | None] = []
+            return open_box(box.process_id, box.private_key, self._stream_batches(box.process_id, positions),
+                            positions, expected=expected)
 
         return self.engine.kept(f"voting.opened-box/{box.process_id}", open_it)
 

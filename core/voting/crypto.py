@@ -25,11 +25,12 @@ import secrets
 from typing import Any
 
 import attrs
-import rfc8785
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from core.canonical import canonical_json
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from SMS
 CODE_LENGTH = 6
@@ -47,7 +48,7 @@ def unb64(text: str) -> bytes:
 
 def canonical(value: Any) -> bytes:
     """RFC 8785 canonical JSON: the same content always seals the same plaintext."""
-    return rfc8785.dumps(value)
+    return canonical_json(value)
 
 
 # -- voting codes ------------------------------------------------------------------------------
@@ -139,13 +140,30 @@ class UnopenableBallot(ValueError):
     """A sealed ballot that does not open with the released key (tampered, copied or corrupt)."""
 
 
+class BallotOpener:
+    """Opens the sealed ballots of one process with its released key, parsed once (parsing it
+    per ballot cost as much as the HPKE open itself)."""
+
+    def __init__(self, private_key: str, process_id: str) -> None:
+        try:
+            self._key = X25519PrivateKey.from_private_bytes(unb64(private_key))
+        except (ValueError, TypeError) as exc:
+            raise UnopenableBallot("The released key is not an X25519 private key.") from exc
+        self.process_id = process_id
+
+    def plaintext(self, pseudonym_: str, group: str, sealed: str) -> bytes:
+        """The canonical JSON sealed in the ballot; ``UnopenableBallot`` if it does not open."""
+        try:
+            return SUITE.decrypt(unb64(sealed), self._key, info=_seal_info(self.process_id, pseudonym_, group))
+        except (InvalidTag, ValueError, TypeError) as exc:
+            raise UnopenableBallot("The sealed ballot does not open with the process key.") from exc
+
+    def open(self, pseudonym_: str, group: str, sealed: str) -> Any:
+        return json.loads(self.plaintext(pseudonym_, group, sealed))
+
+
 def open_sealed(private_key: str, process_id: str, pseudonym_: str, group: str, sealed: str) -> Any:
-    try:
-        key = X25519PrivateKey.from_private_bytes(unb64(private_key))
-        plaintext = SUITE.decrypt(unb64(sealed), key, info=_seal_info(process_id, pseudonym_, group))
-        return json.loads(plaintext)
-    except (InvalidTag, ValueError, TypeError) as exc:
-        raise UnopenableBallot("The sealed ballot does not open with the process key.") from exc
+    return BallotOpener(private_key, process_id).open(pseudonym_, group, sealed)
 
 
 def keys_match(private_key: str, public_key: str) -> bool:

@@ -25,6 +25,7 @@ from core.voting import crypto, lottery
 from core.voting.base import process_key
 from core.voting.box import PREPARED, BallotBox, BatchIndex, box_id
 from core.voting.casting import DEFAULT_BATCH_SIZE, CastReceipt, Validator
+from core.voting.committer import committer
 from core.voting.counting import ClosingAndCounting, CloseReport
 from core.voting.enrolment import RollAndCodes, RollImport, Turnout
 from core.voting.roll import VoterRoll
@@ -72,6 +73,7 @@ class VotingKit(RollAndCodes, ClosingAndCounting):
             box.open()
 
         self.engine.update(box_id(pid), change, cls=BallotBox, what="ballot box")
+        committer(self.engine).forget(pid)
 
     def summary(self, process_id: str | UUID) -> dict[str, Any]:
         """The public facts of a process's box, as JSON (for a plugin's status endpoint)."""

@@ -1,4 +1,5 @@
-"""Opening a closed box and recounting it from the public log: pure functions, no I/O.
+"""Opening a closed box and recounting it from the public log: pure functions, no I/O (large
+boxes open on every core, ``parallel``).
 
 The live system and an auditor's replay of an exported log call the same functions:
 ``effective_ballots`` (which ballot of each pseudonym counts), ``open_box`` (decrypt with the
@@ -8,14 +9,15 @@ released key) and ``audit_process`` (everything public about one process, checke
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
 from eventsourcing.utils import get_topic
 
 from core.records import LogRecord
-from core.voting import crypto, lottery
+from core.voting import crypto, lottery, parallel
 from core.voting.box import BallotBatch, BallotBox, BallotDeposit
 from core.voting.roll import RollEntry
 
@@ -72,23 +74,45 @@ def effective_ballots(batches: Sequence[Sequence[dict[str, Any]]]) -> dict[tuple
     return states
 
 
-def open_box(process_id: str, private_key: str, batches: Sequence[Sequence[dict[str, Any]]],
-             positions: Sequence[int | None] = ()) -> OpenedBox:
-    states = effective_ballots(batches)
+def open_box(process_id: str, private_key: str, batches: Iterable[Sequence[dict[str, Any]]],
+             positions: Sequence[int | None] = (), *, expected: int | None = None,
+             workers: int | None = None) -> OpenedBox:
+    """Open every ballot with the released key. ``batches`` is read once, in order, and may be a
+    stream: each batch goes to the workers (``parallel.open_all``) as soon as it is read, and
+    only the pseudonyms stay behind to decide which ballot counts. ``expected`` is the number
+    of ballots if known (large boxes open on every core); ``workers`` forces a number of
+    processes."""
+    kept: list[list[dict[str, Any]]] = []
+
+    def sealed_ballots() -> Iterator[tuple[str, str, str]]:
+        for ballots in batches:
+            light = []
+            for ballot in ballots:
+                group = ballot.get("group", "")
+                light.append({"pseudonym": ballot["pseudonym"], "group": group,
+                              "superseded": ballot.get("superseded", False)})
+                yield ballot["pseudonym"], group, ballot["sealed"]
+            kept.append(light)
+
+    if expected is None and isinstance(batches, Sequence):
+        expected = sum(len(b) for b in batches)
+    results = iter(parallel.open_all(process_id, private_key, sealed_ballots(), expected=expected, workers=workers))
+    states = effective_ballots(kept)
     opened: list[OpenedBallot] = []
-    for b, ballots in enumerate(batches):
+    for b, ballots in enumerate(kept):
         position = positions[b] if b < len(positions) else None
         for i, ballot in enumerate(ballots):
-            state = states[(b, i)]
-            try:
-                content = crypto.open_sealed(private_key, process_id, ballot["pseudonym"],
-                                            ballot.get("group", ""), ballot["sealed"])
-            except crypto.UnopenableBallot:
-                content, state = None, UNOPENABLE
-            opened.append(OpenedBallot(
-                tracking_code=crypto.tracking_code(ballot["sealed"]), pseudonym=ballot["pseudonym"],
-                group=ballot.get("group", ""), content=content, state=state, batch=b + 1, index=i,
-                position=position))
+            code, plaintext = next(results)
+            state, content = states[(b, i)], None
+            if plaintext is None:
+                state = UNOPENABLE
+            else:
+                try:
+                    content = json.loads(plaintext)
+                except ValueError:
+                    state = UNOPENABLE
+            opened.append(OpenedBallot(tracking_code=code, pseudonym=ballot["pseudonym"], group=ballot["group"],
+                                       content=content, state=state, batch=b + 1, index=i, position=position))
     return OpenedBox(process_id=process_id, ballots=tuple(opened))
 
 

@@ -9,6 +9,7 @@ import pytest
 from core.errors import InvalidInput, NotFound, RuleViolation, Unauthorized
 from core.voting import COUNTED, REPLACED, UNOPENABLE, VotingKit, audit_process
 from core.voting.box import BallotBatch
+from core.voting.committer import committer
 from tests.core.voting.support import make_engine, roll_csv, sign_in
 
 P = "pb-2016-district"
@@ -110,17 +111,18 @@ def test_a_ballot_recorded_after_the_closing_event_is_refused_not_lost(kit):
     open_process(kit, [("a", ""), ("b", "")], batch_size=0)
     ca, cb = sign_in(kit, P, "a"), sign_in(kit, P, "b")
     kit.cast(P, ca, "early")
-    real_box = kit.box
-    stale = real_box(P)  # what a slow request read before the box began closing
+    deposits = committer(kit.engine)
+    real_facts = deposits.facts
+    stale = real_facts(P)  # what a slow request read before the box began closing
 
     box = kit.box(P)
     box.begin_closing()
     kit.engine.save(box)
     answers = [stale]  # the first look at the box is the stale one, later ones are fresh
-    kit.box = lambda pid: answers.pop() if answers else real_box(pid)
+    deposits.facts = lambda pid, **kw: answers.pop() if answers else real_facts(pid)
     with pytest.raises(RuleViolation, match="not counted"):
         kit.cast(P, cb, "late")
-    kit.box = real_box
+    del deposits.facts
     kit.close(P)
     assert kit.tally_input(P) == [("", "early")]
     audit = kit.audit(P)

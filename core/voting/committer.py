@@ -1,0 +1,181 @@
+"""Group commit for ballot deposits: casts that arrive together are saved in one transaction.
+
+A cast prepares its deposit (credential check, validation, sealing) in its own thread, then hands
+it to the engine's ``DepositCommitter``. Whoever finds no transaction in progress becomes the
+writer: it takes every deposit waiting at that moment and saves them together; casts arriving
+meanwhile wait for the next transaction. A lone cast is written at once, so light traffic keeps
+single-cast latency; under load one commit (one fsync) carries many ballots. Every cast returns
+only after the transaction holding its deposit is durable.
+
+The box is not read per ballot. Its fixed facts (public key, revote, batch size) are read once,
+its status is refreshed with one indexed query for new box events, and after each transaction
+the writer checks once whether the box began closing: a deposit logged after the Closing event is
+refused (never acknowledged), every one before it is counted at close.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import attrs
+from core.errors import RuleViolation
+from core.store import StoreConflict
+from core.voting.box import OPEN, BallotBox, BallotDeposit, box_id
+
+# once transactions carry several deposits, the writer waits this long for more to join: a few
+# more ballots per fsync, at a small cost in latency that only busy periods pay
+GATHER_SECONDS = 0.002
+# at most this many deposits in one transaction (bounded statement size and latency)
+MAX_GROUP = 500
+# a cast's first look at the box may be this old: only the look after the commit decides
+FRESH_SECONDS = 0.25
+
+ALREADY_CAST = ("A ballot was already cast with this credential, and this process does not allow "
+                "voting again.")
+CLOSED_FIRST = "Voting closed before this ballot was recorded; it is not counted."
+
+
+@attrs.frozen
+class BoxFacts:
+    """What casting needs of a box: its fixed settings, and its status when last looked at."""
+
+    process_id: str
+    public_key: str
+    allow_revote: bool
+    batch_size: int
+    status: str
+    version: int
+    read_at: float
+
+
+@attrs.define(eq=False)
+class PendingDeposit:
+    process_id: str
+    deposit_key: str
+    blob: str
+    single_slot: bool  # revoting not allowed: the key is the credential's one slot
+    done: bool = False
+    position: int | None = None
+    error: BaseException | None = None
+
+
+class DepositCommitter:
+    """One per engine (``engine.kept``): the writer of every ballot deposit it casts."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self._waiting: list[PendingDeposit] = []
+        self._waiting_lock = threading.Lock()
+        self._writer_lock = threading.Lock()
+        self._last_group = 1
+        self._facts: dict[str, BoxFacts] = {}
+
+    # -- the box, without replaying it per ballot -------------------------------------------
+    def facts(self, process_id: str, *, max_age: float = 0.0) -> BoxFacts:
+        """The box's settings and status: as seen at most ``max_age`` seconds ago, else looked
+        up with one indexed query for box events newer than those seen (the box is replayed
+        only when it changed)."""
+        known = self._facts.get(process_id)
+        now = time.monotonic()
+        if known is not None:
+            if now - known.read_at <= max_age:
+                return known
+            newer = self.engine.recorder.select_events(box_id(process_id), gt=known.version, limit=1)
+            if not newer:
+                known = attrs.evolve(known, read_at=now)
+                self._facts[process_id] = known
+                return known
+        box = self.engine.get(box_id(process_id), BallotBox, what="ballot box")
+        facts = BoxFacts(process_id=process_id, public_key=box.public_key, allow_revote=box.allow_revote,
+                         batch_size=box.batch_size, status=box.status, version=box.version, read_at=now)
+        self._facts[process_id] = facts  # one dict operation: atomic
+        return facts
+
+    def forget(self, process_id: str) -> None:
+        """This engine changed the box: the next look reads it (another engine's change is seen
+        within ``FRESH_SECONDS``, and by every writer's look after its commit)."""
+        self._facts.pop(process_id, None)
+
+    # -- group commit ------------------------------------------------------------------------
+    def commit(self, deposit: PendingDeposit) -> int:
+        """Save ``deposit`` (with whatever else is waiting); its log position once durable.
+        Raises ``RuleViolation`` for a second ballot where revoting is not allowed, or for a
+        ballot that reached the log after the box began closing."""
+        with self._waiting_lock:
+            self._waiting.append(deposit)
+        with self._writer_lock:
+            while not deposit.done:  # more than MAX_GROUP waiting: it may take a second turn
+                if self._last_group > 1:
+                    time.sleep(GATHER_SECONDS)
+                with self._waiting_lock:
+                    group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+                self._last_group = len(group)
+                try:
+                    self._write(group)
+                except BaseException as exc:  # noqa: BLE001 - nothing in the group was acknowledged
+                    for item in group:
+                        if not item.done:
+                            item.error, item.done = exc, True
+        if deposit.error is not None:
+            raise deposit.error
+        return deposit.position  # type: ignore[return-value]
+
+    def _write(self, group: list[PendingDeposit]) -> None:
+        slots: set[str] = set()
+        to_save = []
+        for item in group:
+            if item.single_slot and item.deposit_key in slots:
+                item.error, item.done = RuleViolation(ALREADY_CAST), True
+                continue
+            slots.add(item.deposit_key)
+            to_save.append(item)
+        try:
+            self._save(to_save)
+        except StoreConflict:
+            # a credential's one slot was taken already: alone, each deposit meets its own fate
+            for item in to_save:
+                try:
+                    self._save([item])
+                except StoreConflict:
+                    item.error, item.done = RuleViolation(ALREADY_CAST), True
+        self._refuse_after_closing([item for item in to_save if item.position is not None])
+        for item in to_save:
+            item.done = True
+
+    def _save(self, items: list[PendingDeposit]) -> None:
+        if not items:
+            return
+        # new aggregates each time: a failed save has already taken the events of the old ones
+        deposits = [BallotDeposit(deposit_key=i.deposit_key, process_id=i.process_id, blob=i.blob) for i in items]
+        recordings = self.engine.save(*deposits)
+        position = {r.domain_event.originator_id: r.notification.id for r in recordings}
+        for item, aggregate in zip(items, deposits):
+            item.position = position[aggregate.id]
+
+    def _refuse_after_closing(self, saved: list[PendingDeposit]) -> None:
+        """Once per process in the group: if the box began closing, refuse what came after."""
+        for pid in {item.process_id for item in saved}:
+            if self.facts(pid).status == OPEN:
+                # still open after the commit: the Closing event, when it comes, comes later
+                continue
+            mine = [item for item in saved if item.process_id == pid]
+            first = min(item.position for item in mine)
+            closing = self._closing_since(pid, first)
+            for item in mine:
+                if closing is None or item.position > closing:
+                    item.position, item.error = None, RuleViolation(CLOSED_FIRST)
+
+    def _closing_since(self, pid: str, start: int) -> int | None:
+        """The Closing event's position if it is at or after ``start``; None if it is earlier (the
+        log after this group's first deposit is short: it was just written)."""
+        wanted = box_id(pid)
+        for n in self.engine.notifications(start, topics=(BallotBox.Closing,)):
+            if n.originator_id == wanted:
+                return n.id
+        return None
+
+
+def committer(engine: Any) -> DepositCommitter:
+    return engine.kept("voting.deposit-committer", lambda: DepositCommitter(engine))
