@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
@@ -67,7 +68,7 @@ def mine_multiset(election, cumulative):
 def test_our_reader_agrees_with_pabutools_on_a_sample():
     ours = pabulib.parse(SAMPLE)
     instance, profile = parse_pabulib_from_string(SAMPLE)
-    assert ours.budget == instance.budget_limit == 100_000_000
+    assert ours.budget == 100_000_000 and Fraction(ours.budget) == instance.budget_limit
     assert ours.costs == {p.name: int(p.cost) for p in instance}
     assert ours.projects[0].fields["name"] == "LED 보안등; 교체"
     assert mine_multiset(ours, False) == profile_multiset(profile)
@@ -101,9 +102,9 @@ def test_written_files_read_back_the_same_here_and_in_pabutools(election):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("META\nkey;value\nbudget;10\nvote_type;ordinal\n", "not supported"),
+    ("META\nkey;value\nbudget;10\nvote_type;plurality\n", "not supported"),
     ("META\nkey;value\nvote_type;approval\n", "needs a budget"),
-    ("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;2.5\n", "whole"),
+    ("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;-2.5\n", "negative"),
     ("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;2\nVOTES\nvoter_id;vote\nv;1,9\n", "unknown project"),
     ("1;2\n", "before a META"),
 ])
