@@ -138,7 +138,7 @@ def test_greedy_winners_equal_pabutools_on_real_files(path, satisfaction):
 @pytest.mark.parametrize("completion", rules.COMPLETIONS)
 @pytest.mark.parametrize("path", FILES, ids=ids(FILES))
 def test_equal_shares_winners_equal_pabutools_on_real_files(path, completion):
-    rule = rules.WinnerRule("equal-shares", "cost", completion, 10 if "add1" in completion else 1)
+    rule = rules.WinnerRule("equal-shares", "cost", completion)  # civic's default 1% increment
     result = pabulib_exchange.tally_election(read(path), rule)
     assert sorted(result["winners"]) == pabutools_winners(path, rule)
 
