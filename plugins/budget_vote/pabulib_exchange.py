@@ -170,7 +170,8 @@ def import_election(engine: Engine, election: pabulib.PbElection, *, name: str |
     if rule is None:
         rule = settings["rule"]
     rules.WinnerRule.from_dict(rule)  # refused before anything is stored
-    name = name or meta.get("instance") or meta.get("description") or "imported"
+    # a real file's instance is often just its year: its description names it better
+    name = name or (meta.get("description") or meta.get("instance") or "imported")[:200]
     scope = meta.get("subunit") or meta.get("unit") or "district"
     cycle = open_cycle(engine, name=name, budget=settings["budget"], scope=scope[:100],
                        ballot_style=settings["ballot_style"], rule=rule, last_vote_counts=True, by=by)

@@ -174,6 +174,7 @@ def test_warszawa_file_becomes_a_cycle_and_exports_back(sqlite_engine):
     assert cycle.ballot_style == {"kind": "knapsack", "min_projects": 1, "max_projects": None,
                                   "cost_limit": 10_253_336}
     assert cycle.source["meta"]["unit"] == "Warszawa"
+    assert cycle.name == "Local PB in Warszawa, Praga-Południe | Przyczółek Grochowski"  # not just "2017"
     assert sorted(cycle.result["winners"]) == pabutools_winners(WARSZAWA, rules.WinnerRule("greedy"))
     exported = pabulib_exchange.export_pb(sqlite_engine, cycle.id)
     original_i, original_p = parse_pabulib(str(WARSZAWA))
