@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from core import CivicError, authorized, db_option, echo_json, json_option, open_engine
-from plugins.budget_vote import pabulib_exchange, rules, service
+from plugins.budget_vote import pabulib, pabulib_exchange, rules, service
 from plugins.budget_vote.views import cycle_summaries, open_data_csv, public_result, result_view
 
 
@@ -28,8 +28,26 @@ def list_cycles(db: str, as_json: bool) -> None:
             echo_json(cycles)
             return
         for cid, c in cycles.items():
-            click.echo(f"{cid}  {c['phase']:<10} {c['budget']:>15,} won  {c['on_ballot']:>3} on the ballot "
+            budget = pabulib_exchange.json_amount(pabulib_exchange.amount_of(c["budget"], c["amount_decimals"]))
+            click.echo(f"{cid}  {c['phase']:<10} {_amount(budget, c['currency'] or ''):>19}  {c['on_ballot']:>3} on the ballot "
                        f"of {c['proposals']:>3} proposals  {c['name']}")
+
+
+def read_pb_file(file: Path, param_hint: str) -> pabulib.PbElection:
+    """A Pabulib file read and checked; a bad one (empty, binary, not UTF-8, cut short,
+    malformed) is a usage error: its message and exit code 2, never a traceback."""
+    try:
+        return pabulib.read(file.read_bytes())
+    except CivicError as exc:
+        raise click.BadParameter(exc.detail, param_hint=param_hint) from None
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint=param_hint) from None
+
+
+def _amount(value: int | str, currency: str | None) -> str:
+    text = f"{value:,}" if isinstance(value, int) else str(value)
+    unit = "won" if currency == "KRW" else currency  # civic's own cycles speak of won
+    return f"{text} {unit}" if unit else text
 
 
 @budget.command("import-pb")
@@ -39,15 +57,23 @@ def list_cycles(db: str, as_json: bool) -> None:
 @click.option("--rule", type=click.Choice(rules.RULE_NAMES), help="Winner rule (default: the file's rule).")
 @json_option
 def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
-    """Import a Pabulib approval FILE as a closed cycle with its result computed (embargoed)."""
-    cycle = pabulib_exchange.import_pb(engine, file.read_text(encoding="utf-8"), name=name, by=actor.id,
-                              rule={"name": rule} if rule else None)
+    """Import a Pabulib approval or choose-1 FILE as a closed cycle with its result computed
+    (embargoed). Cumulative, scoring and ordinal files are refused: use `tally --pb`."""
+    election = read_pb_file(file, "FILE")
+    try:
+        pabulib_exchange.import_settings(election)  # a file that cannot become a cycle is a bad FILE
+    except CivicError as exc:
+        raise click.BadParameter(exc.detail, param_hint="FILE") from None
+    cycle = pabulib_exchange.import_election(engine, election, name=name, by=actor.id,
+                                             rule={"name": rule} if rule else None)
     view = result_view(cycle)
     if as_json:
         echo_json(view)
     else:
+        funded = pabulib_exchange.amount_of(view["funded_total"], cycle.amount_decimals)
         click.echo(f"imported {cycle.name} as {cycle.id}: {view['inputs']['ballots_counted']} ballots, "
-                   f"winners {', '.join(view['winners'])} ({view['funded_total']:,} won); awaiting validation")
+                   f"winners {', '.join(view['winners'])} "
+                   f"({_amount(pabulib_exchange.json_amount(funded), cycle.currency)}); awaiting validation")
 
 
 @budget.command("export-pb")
@@ -65,7 +91,7 @@ def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
 
 @budget.command("tally")
 @click.option("--pb", "pb_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A Pabulib file (approval or cumulative).")
+              help="A Pabulib file (approval, choose-1, cumulative, scoring or ordinal).")
 @click.option("--rule", type=click.Choice(rules.RULE_NAMES), default="greedy", show_default=True)
 @click.option("--satisfaction", type=click.Choice(rules.SATISFACTIONS), default="cost", show_default=True)
 @click.option("--completion", type=click.Choice(rules.COMPLETIONS), default="add1-greedy", show_default=True,
@@ -73,16 +99,21 @@ def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
 @json_option
 def tally_pb(pb_file: Path, rule: str, satisfaction: str, completion: str, as_json: bool) -> None:
     """Compute the winners of a Pabulib file directly (nothing is stored)."""
+    election = read_pb_file(pb_file, "'--pb'")
     try:
-        result = pabulib_exchange.tally_pb(pb_file.read_text(encoding="utf-8"),
-                                  rules.WinnerRule(rule, satisfaction, completion))
+        result = pabulib_exchange.tally_election(election, rules.WinnerRule(rule, satisfaction, completion))
     except CivicError as exc:
         raise click.ClickException(f"{exc.title}: {exc.detail}") from None
     if as_json:
         echo_json(result)
         return
-    click.echo(f"{result['instance']}: {result['voters']} voters, budget {result['budget']:,}")
-    click.echo(f"winners ({rule}): {', '.join(result['winners'])}; funded {result['funded_total']:,}")
+    click.echo(f"{result['instance']}: {result['voters']} voters ({result['vote_type']}), "
+               f"budget {_amount(result['budget'], result['currency'])}")
+    click.echo(f"winners ({rule}): {', '.join(result['winners'])}; "
+               f"funded {_amount(result['funded_total'], result['currency'])}")
+    if result.get("below_threshold"):
+        click.echo(f"below the file's min_project_score_threshold ({result['min_project_score_threshold']}): "
+                   f"{', '.join(result['below_threshold'])}")
 
 
 @budget.command("results")

@@ -7,6 +7,7 @@ triggered, so a refused command changes nothing."""
 from __future__ import annotations
 
 import base64
+import re
 
 from typing import Any
 from uuid import UUID
@@ -49,8 +50,36 @@ def _won(value: Any, what: str) -> int:
     return value
 
 
+# a cycle imported from a file counts in the file's currency, in whole units of its smallest
+# written amount; the file's META is kept for the export (at most this many fields, that long)
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_AMOUNT_DECIMALS = 24
+MAX_SOURCE_FIELDS, MAX_SOURCE_TEXT = 200, 5000
+
+
+def check_import(currency: str | None, amount_decimals: int, meta: dict[str, str]) -> None:
+    """What an ``Imported`` event may record (checked before an import stores anything)."""
+    if currency is not None and not CURRENCY.match(currency):
+        raise InvalidInput(f"The currency {currency!r} is not a three-letter code such as PLN or EUR.")
+    if isinstance(amount_decimals, bool) or not isinstance(amount_decimals, int) \
+            or not 0 <= amount_decimals <= MAX_AMOUNT_DECIMALS:
+        raise InvalidInput(f"The amount decimals must be a whole number from 0 to {MAX_AMOUNT_DECIMALS}.")
+    if not isinstance(meta, dict) or len(meta) > MAX_SOURCE_FIELDS or not all(
+            isinstance(k, str) and isinstance(v, str) and len(k) + len(v) <= MAX_SOURCE_TEXT for k, v in meta.items()):
+        raise InvalidInput(f"The file's META must be at most {MAX_SOURCE_FIELDS} fields of at most "
+                           f"{MAX_SOURCE_TEXT} characters.")
+
+
 class Cycle(CivicAggregate):
-    """One participatory-budget cycle (e.g. the 2016 district projects)."""
+    """One participatory-budget cycle (e.g. the 2016 district projects).
+
+    Amounts (budget, costs) are whole numbers: won for civic's own cycles; for a cycle imported
+    from a file, units of 10**-amount_decimals of the file's ``currency`` (grosze for a Warszawa
+    file whose budget is 969245.38 PLN), recorded by its ``Imported`` event."""
+
+    currency: str | None = "KRW"
+    amount_decimals = 0
+    source: dict[str, Any] | None = None
 
     @staticmethod
     def create_id(name: str, **_: Any) -> UUID:
@@ -121,6 +150,24 @@ class Cycle(CivicAggregate):
         if self.phase not in phases:
             raise RuleViolation(f"Cannot {doing} in the {self.phase} phase (only in: {', '.join(phases)}).",
                                 phase=self.phase)
+
+    def record_import(self, *, source: str, currency: str | None, amount_decimals: int, meta: dict[str, str],
+                      by: str) -> None:
+        """Say where the cycle comes from (a Pabulib file) and what its amounts count: before any
+        proposal, once."""
+        self._require_phase("proposal", doing="record where the cycle was imported from")
+        if self.source is not None or self.proposals:
+            raise RuleViolation("Where a cycle comes from is recorded once, before its proposals.")
+        check_import(currency, amount_decimals, meta)
+        self._imported(source=_text(source, "The source", limit=100), currency=currency,
+                       amount_decimals=amount_decimals, meta=dict(meta), by=by)
+
+    @event("Imported")
+    def _imported(self, source: str, currency: str | None, amount_decimals: int, meta: dict[str, str],
+                  by: str) -> None:
+        self.source = {"format": source, "meta": meta}
+        self.currency = currency
+        self.amount_decimals = amount_decimals
 
     # -- settings -----------------------------------------------------------------------------
     def configure(self, *, ballot_style: dict[str, Any] | None, rule: dict[str, Any] | None,

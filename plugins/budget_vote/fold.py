@@ -34,6 +34,8 @@ def _opened(record: LogRecord) -> dict[str, Any]:
     return {"name": p["name"], "budget": p["budget"], "scope": p["scope"], "voting_opens": p["voting_opens"],
             "voting_closes": p["voting_closes"], "phase": "proposal", "proposals": 0,
             "ballot_style": p["ballot_style"], "rule": p["rule"], "last_vote_counts": p["last_vote_counts"],
+            # what the amounts count: whole won, unless the cycle was imported from a file
+            "currency": "KRW", "amount_decimals": 0,
             "costs": {},  # project id -> cost in won, for the projects on the ballot (screened feasible)
             "closed_at": None,  # position of the step to tallying: no result may come before it
             "result": None, "overrides": [], "validated": None}
@@ -42,6 +44,10 @@ def _opened(record: LogRecord) -> dict[str, Any]:
 def _configured(cycle: dict[str, Any], record: LogRecord) -> None:
     p = record.payload
     cycle.update(ballot_style=p["ballot_style"], rule=p["rule"], last_vote_counts=p["last_vote_counts"])
+
+
+def _imported(cycle: dict[str, Any], record: LogRecord) -> None:
+    cycle.update(currency=record.payload["currency"], amount_decimals=record.payload["amount_decimals"])
 
 
 def _submitted(cycle: dict[str, Any], record: LogRecord) -> None:
@@ -82,6 +88,7 @@ def _validated(cycle: dict[str, Any], record: LogRecord) -> None:
 
 _STEPS_BY_EVENT: dict[type, Callable[[dict[str, Any], LogRecord], None]] = {
     Cycle.Configured: _configured,
+    Cycle.Imported: _imported,
     Cycle.ProposalSubmitted: _submitted,
     Cycle.ProposalScreened: _screened,
     Cycle.ProposalWithdrawn: _withdrawn,

@@ -1,37 +1,77 @@
 """Pabulib files (https://pabulib.org) in and out of the participatory budget: a cycle's counted
-ballots exported, an approval file imported as a closed cycle, any file tallied directly. The
-file format itself is ``pabulib.py``; the cycle's commands are ``service.py``."""
+ballots exported, an approval (or choose-1) file imported as a closed cycle, any file that
+pabutools reads tallied directly. The file format itself is ``pabulib.py``; the cycle's commands
+are ``service.py``.
+
+Amounts: a file's amounts are exact decimals in its own currency. A cycle counts whole numbers,
+so an imported cycle counts whole units of the file's smallest written amount (grosze for
+``969245.38`` PLN) and records that, with the currency and the file's META, in its ``Imported``
+event; the export turns them back into the file's amounts. The direct tally works the same way:
+the winner rules are exact and unchanged by scaling every amount alike, so counting in grosze
+picks the same winners as counting in złoty."""
 
 from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from core import Engine, InvalidInput, RuleViolation
 from core.voting import VotingKit
 from plugins.budget_vote import pabulib, rules
-from plugins.budget_vote.domain import Cycle
-from plugins.budget_vote.service import (advance, ballot_check, counted_ballots, get_cycle, import_roll, open_cycle,
+from plugins.budget_vote.domain import MAX_WON, Cycle, check_import
+from plugins.budget_vote.service import (PROJECT_ID, advance, ballot_check, counted_ballots, get_cycle, import_roll, open_cycle,
                                          screen, submit_proposal, tally)
 
+# why a vote type cannot become a cycle: civic's ballots only choose projects
+NOT_A_CYCLE = {
+    "cumulative": "its voters share out points between projects",
+    "scoring": "its voters give each project a score",
+    "ordinal": "its voters rank projects",
+}
+# META that describes the file itself, rewritten from the cycle on export
+COUNTED_META = ("num_projects", "num_votes")
+
+
+def amount_of(minor: int, decimals: int) -> Decimal:
+    """A cycle's whole-number amount as the decimal amount it counts (10616564, 2 -> 106165.64)."""
+    return Decimal(f"{minor}E-{decimals}")  # built from text: exact at any size
+
+
+def json_amount(value: Decimal) -> int | str:
+    """An exact amount for JSON: a whole number as a number, any other as its decimal text
+    (``"106165.64"``), never a float."""
+    return int(value) if pabulib.is_whole(value) else pabulib.format_amount(value)
 
 def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
-    """The cycle's counted ballots as a Pabulib file (only once voting has closed)."""
+    """The cycle's counted ballots as a Pabulib file (only once voting has closed). A cycle
+    imported from a file is written back with that file's META, currency and amounts."""
     cycle = get_cycle(engine, cycle_id)
     if cycle.phase not in ("tallying", "published"):
         raise RuleViolation("Ballots are exported only after voting has closed.", phase=cycle.phase)
     counted = counted_ballots(engine, cycle.id)
     style = cycle.style
-    meta = {"description": cycle.name, "country": "South Korea", "unit": "Jung-gu, Seoul",
-            "instance": cycle.name, "budget": str(cycle.budget), "vote_type": "approval",
-            "rule": "greedy" if cycle.winner_rule.name == "greedy" else "equalshares"}
+    decimals = cycle.amount_decimals
+
+    def written(minor: int) -> str:
+        return pabulib.format_amount(amount_of(minor, decimals))
+
+    if cycle.source is not None:
+        meta = {k: v for k, v in cycle.source["meta"].items() if k not in COUNTED_META}
+    else:
+        meta = {"description": cycle.name, "country": "South Korea", "unit": "Jung-gu, Seoul",
+                "instance": cycle.name, "vote_type": "approval",
+                "rule": "greedy" if cycle.winner_rule.name == "greedy" else "equalshares", "currency": "KRW"}
+    meta["budget"] = written(cycle.budget)
+    if cycle.currency:
+        meta["currency"] = cycle.currency
     meta["min_length"] = str(style.min_projects)
     if style.max_projects is not None:
         meta["max_length"] = str(style.max_projects)
     if style.kind == "knapsack":
-        meta["max_sum_cost"] = str(style.cost_limit if style.cost_limit is not None else cycle.budget)
+        meta["max_sum_cost"] = written(style.cost_limit if style.cost_limit is not None else cycle.budget)
     votes = rules.vote_counts(cycle.ballot_costs, ({p: 1 for p in c.choice} for c in counted))
     winners = set(cycle.result["final_winners"]) if cycle.result else None
     projects = []
@@ -40,54 +80,113 @@ def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
         fields = {"name": p["title"], "category": p["category"], "votes": str(votes[pid])}
         if winners is not None:
             fields["selected"] = "1" if pid in winners else "0"
-        projects.append(pabulib.PbProject(pid, cost, fields))
+        projects.append(pabulib.PbProject(pid, amount_of(cost, decimals), fields))
     ballots = [pabulib.PbVote(str(i), {p: 1 for p in c.choice},
                               {"voting_method": "paper" if c.channel == "paper" else "internet"})
                for i, c in enumerate(sorted(counted, key=lambda c: c.tracking_code), start=1)]
     return pabulib.render(pabulib.PbElection(meta, projects, ballots))
 
 
-def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
-              rule: dict[str, Any] | None = None) -> Cycle:
-    """A closed cycle from a Pabulib approval file: projects, screening and ballots as events,
-    then voting closed and the result computed (embargoed until an official validates it)."""
-    election = pabulib.parse(text)
-    if election.vote_type != "approval":
-        raise InvalidInput("Only approval Pabulib files become cycles; use `civic budget tally --pb` for "
-                           f"{election.vote_type} files.")
+def import_settings(election: pabulib.PbElection) -> dict[str, Any]:
+    """What a file becomes as a cycle (budget and costs in whole units of the file's smallest
+    written amount, ballot style, rule, currency), or ``InvalidInput`` saying why it cannot
+    become one. Pure: nothing is stored."""
+    vote_type = election.vote_type
+    if vote_type in NOT_A_CYCLE:
+        raise InvalidInput(f"A {vote_type} Pabulib file cannot become a cycle: {NOT_A_CYCLE[vote_type]}, and a "
+                           "civic ballot only chooses projects (approval or knapsack), so what the voters said "
+                           "would be lost. Use `civic budget tally --pb` to compute its winners.",
+                           vote_type=vote_type)
     meta = election.meta
-    style: dict[str, Any] = {"kind": "approval", "min_projects": int(meta.get("min_length", 0) or 0)}
-    if meta.get("max_length"):
-        style["max_projects"] = int(meta["max_length"])
-    if meta.get("max_sum_cost"):
-        style["kind"] = "knapsack"
-        style["cost_limit"] = pabulib.whole_amount("max_sum_cost", meta["max_sum_cost"])
-    if rule is None:
-        rule = {"name": "equal-shares" if "equal" in meta.get("rule", "").lower() else "greedy"}
-    name = name or meta.get("instance") or meta.get("description") or "imported"
-    budget = election.budget
+    minor = election.minor_units()
+    unit = f" {election.currency}" if election.currency else ""
+    if minor.budget <= 0:
+        raise InvalidInput("Pabulib: the budget must be more than 0.")
+    if minor.budget > MAX_WON:
+        raise InvalidInput(f"Pabulib: the budget {pabulib.format_amount(election.budget)}{unit} written to "
+                           f"{minor.decimals} decimal places is more than a cycle can count ({MAX_WON:,} units).")
     for p in election.projects:
-        if p.cost > budget:
+        if minor.costs[p.project_id] <= 0:
+            raise InvalidInput(f"Pabulib: project {p.project_id} costs nothing; a cycle's projects have a cost.")
+        if minor.costs[p.project_id] > minor.budget:
             raise InvalidInput(f"Project {p.project_id} costs more than the whole budget.")
+    if not election.projects:
+        raise InvalidInput("Pabulib: the file has no projects to import.")
     if not election.votes:
         raise InvalidInput("Pabulib: the file has no votes to import.")
+    for p in election.projects:
+        if not PROJECT_ID.match(p.project_id):
+            raise InvalidInput(f"Pabulib: project id {p.project_id!r} cannot be a cycle's project id "
+                               "(1-40 letters, digits, '.', '_' or '-').")
+    voter_ids = [v.voter_id for v in election.votes]
+    if len(set(voter_ids)) != len(voter_ids):
+        raise InvalidInput("Pabulib: a voter id appears twice; each voter of a cycle votes once.")
+    check_import(election.currency, minor.decimals, dict(meta))
+    style: dict[str, Any] = {"kind": "approval", "min_projects": election.meta_count("min_length") or 0}
+    max_length = election.meta_count("max_length")
+    if vote_type == "choose-1":
+        max_length = 1
+    if max_length:
+        style["max_projects"] = max_length
+    if "max_sum_cost" in minor.meta:
+        style["kind"] = "knapsack"
+        style["cost_limit"] = minor.meta["max_sum_cost"]
+    if style["min_projects"] > len(election.projects):
+        raise InvalidInput(f"Pabulib: min_length {style['min_projects']} asks for more projects than the file's "
+                           f"{len(election.projects)}.")
+    checked_style = rules.BallotStyle.from_dict(style)
     # every ballot is checked before anything is stored: a bad file changes nothing
-    checked_style, costs = rules.BallotStyle.from_dict(style), election.costs
     for v in election.votes:
         try:
-            rules.validate_choice(checked_style, costs, budget, list(v.points))
+            rules.validate_choice(checked_style, minor.costs, minor.budget, list(v.points))
         except InvalidInput as exc:
-            raise InvalidInput(f"Pabulib: voter {v.voter_id}: {exc.detail}", **exc.extra) from None
-    cycle = open_cycle(engine, name=name, budget=budget, scope=meta.get("subunit") or meta.get("unit") or "district",
-                       ballot_style=style, rule=rule, last_vote_counts=True, by=by)
+            raise InvalidInput(f"Pabulib: voter {v.voter_id}: {_in_file_amounts(exc.detail, minor)}",
+                               **exc.extra) from None
+    rule = {"name": "equal-shares" if "equal" in meta.get("rule", "").lower() else "greedy"}
+    return {"budget": minor.budget, "costs": dict(minor.costs), "ballot_style": checked_style.as_dict(),
+            "rule": rule, "currency": election.currency, "amount_decimals": minor.decimals}
+
+
+def _in_file_amounts(detail: str, minor: pabulib.MinorUnits) -> str:
+    # the ballot rules speak of whole won; for a file counted in its own smallest unit say so
+    if minor.decimals == 0:
+        return detail
+    return f"{detail} (amounts in units of 10^-{minor.decimals} of the file's currency)"
+
+
+def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
+              rule: dict[str, Any] | None = None) -> Cycle:
+    """A closed cycle from a Pabulib approval or choose-1 file: projects, screening and ballots
+    as events, then voting closed and the result computed (embargoed until an official
+    validates it)."""
+    return import_election(engine, pabulib.parse(text), name=name, by=by, rule=rule)
+
+
+def import_election(engine: Engine, election: pabulib.PbElection, *, name: str | None = None, by: str,
+                    rule: dict[str, Any] | None = None) -> Cycle:
+    """``import_pb`` for a file already read (``pabulib.read`` or ``pabulib.parse``)."""
+    settings = import_settings(election)
+    meta = election.meta
+    if rule is None:
+        rule = settings["rule"]
+    rules.WinnerRule.from_dict(rule)  # refused before anything is stored
+    # a real file's instance is often just its year: its description names it better
+    name = name or (meta.get("description") or meta.get("instance") or "imported")[:200]
+    scope = meta.get("subunit") or meta.get("unit") or "district"
+    cycle = open_cycle(engine, name=name, budget=settings["budget"], scope=scope[:100],
+                       ballot_style=settings["ballot_style"], rule=rule, last_vote_counts=True, by=by)
+    engine.update(cycle.id, lambda c: c.record_import(
+        source="pabulib", currency=settings["currency"], amount_decimals=settings["amount_decimals"],
+        meta=dict(meta), by=by), cls=Cycle, what="budget cycle")
     for p in election.projects:
-        submit_proposal(engine, cycle.id, title=p.fields.get("name") or p.project_id, dong=meta.get("subunit") or "-",
-                        district_dong=False, category=p.fields.get("category") or "-", proposer="pabulib import",
+        submit_proposal(engine, cycle.id, title=(p.fields.get("name") or p.project_id)[:200],
+                        dong=(meta.get("subunit") or "-")[:100], district_dong=False,
+                        category=(p.fields.get("category") or "-")[:100], proposer="pabulib import",
                         proposer_role="resident", project_id=p.project_id)
     advance(engine, cycle.id, "screening", by=by)
     for p in election.projects:
-        screen(engine, cycle.id, p.project_id, feasible=True, cost=p.cost, reason="Imported from a Pabulib file.",
-               by=by)
+        screen(engine, cycle.id, p.project_id, feasible=True, cost=settings["costs"][p.project_id],
+               reason="Imported from a Pabulib file.", by=by)
     roll = io.StringIO()
     writer = csv.writer(roll, lineterminator="\n")
     writer.writerow(["entry_id", "contact"])
@@ -108,13 +207,31 @@ def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
 
 
 def tally_pb(text: str, rule: rules.WinnerRule) -> dict[str, Any]:
-    """Winners of a Pabulib file (approval or cumulative), computed directly. A published file
-    has no lottery seed: ties are broken as pabutools does by default (project ids in
-    lexicographic order), so the answer matches pabutools run on the same file."""
-    election = pabulib.parse(text)
+    """Winners of a Pabulib file of any vote type pabutools reads, computed directly. A
+    published file has no lottery seed: ties are broken as pabutools does by default (project
+    ids in lexicographic order), so the answer matches pabutools run on the same file."""
+    return tally_election(pabulib.parse(text), rule)
+
+
+def tally_election(election: pabulib.PbElection, rule: rules.WinnerRule) -> dict[str, Any]:
+    """``tally_pb`` for a file already read. Cumulative and scoring ballots count their points,
+    ordinal ballots their Borda scores (pabutools' ``Additive_Borda_Sat``): with ``cardinality``
+    satisfaction a voter's satisfaction is those points, with ``cost`` points times cost.
+    Amounts are exact: whole ones as JSON numbers, others as decimal text (``"106165.64"``)."""
     order = sorted(p.project_id for p in election.projects)
-    outcome = rules.compute_winners(rule, election.costs, election.budget, election.ballots(), order)
-    return {"instance": election.meta.get("instance") or election.meta.get("description"),
-            "vote_type": election.vote_type, "budget": election.budget, "rule": rule.as_dict(),
-            "tie_order": order, "voters": len(election.votes), "winners": list(outcome.winners),
-            "funded_total": outcome.funded_total, "votes": dict(outcome.votes)}
+    minor = election.minor_units()
+    outcome = rules.compute_winners(rule, minor.costs, minor.budget, election.ballots(), order)
+    result: dict[str, Any] = {
+        "instance": election.meta.get("instance") or election.meta.get("description"),
+        "vote_type": election.vote_type, "currency": election.currency,
+        "budget": json_amount(election.budget), "rule": rule.as_dict(), "tie_order": order,
+        "voters": len(election.votes), "winners": list(outcome.winners),
+        "funded_total": json_amount(minor.to_amount(outcome.funded_total)), "votes": dict(outcome.votes)}
+    threshold = election.meta.get("min_project_score_threshold", "")
+    if threshold and threshold.lower() != "none":
+        # the file's own rule leaves out projects below this score; pabutools' rules (and these)
+        # do not, so the projects it concerns are named for the reader to judge
+        limit = pabulib.amount("min_project_score_threshold", threshold)
+        result["min_project_score_threshold"] = json_amount(limit)
+        result["below_threshold"] = [p for p in order if outcome.votes[p] < limit]
+    return result

@@ -18,7 +18,7 @@ class CycleSummaries(ReadModel):
     which knows whether they are embargoed)."""
 
     name = "budget.cycles"
-    version = 3  # 3: the state is the fold's (settings, costs and recorded steps too)
+    version = 4  # 3: the state is the fold's (settings, costs and recorded steps too); 4: currency
     event_types = CYCLE_EVENTS
     from_records = True
 
@@ -30,7 +30,8 @@ class CycleSummaries(ReadModel):
         """The public summary of every cycle."""
         return {cid: {"name": c["name"], "budget": c["budget"], "scope": c["scope"],
                       "voting_opens": c["voting_opens"], "voting_closes": c["voting_closes"], "phase": c["phase"],
-                      "proposals": c["proposals"], "on_ballot": len(c["costs"])}
+                      "proposals": c["proposals"], "on_ballot": len(c["costs"]),
+                      "currency": c["currency"], "amount_decimals": c["amount_decimals"]}
                 for cid, c in state.items()}
 
 
@@ -39,8 +40,14 @@ def cycle_summaries(engine: Engine) -> dict[str, Any]:
     return CycleSummaries.cycles(engine.read_models.get(CycleSummaries.name).state)
 
 
+def amount_unit(cycle: Cycle) -> dict[str, Any]:
+    """What the cycle's whole-number amounts count: won, or for a cycle imported from a file,
+    units of 10**-amount_decimals of its currency (amount 10616564 with decimals 2: 106165.64)."""
+    return {"currency": cycle.currency, "amount_decimals": cycle.amount_decimals}
+
+
 def cycle_view(cycle: Cycle) -> dict[str, Any]:
-    return {"id": str(cycle.id), "name": cycle.name, "budget": cycle.budget, "scope": cycle.scope,
+    return {"id": str(cycle.id), "name": cycle.name, "budget": cycle.budget, **amount_unit(cycle), "scope": cycle.scope,
             "phase": cycle.phase, "voting_opens": cycle.voting_opens, "voting_closes": cycle.voting_closes,
             "ballot_style": cycle.ballot_style, "rule": cycle.rule, "last_vote_counts": cycle.last_vote_counts,
             # the proposer's name is personal data: not shown publicly
@@ -81,6 +88,7 @@ def result_view(cycle: Cycle) -> dict[str, Any]:
         raise RuleViolation("The result of this cycle has not been computed yet.", phase=cycle.phase)
     r = cycle.result
     return {"cycle_id": str(cycle.id), "name": cycle.name, "phase": cycle.phase, "budget": cycle.budget,
+            **amount_unit(cycle),
             "rule": r["rule"], "inputs": r["inputs"], "computed_winners": r["winners"],
             "winners": r["final_winners"], "funded_total": sum(cycle.proposals[p]["cost"] for p in r["final_winners"]),
             "overrides": cycle.overrides, "validated_by": cycle.validated_by, "projects": project_rows(cycle)}

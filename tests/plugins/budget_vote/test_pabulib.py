@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
@@ -67,7 +69,7 @@ def mine_multiset(election, cumulative):
 def test_our_reader_agrees_with_pabutools_on_a_sample():
     ours = pabulib.parse(SAMPLE)
     instance, profile = parse_pabulib_from_string(SAMPLE)
-    assert ours.budget == instance.budget_limit == 100_000_000
+    assert ours.budget == 100_000_000 and Fraction(ours.budget) == instance.budget_limit
     assert ours.costs == {p.name: int(p.cost) for p in instance}
     assert ours.projects[0].fields["name"] == "LED 보안등; 교체"
     assert mine_multiset(ours, False) == profile_multiset(profile)
@@ -76,16 +78,41 @@ def test_our_reader_agrees_with_pabutools_on_a_sample():
 
 @st.composite
 def elections(draw):
-    cumulative = draw(st.booleans())
+    vote_type = draw(st.sampled_from(pabulib.VOTE_TYPES))
     ids = [str(i) for i in range(1, draw(st.integers(1, 6)) + 1)]
-    projects = [pabulib.PbProject(p, draw(st.integers(1, 10**9)), {"name": draw(st.text("가나다 ab;\"", max_size=8))})
+    # amounts with up to two decimals, as Warszawa writes them
+    amounts = st.builds(lambda n, k: Decimal(n).scaleb(-k), st.integers(1, 10**9), st.integers(0, 2))
+    projects = [pabulib.PbProject(p, draw(amounts), {"name": draw(st.text("가나다 ab;\"", max_size=8))})
                 for p in ids]
-    weight = st.integers(1, 9) if cumulative else st.just(1)
-    votes = [pabulib.PbVote(str(i), draw(st.dictionaries(st.sampled_from(ids), weight, min_size=1)))
-             for i in range(draw(st.integers(0, 10)))]
-    meta = {"description": "d", "country": "KR", "unit": "u", "instance": "i",
-            "budget": str(draw(st.integers(0, 10**10))), "vote_type": "cumulative" if cumulative else "approval"}
+    votes = []
+    for i in range(draw(st.integers(0, 10))):
+        chosen = draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
+        if vote_type in pabulib.POINTS_TYPES:
+            points = {p: draw(st.integers(1, 9)) for p in chosen}
+        elif vote_type == "ordinal":
+            points = {p: len(chosen) - n - 1 for n, p in enumerate(chosen)}  # Borda, in ranked order
+        else:
+            points = dict.fromkeys(chosen, 1)
+        votes.append(pabulib.PbVote(str(i), points))
+    meta = {"description": "d", "country": "KR", "unit": "u", "instance": "i", "currency": "KRW",
+            "budget": pabulib.format_amount(draw(amounts)), "vote_type": vote_type}
     return pabulib.PbElection(meta, projects, votes)
+
+
+def pabutools_ballot(ballot, vote_type):
+    if vote_type in pabulib.POINTS_TYPES:
+        return tuple(sorted((p.name, int(w)) for p, w in ballot.items()))
+    if vote_type == "ordinal":
+        return tuple(p.name for p in ballot)
+    return tuple(sorted(p.name for p in ballot))
+
+
+def our_ballot(vote, vote_type):
+    if vote_type in pabulib.POINTS_TYPES:
+        return tuple(sorted(vote.points.items()))
+    if vote_type == "ordinal":
+        return tuple(vote.points)
+    return tuple(sorted(vote.points))
 
 
 @given(elections())
@@ -93,17 +120,19 @@ def test_written_files_read_back_the_same_here_and_in_pabutools(election):
     text = pabulib.render(election)
     again = pabulib.parse(text)
     assert again.costs == election.costs and again.budget == election.budget
-    assert [dict(v.points) for v in again.votes] == [dict(v.points) for v in election.votes]
+    assert [list(v.points.items()) for v in again.votes] == [list(v.points.items()) for v in election.votes]
     instance, profile = parse_pabulib_from_string(text)
-    assert {p.name: int(p.cost) for p in instance} == election.costs
-    assert int(instance.budget_limit) == election.budget
-    assert profile_multiset(profile) == mine_multiset(election, election.vote_type == "cumulative")
+    assert {p.name: p.cost for p in instance} == {p: Fraction(c) for p, c in election.costs.items()}
+    assert instance.budget_limit == Fraction(election.budget)
+    vote_type = election.vote_type
+    assert Counter(pabutools_ballot(b, vote_type) for b in profile) == Counter(our_ballot(v, vote_type)
+                                                                                for v in election.votes)
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("META\nkey;value\nbudget;10\nvote_type;ordinal\n", "not supported"),
+    ("META\nkey;value\nbudget;10\nvote_type;plurality\n", "not supported"),
     ("META\nkey;value\nvote_type;approval\n", "needs a budget"),
-    ("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;2.5\n", "whole"),
+    ("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;-2.5\n", "negative"),
     ("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;2\nVOTES\nvoter_id;vote\nv;1,9\n", "unknown project"),
     ("1;2\n", "before a META"),
 ])
