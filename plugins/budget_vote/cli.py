@@ -7,9 +7,25 @@ from pathlib import Path
 
 import click
 
-from core import CivicError, authorized, db_option, echo_json, json_option, open_engine
+from core import CivicError, InvalidInput, authorized, db_option, echo_json, json_option, open_engine
 from plugins.budget_vote import pabulib_exchange, rules, service
 from plugins.budget_vote.views import cycle_summaries, open_data_csv, public_result, result_view
+
+
+class BadFile(click.ClickException):
+    """A file that is not a readable Pabulib file: bad input, exit code 2 (as for `civic audit verify`)."""
+
+    exit_code = 2
+
+
+def read_pb(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadFile(f"{path}: not UTF-8 text (byte {exc.start}); Pabulib files are UTF-8: "
+                      "save the file as UTF-8 and try again") from None
+    except OSError as exc:
+        raise BadFile(f"cannot read {path}: {exc.strerror}") from None
 
 
 @click.group("budget")
@@ -40,8 +56,11 @@ def list_cycles(db: str, as_json: bool) -> None:
 @json_option
 def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
     """Import a Pabulib approval FILE as a closed cycle with its result computed (embargoed)."""
-    cycle = pabulib_exchange.import_pb(engine, file.read_text(encoding="utf-8"), name=name, by=actor.id,
-                              rule={"name": rule} if rule else None)
+    try:
+        cycle = pabulib_exchange.import_pb(engine, read_pb(file), name=name, by=actor.id,
+                                           rule={"name": rule} if rule else None)
+    except InvalidInput as exc:
+        raise BadFile(f"{file}: {exc.detail}") from None
     view = result_view(cycle)
     if as_json:
         echo_json(view)
@@ -74,8 +93,9 @@ def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
 def tally_pb(pb_file: Path, rule: str, satisfaction: str, completion: str, as_json: bool) -> None:
     """Compute the winners of a Pabulib file directly (nothing is stored)."""
     try:
-        result = pabulib_exchange.tally_pb(pb_file.read_text(encoding="utf-8"),
-                                  rules.WinnerRule(rule, satisfaction, completion))
+        result = pabulib_exchange.tally_pb(read_pb(pb_file), rules.WinnerRule(rule, satisfaction, completion))
+    except InvalidInput as exc:
+        raise BadFile(f"{pb_file}: {exc.detail}") from None
     except CivicError as exc:
         raise click.ClickException(f"{exc.title}: {exc.detail}") from None
     if as_json:
