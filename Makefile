@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test bench bench-large install install-test clean messages browser
+.PHONY: run test soak bench bench-large install install-test clean messages browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long variants of the reliability suite (not part of `make test`): many more generated
+# requests per API operation and caller.
+SOAK_EXAMPLES ?= 200
+soak: install-test
+	CIVIC_FUZZ_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest -n 2 tests/reliability $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python -m benchmarks

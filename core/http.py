@@ -24,7 +24,7 @@ from core.engine import Engine
 from core.errors import CivicError
 from core.guards import provide_actor, required_permissions
 from core.web.i18n import gettext
-from core.api_docs import document_problems
+from core.api_docs import document_media_types, document_problems
 from core.web.console import SignInFirst, sign_in_redirect
 from core.web.setup import STATIC_PATH, WebLayer, is_page, swagger_ui_router
 
@@ -183,5 +183,6 @@ def create_app(engine: Engine, *, debug: bool = False) -> Litestar:
     )
     check_permissions(app, engine)
     document_problems(app, engine.permissions)
+    document_media_types(app.openapi_schema)  # built once here, served as corrected
     _ = engine.privacy  # opened before requests arrive, not by two of them at once
     return app

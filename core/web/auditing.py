@@ -64,7 +64,8 @@ def verification(engine: Any) -> Verification:
     return engine.kept("console-verification", lambda: Verification(engine))
 
 
-@get("/staff/audit", guards=[staff_page("audit.verify")], sync_to_thread=True, name="staff-audit")
+@get("/staff/audit", guards=[staff_page("audit.verify")], sync_to_thread=True, name="staff-audit",
+     include_in_schema=False)  # a console page, as the others: not part of the JSON API
 def audit_console(request: Request, engine: EngineDep) -> Template:
     run = verification(engine)
     if run.report is None and run.failure is None and not run.running:
@@ -77,7 +78,8 @@ def audit_console(request: Request, engine: EngineDep) -> Template:
                           checkpoint=latest, key=engine.ledger.existing_verifier_key())
 
 
-@post("/staff/audit/verify", guards=[staff_page("audit.verify")], sync_to_thread=True, name="staff-audit-verify")
+@post("/staff/audit/verify", guards=[staff_page("audit.verify")], sync_to_thread=True, name="staff-audit-verify",
+      include_in_schema=False)
 def verify_now(engine: EngineDep) -> Redirect:
     verification(engine).start()
     return Redirect(path="/staff/audit", status_code=303)

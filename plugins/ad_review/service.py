@@ -62,14 +62,15 @@ def ensure_committee(engine: Engine, by: str) -> Committee:
 
 
 def _change_committee(engine: Engine, by: str, change: Any) -> Committee:
-    ensure_committee(engine, by)
+    """Change the committee, constituting it with the default settings on first use: both in one
+    transaction, so a refused first change leaves no committee behind."""
 
-    def apply(c: Committee) -> Committee:
+    def load_and_change() -> tuple[list[Committee], Committee]:
+        c = committee(engine) if engine.exists(COMMITTEE_ID) else Committee.with_defaults(by=by)
         change(c)
-        return c
+        return [c], c
 
-    return engine.update(COMMITTEE_ID, apply, cls=Committee, what="committee",
-                         missing="The advertisement review committee has no members yet; add them first.")
+    return engine.transact(load_and_change, what="committee")
 
 
 def add_member(engine: Engine, by: str, member_id: str, name: str, public_key: str) -> Committee:

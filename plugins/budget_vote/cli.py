@@ -12,6 +12,12 @@ from plugins.budget_vote import pabulib, pabulib_exchange, rules, service
 from plugins.budget_vote.views import cycle_summaries, open_data_csv, public_result, result_view
 
 
+class BadFile(click.ClickException):
+    """A file that is not a readable Pabulib file: bad input, exit code 2 (as for `civic audit verify`)."""
+
+    exit_code = 2
+
+
 @click.group("budget")
 def budget() -> None:
     """Participatory budget (주민참여예산): cycles, ballots, winners, Pabulib files."""
@@ -33,15 +39,15 @@ def list_cycles(db: str, as_json: bool) -> None:
                        f"of {c['proposals']:>3} proposals  {c['name']}")
 
 
-def read_pb_file(file: Path, param_hint: str) -> pabulib.PbElection:
+def read_pb_file(file: Path) -> pabulib.PbElection:
     """A Pabulib file read and checked; a bad one (empty, binary, not UTF-8, cut short,
     malformed) is a usage error: its message and exit code 2, never a traceback."""
     try:
         return pabulib.read(file.read_bytes())
     except CivicError as exc:
-        raise click.BadParameter(exc.detail, param_hint=param_hint) from None
+        raise BadFile(f"{file}: {exc.detail}") from None
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint=param_hint) from None
+        raise BadFile(f"cannot read {file}: {exc.strerror}") from None
 
 
 def _amount(value: int | str, currency: str | None) -> str:
@@ -59,11 +65,11 @@ def _amount(value: int | str, currency: str | None) -> str:
 def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
     """Import a Pabulib approval or choose-1 FILE as a closed cycle with its result computed
     (embargoed). Cumulative, scoring and ordinal files are refused: use `tally --pb`."""
-    election = read_pb_file(file, "FILE")
+    election = read_pb_file(file)
     try:
         pabulib_exchange.import_settings(election)  # a file that cannot become a cycle is a bad FILE
     except CivicError as exc:
-        raise click.BadParameter(exc.detail, param_hint="FILE") from None
+        raise BadFile(f"{file}: {exc.detail}") from None
     cycle = pabulib_exchange.import_election(engine, election, name=name, by=actor.id,
                                              rule={"name": rule} if rule else None)
     view = result_view(cycle)

@@ -101,8 +101,9 @@ def test_openapi_documents_the_problem_json_each_route_answers(client):
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     assert set(spec["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status", "detail"}
     sign_in = spec["paths"]["/api/auth/token"]["post"]["responses"]
-    assert {"400", "409", "422", "429"} <= set(sign_in) and "401" not in sign_in
-    assert all(sign_in[code]["content"] == problem for code in ("400", "422", "429"))
+    # a wrong name or password is answered 401
+    assert {"400", "401", "409", "422", "429"} <= set(sign_in) and "403" not in sign_in
+    assert all(sign_in[code]["content"] == problem for code in ("400", "401", "422", "429"))
     staff = spec["paths"]["/api/staff/{account_id}/roles"]["post"]["responses"]
     assert {"400", "401", "403", "404", "409", "422"} <= set(staff)
     assert staff["403"]["content"] == problem
