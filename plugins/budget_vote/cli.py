@@ -105,7 +105,7 @@ def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
 @json_option
 def tally_pb(pb_file: Path, rule: str, satisfaction: str, completion: str, as_json: bool) -> None:
     """Compute the winners of a Pabulib file directly (nothing is stored)."""
-    election = read_pb_file(pb_file, "'--pb'")
+    election = read_pb_file(pb_file)
     try:
         result = pabulib_exchange.tally_election(election, rules.WinnerRule(rule, satisfaction, completion))
     except CivicError as exc:
