@@ -111,6 +111,7 @@ def check_page(page, name: str, *, language: str = "ko") -> None:
     """axe-core on the page as it is now: no WCAG 2.1 A/AA violation; and a screenshot."""
     from axe_playwright_python.sync_playwright import Axe
 
+    page.wait_for_load_state("load")  # axe on a page still navigating finds no document
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]})
     violations = results.response["violations"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
