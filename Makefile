@@ -41,8 +41,9 @@ test: install-test
 # The long variants of the reliability suite (not part of `make test`): many more generated
 # requests per API operation and caller.
 SOAK_EXAMPLES ?= 200
+SOAK_KILLS ?= 50
 soak: install-test
-	CIVIC_FUZZ_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest -n 2 tests/reliability $(PYTEST_ARGS)
+	CIVIC_FUZZ_EXAMPLES=$(SOAK_EXAMPLES) CIVIC_KILLS=$(SOAK_KILLS) $(BIN)/python -m pytest -n 2 tests/reliability $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python -m benchmarks
