@@ -26,14 +26,10 @@ def civic_register_permissions():
 
 @hookimpl
 def civic_register_routes(engine):
-    from plugins.ad_review import console
     from plugins.ad_review.api import AdReviewController
+    from plugins.ad_review.console import console_router
 
-    return [AdReviewController, console.sessions_page, console.open_session, console.session_page,
-            console.put_on_agenda, console.close_session, console.members_page, console.add_member, console.confirm_key,
-            console.refuse_key, console.key_page, console.request_key, console.queue_page, console.application_page,
-            console.prepare, console.member_act, console.full_committee_page,
-            console.full_decision_page, console.record_full_decision, console.report_page]
+    return [AdReviewController, console_router]
 
 
 @hookimpl

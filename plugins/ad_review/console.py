@@ -15,7 +15,7 @@ from uuid import UUID
 
 from typing import Annotated
 
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
@@ -633,3 +633,10 @@ def chart_texts() -> dict[str, str]:
         "days": _("%(days)s d"),
         "bar": _("%(week)s: %(count)s in %(band)s"),
     }
+
+
+# the console's pages and forms: for browsers, so not in the API's OpenAPI document
+console_router = Router(path="/", include_in_schema=False, route_handlers=[
+    sessions_page, open_session, session_page, put_on_agenda, close_session, members_page, add_member, confirm_key,
+    refuse_key, key_page, request_key, queue_page, application_page, prepare, member_act, full_committee_page,
+    full_decision_page, record_full_decision, report_page])

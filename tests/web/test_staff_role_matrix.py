@@ -94,3 +94,11 @@ def test_every_console_link_names_the_permission_of_its_page(sqlite_engine):
     assert links
     for link in links:
         assert (link.href, link.permission) in routes, link
+
+
+def test_console_pages_stay_out_of_the_api_document(sqlite_engine):
+    """The console is for browsers (session cookie, CSRF): its routes are not API operations."""
+    app = create_app(sqlite_engine)
+    documented = set(app.openapi_schema.to_schema()["paths"])
+    console = {path for _method, path, _permission in console_routes(app)}
+    assert console and not [p for p in documented if p.startswith("/staff")]
