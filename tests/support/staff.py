@@ -61,3 +61,19 @@ def console_client(engine, username: str | None = None) -> Iterator[TestClient]:
         if username is not None:
             sign_in(client, username)
         yield client
+
+
+def store_with_staff(db, outbox, accounts, prepare=None) -> None:
+    """A store with staff accounts ``(username, name, roles)`` (cheap passwords, all
+    ``PASSWORD``), and whatever ``prepare(engine)`` adds; closed again, for a server to open."""
+    from core.engine import Engine
+
+    with cheap_passwords():
+        engine = Engine(str(db), outbox=outbox)
+        try:
+            for username, name, roles in accounts:
+                engine.identity.add_staff(local_operator(), username, name, PASSWORD, list(roles))
+            if prepare is not None:
+                prepare(engine)
+        finally:
+            engine.close()

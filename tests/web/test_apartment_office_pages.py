@@ -26,6 +26,7 @@ from core.actors import Role, local_operator
 from core.engine import Engine
 from core.passwords import use_password_hasher
 from plugins.apartment_vote import service
+from tests.support.staff import store_with_staff
 from tests.web.conftest import DESKTOP, PHONE, ROOT, Site, check_page, start_site, tab_to
 
 PASSWORD = "correct horse battery"
@@ -69,11 +70,7 @@ class ShiftedSite(Site):
 @pytest.fixture
 def site(site_env):
     db, env = site_env
-    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
-    engine = Engine(str(db), outbox=env["CIVIC_OUTBOX"])
-    engine.identity.add_staff(local_operator(), "kim.official", "김공무", PASSWORD, [Role.PROCESS_ADMIN])
-    engine.close()
-    use_password_hasher(previous)
+    store_with_staff(db, env["CIVIC_OUTBOX"], [("kim.official", "김공무", [Role.PROCESS_ADMIN])])
     running = ShiftedSite(db, int(env["CIVIC_PORT"]), env)
     running.start()
     yield running

@@ -20,6 +20,7 @@ from core.engine import Engine
 from core.passwords import use_password_hasher
 from core.voting import VotingKit
 from plugins.budget_vote import service
+from tests.support.staff import store_with_staff
 from tests.web.conftest import DESKTOP, PHONE, ROOT, check_page, start_site, tab_to
 
 PASSWORD = "correct horse battery"
@@ -41,11 +42,7 @@ WORDS = {"ko": {"locale": "ko-KR", "moved_voting": "투표 기간", "compare": "
 @pytest.fixture
 def site(site_env):
     db, env = site_env
-    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
-    engine = Engine(str(db), outbox=env["CIVIC_OUTBOX"])
-    engine.identity.add_staff(local_operator(), "kim.official", "김공무", PASSWORD, [Role.PROCESS_ADMIN])
-    engine.close()
-    use_password_hasher(previous)
+    store_with_staff(db, env["CIVIC_OUTBOX"], [("kim.official", "김공무", [Role.PROCESS_ADMIN])])
     running = start_site(db, env)
     yield running
     running.stop()

@@ -6,28 +6,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import argon2
 import pytest
 
-from core.actors import Role, local_operator
-from core.engine import Engine
-from core.passwords import use_password_hasher
+from core.actors import Role
+from tests.support.staff import PASSWORD, store_with_staff
 from tests.web.conftest import DESKTOP, PHONE, check_page, start_site, tab_to
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def site(site_env):
     db, env = site_env
-    previous = use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
-    engine = Engine(str(db), outbox=env["CIVIC_OUTBOX"])
-    engine.identity.add_staff(local_operator(), "kim.official", "김공무", PASSWORD, [Role.PROCESS_ADMIN])
-    engine.identity.add_staff(local_operator(), "park.admin", "박관리", PASSWORD, [Role.SYSTEM_ADMIN])
-    engine.identity.add_staff(local_operator(), "lee.auditor", "이감사", PASSWORD, [Role.AUDITOR])
-    engine.ledger.checkpoint()
-    engine.close()
-    use_password_hasher(previous)
+    store_with_staff(db, env["CIVIC_OUTBOX"], [("kim.official", "김공무", [Role.PROCESS_ADMIN]),
+                                               ("park.admin", "박관리", [Role.SYSTEM_ADMIN]),
+                                               ("lee.auditor", "이감사", [Role.AUDITOR])],
+                     prepare=lambda engine: engine.ledger.checkpoint())
     running = start_site(db, env)
     yield running
     running.stop()
