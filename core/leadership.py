@@ -73,4 +73,8 @@ class Leadership:
     def release(self) -> None:
         with self._lock:
             if self._connection is not None:
+                try:  # at once, rather than when the server notices the connection is gone
+                    self._connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+                except Exception:  # noqa: BLE001 - closing below releases it anyway
+                    pass
                 self._drop()

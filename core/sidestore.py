@@ -15,6 +15,9 @@ from typing import Any
 from eventsourcing.persistence import RecordConflictError
 
 
+# serialises CREATE TABLE across processes on PostgreSQL (any fixed 64-bit number will do)
+DDL_LOCK_KEY = 0x63697669632D6464  # "civic-dd"
+
 class Cursor:
     def __init__(self, raw: Any, postgres: bool) -> None:
         self._raw = raw
@@ -51,11 +54,14 @@ class SideStore:
 
     def create_tables(self, *statements: str) -> None:
         """Run ``CREATE TABLE IF NOT EXISTS`` statements in one transaction. On PostgreSQL two
-        processes creating the same table at the same moment make one fail with a unique
-        violation in the catalogue; the table then exists, so trying again succeeds."""
+        processes creating the same table at the same moment make one fail (a unique violation
+        in the catalogue, or "relation already exists"), so table creation takes a transaction
+        advisory lock first: one process creates, the others then find the tables there."""
         for attempt in range(3):
             try:
                 with self.transaction() as cur:
+                    if self.postgres:
+                        cur.execute("SELECT pg_advisory_xact_lock(?)", (DDL_LOCK_KEY,))
                     for statement in statements:
                         cur.execute(statement)
                 return

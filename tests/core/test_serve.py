@@ -142,6 +142,9 @@ def test_one_worker_leads_and_another_takes_over_when_it_goes(pg_server):
     assert first.held() and not second.held()
     assert first.held() and not second.held()  # leading is kept, not taken turn about
     first.release()  # the leader stops (or dies: its connection, and with it the lock, goes)
+    deadline = time.monotonic() + 10
+    while not second.held() and time.monotonic() < deadline:  # the others try now and then
+        time.sleep(0.1)
     assert second.held() and not first.held()
     second.release()
 
