@@ -56,6 +56,8 @@ def free_port() -> int:
 class Site:
     """A ``civic serve`` process over a store prepared by a test."""
 
+    module = "core"  # what ``python -m`` runs (a test may run serve through a launcher of its own)
+
     def __init__(self, db: Path, port: int, env: dict[str, str]) -> None:
         self.db, self.port, self.env = db, port, env
         self.url = f"http://127.0.0.1:{port}"
@@ -65,7 +67,7 @@ class Site:
     def start(self) -> None:
         log = open(self.db.with_suffix(".serve.log"), "wb")  # noqa: SIM115 - kept open for the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "core", "serve", "--db", str(self.db), "--port", str(self.port),
+            [sys.executable, "-m", self.module, "serve", "--db", str(self.db), "--port", str(self.port),
              "--tick-seconds", "3600"], env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

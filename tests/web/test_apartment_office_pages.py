@@ -13,12 +13,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import argon2
-import httpx
 import pytest
 
 from core import SEOUL, ManualClock, use_clock
@@ -41,25 +39,13 @@ BAD_ROLL = ("household,building,contact\n101-1203,101,010-2345-6789\n,101,010-11
 class ShiftedSite(Site):
     """``civic serve`` whose clock is the real one plus the offset the test writes."""
 
+    module = "tests.web.shifted_serve"
+
     def __init__(self, db: Path, port: int, env: dict[str, str]) -> None:
         super().__init__(db, port, env)
         self.clock_file = db.with_suffix(".clock")
         self.clock_file.write_text("0", encoding="utf-8")
         self.env = {**env, "CIVIC_TEST_CLOCK_FILE": str(self.clock_file)}
-
-    def start(self) -> None:
-        log = open(self.db.with_suffix(".serve.log"), "wb")  # noqa: SIM115 - kept open for the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.web.shifted_serve", "serve", "--db", str(self.db), "--port", str(self.port),
-             "--tick-seconds", "3600"], env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError(f"civic serve did not start: {self.db.with_suffix('.serve.log').read_text()[-2000:]}")
 
     def move_to(self, when: datetime) -> None:
         """The server's clock reads ``when`` now (and runs on from there)."""
