@@ -32,9 +32,10 @@ browser:
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# a development instance: text messages (the demo's voting codes) go to $(DB).outbox.jsonl
 run: install
-	$(BIN)/civic demo --db $(DB) --if-empty
-	$(BIN)/civic serve --db $(DB) --host $(HOST) --port $(PORT)
+	CIVIC_OUTBOX=$${CIVIC_OUTBOX:-on} $(BIN)/civic demo --db $(DB) --if-empty
+	CIVIC_OUTBOX=$${CIVIC_OUTBOX:-on} $(BIN)/civic serve --db $(DB) --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ import click
 from core import cli_helpers
 from core.cli_helpers import db_option, echo_json, json_option, open_engine, plugin_manager
 from core.engine import Engine
+from core.notify import OUTBOX_ENV
 from core.plugins import PluginError, describe, make_plugin_manager
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,8 +39,10 @@ def serve(db: str, host: str, port: int, tick_seconds: float, workers: int) -> N
 @db_option
 @click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds events.")
 def demo(db: str, if_empty: bool) -> None:
-    """Load the demo data set (every plugin's part) into an empty store."""
-    with open_engine(db) as engine:
+    """Load the demo data set (every plugin's part) into an empty store. Its text messages go to
+    the development message file (<db>.outbox.jsonl, or CIVIC_OUTBOX) unless CIVIC_OUTBOX=off."""
+    # a demo is development: its residents read their codes from the file
+    with open_engine(db, outbox=os.environ.get(OUTBOX_ENV) or "on") as engine:
         if engine.position:
             if if_empty:
                 click.echo(f"civic: {db} already holds {engine.position} events; demo not loaded.")
@@ -61,6 +64,8 @@ def demo(db: str, if_empty: bool) -> None:
         engine.read_models.catch_up_all()
         engine.ledger.checkpoint()  # the whole demo rests on a signed checkpoint
         click.echo(f"civic: demo loaded into {db}: {engine.position} events.")
+        if engine.outbox_file_on:
+            click.echo(f"civic: the demo's text messages (voting codes) are in {engine.outbox.path}, in plain text.")
 
 
 @cli.command("plugins")

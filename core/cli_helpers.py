@@ -52,9 +52,10 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def open_engine(db: str) -> Iterator[Engine]:
-    """An engine for a command; domain errors become a clear message and exit code 1."""
-    engine = Engine(db, plugins=plugin_manager())
+def open_engine(db: str, *, outbox: str | None = None) -> Iterator[Engine]:
+    """An engine for a command; domain errors become a clear message and exit code 1.
+    ``outbox`` asks for the development message file (see ``core.notify``)."""
+    engine = Engine(db, plugins=plugin_manager(), outbox=outbox)
     try:
         yield engine
     except CivicError as exc:

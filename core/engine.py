@@ -18,7 +18,7 @@ from core import clock
 from core.blobs import BlobStore
 from core.instance import InstanceSecrets
 from core.ledger.follower import Ledger
-from core.notify import Message, NoNotifier, OutboxFileNotifier
+from core.notify import OUTBOX_ENV, Message, NoNotifier, OutboxFileNotifier, development_file_path
 from core.permissions import PermissionRegistry
 from core.plugins import make_plugin_manager
 from core.readmodels import ReadModelHost
@@ -51,10 +51,13 @@ class Engine:
         self.db = db
         # where residents reach this instance: the links in text messages start here
         self.public_url = (os.environ.get("CIVIC_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
-        # the development stand-in for a real notifier (plain text on disk); CIVIC_OUTBOX=off turns it off
-        outbox_setting = outbox or os.environ.get("CIVIC_OUTBOX") or self.store.sibling("outbox.jsonl")
-        self.outbox_file_on = str(outbox_setting).strip().lower() not in ("off", "none", "0")
-        self.outbox = OutboxFileNotifier(outbox_setting if self.outbox_file_on else self.store.sibling("outbox.jsonl"))
+        # the development message file (plain text on disk): off unless asked for, by ``outbox=``
+        # or CIVIC_OUTBOX (a path, or "on" for <db>.outbox.jsonl); off, a message no notifier
+        # takes waits sealed in the store's outbox table
+        path = development_file_path(outbox if outbox is not None else os.environ.get(OUTBOX_ENV),
+                                     self.store.sibling("outbox.jsonl"))
+        self.outbox_file_on = path is not None
+        self.outbox = OutboxFileNotifier(path or self.store.sibling("outbox.jsonl"))
         self.secrets = InstanceSecrets(os.environ.get("CIVIC_SECRETS") or self.store.sibling("secrets"))
         self.permissions = PermissionRegistry.from_plugins(self.pm)
         models = [m for group in self.pm.hook.civic_register_read_models() for m in group]

@@ -1,10 +1,11 @@
-"""Messages to people (text messages, e-mail), and the development outbox file that takes them
+"""Messages to people (text messages, e-mail), and the development message file that takes them
 when no notifier delivers them.
 
 The file is a stand-in for a real SMS gateway or mail server on a developer's machine: it holds
-every message it took in plain text (phone numbers, one-time codes) until ``forget`` or a purge
-removes it. ``CIVIC_OUTBOX=off`` turns it off, so that a message no notifier takes stays pending
-in the store's outbox (``core.messages``) instead of landing there."""
+every message it took in plain text (phone numbers, one-time codes) until ``forget`` removes a
+person's lines. It is off unless asked for (``CIVIC_OUTBOX``, or the engine's ``outbox=``;
+``civic demo`` and ``make run`` ask for it): off, a message no notifier takes stays pending in
+the store's outbox (``core.messages``), sealed, instead of landing on disk in clear."""
 
 from __future__ import annotations
 
@@ -18,6 +19,21 @@ import attrs
 
 
 Channel = Literal["sms", "email"]
+
+OUTBOX_ENV = "CIVIC_OUTBOX"
+_OFF = ("", "off", "none", "0", "no", "false")
+_ON = ("on", "1", "yes", "true")
+
+
+def development_file_path(setting: str | os.PathLike[str] | None, default: str | os.PathLike[str]) -> str | None:
+    """Where the development message file goes: ``setting`` is a path, or "on" for ``default``;
+    None (not set) or "off" turn it off."""
+    if setting is None:
+        return None
+    text = str(setting).strip()
+    if text.lower() in _OFF:
+        return None
+    return str(default) if text.lower() in _ON else text
 
 
 @attrs.frozen
@@ -39,14 +55,19 @@ class DeliveryFailed(Exception):
     kept with the pending message, so it must not contain the recipient or the text."""
 
 
+class DeliveryRefused(DeliveryFailed):
+    """A notifier was told the message will never be accepted (a malformed number, a refused
+    recipient): the outbox does not try it again by itself; it waits, sealed, for staff."""
+
+
 class NoNotifier(DeliveryFailed):
-    """No notifier took the message and the development outbox file is off."""
+    """No notifier took the message and the development message file is off."""
 
 
 class OutboxFileNotifier:
-    """Development stand-in: writes each message as one JSON line to a local file
-    (``CIVIC_OUTBOX``, default ``<db>.outbox.jsonl``), in plain text. It never writes the same
-    key twice."""
+    """The development message file: writes each message as one JSON line to a local file
+    (``CIVIC_OUTBOX``; "on" means ``<db>.outbox.jsonl``), in plain text. It never writes the
+    same key twice. Not for a live instance."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)

@@ -222,3 +222,31 @@ def test_the_outbox_is_written_even_when_the_environment_asks_for_database_funct
     engine.save(Petition("Bus stop"), text("with-functions"))
     assert engine.messages.status("with-functions")["status"] == "pending"
     engine.close()
+
+
+def test_the_development_file_is_off_unless_asked_for(db_url, manual_clock, tmp_path, monkeypatch):
+    monkeypatch.delenv("CIVIC_OUTBOX", raising=False)
+    plain = Engine(db_url, plugins=make_plugin_manager(extra=[petition]))
+    try:
+        assert not plain.outbox_file_on
+        assert plain.send_notification(text("code-1")) == "pending:code-1"
+        assert not plain.outbox.path.exists()  # nothing in clear on disk: it waits, sealed
+        sealed = stored_row(plain, "code-1")["sealed"]
+        assert "010-5555-0101" not in sealed and "918273" not in sealed
+    finally:
+        plain.close()
+    monkeypatch.setenv("CIVIC_OUTBOX", "on")  # a developer asks for it: <db>.outbox.jsonl
+    asked = Engine(db_url, plugins=make_plugin_manager(extra=[petition]))
+    try:
+        assert asked.outbox_file_on and asked.outbox.path == Path(asked.store.sibling("outbox.jsonl"))
+        asked.clock.advance(seconds=FIRST_RETRY_SECONDS)
+        asked.tick()  # the waiting message goes out through the channel now there
+        assert [(m["key"], m["to"]) for m in asked.outbox.sent()] == [("code-1", "010-5555-0101")]
+        assert stored_row(asked, "code-1")["sealed"] is None
+    finally:
+        asked.close()
+
+
+def stored_row(engine: Engine, key: str) -> dict:
+    with engine.side.transaction(commit=False) as cur:
+        return cur.execute("SELECT * FROM civic_messages WHERE key = ?", (key,)).fetchone()

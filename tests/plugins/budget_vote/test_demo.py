@@ -53,3 +53,20 @@ def test_civic_audit_verify_re_derives_the_published_result(tmp_path, monkeypatc
     assert runner.invoke(cli_module.cli, ["audit", "export", "--db", db, "--out", str(out)]).exit_code == 0
     exported = runner.invoke(cli_module.cli, ["audit", "verify", "--log", str(out)], catch_exceptions=False)
     assert exported.exit_code == 0 and "re-tally budget_vote: 1 results checked, 0 differ" in exported.output
+
+
+def test_only_the_open_cycles_codes_reach_the_development_file(tmp_path, manual_clock):
+    from core.engine import Engine
+    from core.plugins import make_plugin_manager
+    from plugins.budget_vote.demo import OPEN_VOTERS
+
+    engine = Engine(str(tmp_path / "demo.db"), plugins=make_plugin_manager(allow={"budget_vote"}),
+                    outbox=tmp_path / "o.jsonl")
+    try:
+        load_demo(engine, lambda _: None, scale=0.05)
+        written = [m["to"] for m in engine.outbox.sent()]
+        # the closed cycle's residents took their codes on the way out: nothing of theirs on disk
+        assert sorted(written) == [f"0100000{n:04d}" for n in range(1, OPEN_VOTERS + 1)]
+        assert engine.messages.counts()["pending"] == 0
+    finally:
+        engine.close()
