@@ -54,6 +54,7 @@ _PUBLIC: dict[str, str] = {
     "ERASED": "core.privacy",
     "Message": "core.notify",
     "DeliveryFailed": "core.notify",
+    "DeliveryRefused": "core.notify",
     "normalise_phone": "core.phone",
     # HTTP
     "EngineDep": "core.web_deps",
@@ -123,7 +124,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.hookspecs import hookimpl
     from core.ledger.checkpoint import NoteError, VerifierKey
     from core.ledger.roots import ledger_root
-    from core.notify import DeliveryFailed, Message
+    from core.notify import DeliveryFailed, DeliveryRefused, Message
     from core.permissions import authorize
     from core.phone import normalise_phone
     from core.privacy import ERASED

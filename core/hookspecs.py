@@ -77,7 +77,8 @@ def civic_send_notification(notification: Message) -> str | None:
     """Deliver a message to a person (text message, e-mail...), recorded before in core's message
     outbox. The first implementation that returns a delivery reference wins; ``None`` means "not
     mine"; raising means "failed, try again later" (``core.DeliveryFailed`` keeps its reason).
-    Core's SMTP and SMS-gateway notifiers run after plugins'; the development outbox file last."""
+    Core's SMTP and SMS-gateway notifiers run after plugins'; the development message file last,
+    when it is on. ``core.DeliveryRefused`` means "never": the message is given up at once."""
 
 
 @hookspec

@@ -18,6 +18,11 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 TABLE = "civic_messages"
 
 PENDING, DELIVERED = "pending", "delivered"
+# given up after too many failed tries, or refused for good: the sealed text stays until staff
+# retry it, discard it, or the person is forgotten
+DEAD = "dead"
+# a dead message staff gave up on: emptied like a delivered one, the key kept so it is never sent
+DISCARDED = "discarded"
 
 # One row per message key. ``sealed`` holds the recipient and the text, encrypted (see
 # core.messages); it is emptied once the message is delivered, and the row stays as a tombstone

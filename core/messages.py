@@ -5,8 +5,10 @@ A command that texts or mails someone puts ``core.Message`` values beside its ag
 (``core.message_table``) in the same transaction as the events. After the commit the outbox
 delivers them at once through the notifiers (``civic_send_notification``, else the development
 outbox file); one that fails stays pending and is tried again by ``civic tick`` and the
-scheduler of ``civic serve``, with a growing pause. A process that dies between commit and
-delivery leaves the message pending: the next dispatch, in any process, delivers it.
+scheduler of ``civic serve``, with a growing pause, at most ``MAX_ATTEMPTS`` times; then (or at
+once, when the notifier says it never will: ``DeliveryRefused``) it is dead: kept sealed, counted
+for staff (``civic messages``), tried again only when staff ask. A process that dies between
+commit and delivery leaves the message pending: the next dispatch, in any process, delivers it.
 
 Nothing readable stays behind: a pending message's recipient and text are sealed under the
 person's key (``core.privacy``, so forgetting the person makes them unreadable even in backups);
@@ -33,8 +35,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core import clock
 from core.errors import RuleViolation
-from core.message_table import DELIVERED, INSERT, PENDING, TABLE, OutboxRow
-from core.notify import DeliveryFailed, Message
+from core.message_table import DEAD, DELIVERED, DISCARDED, INSERT, PENDING, TABLE, OutboxRow
+from core.notify import DeliveryFailed, DeliveryRefused, Message
 from core.privacy import ERASED, is_envelope
 
 if TYPE_CHECKING:
@@ -45,6 +47,8 @@ log = logging.getLogger("civic.messages")
 
 FIRST_RETRY_SECONDS = 30.0
 LONGEST_RETRY_SECONDS = 3600.0
+# tries before a message is given up (dead): 30 s, 1 min, ... 32 min, 1 h, 1 h: about 3 h in all
+MAX_ATTEMPTS = 10
 # how long a dispatcher owns the messages it claimed; after that another may try them
 CLAIM_SECONDS = 600.0
 BATCH = 500
@@ -61,8 +65,9 @@ class Dispatched:
     """What one dispatch did."""
 
     delivered: int = 0
-    failed: int = 0
+    failed: int = 0  # to be tried again
     dropped: int = 0  # the person was forgotten before delivery
+    dead: int = 0  # given up: see ``civic messages``
 
     def lines(self) -> list[str]:
         out = []
@@ -70,6 +75,9 @@ class Dispatched:
             out.append(f"messages: {self.delivered} delivered")
         if self.failed:
             out.append(f"messages: {self.failed} not delivered, to be tried again")
+        if self.dead:
+            out.append(f"messages: {self.dead} given up after failed tries; "
+                       "'civic messages status' lists them, 'civic messages retry' sends them again")
         return out
 
 
@@ -82,8 +90,9 @@ class MessageOutbox:
     """``engine.messages``: records, delivers and erases messages."""
 
     def __init__(self, side: SideStore, privacy: Callable[[], PersonalData], instance_key: Callable[[], bytes],
-                 deliver: Callable[[Message], str]) -> None:
+                 deliver: Callable[[Message], str], *, max_attempts: int = MAX_ATTEMPTS) -> None:
         self._side = side
+        self.max_attempts = max_attempts
         self._privacy = privacy
         self._instance_key = instance_key  # read only when a message names no person
         self._deliver = deliver
@@ -136,16 +145,16 @@ class MessageOutbox:
     def dispatch(self, keys: Sequence[str] | None = None, *, limit: int = BATCH) -> Dispatched:
         """Deliver the messages due now (or only those of ``keys``, just committed), each
         claimed first so that two dispatchers never send the same one."""
-        delivered = failed = dropped = 0
+        totals = [0, 0, 0, 0]
         while True:
             claim, rows = self._claim(keys, limit)
             if not rows:
                 break
             outcome = self._deliver_rows(claim, rows)
-            delivered, failed, dropped = delivered + outcome[0], failed + outcome[1], dropped + outcome[2]
+            totals = [a + b for a, b in zip(totals, outcome, strict=True)]
             if keys is not None or len(rows) < limit:
                 break
-        return Dispatched(delivered, failed, dropped)
+        return Dispatched(*totals)
 
     def _claim(self, keys: Sequence[str] | None, limit: int) -> tuple[str, list[dict[str, Any]]]:
         claim = uuid.uuid4().hex
@@ -167,20 +176,29 @@ class MessageOutbox:
                                "WHERE claim = ? ORDER BY created_at, key", (claim,)).fetchall()
         return claim, rows
 
-    def _deliver_rows(self, claim: str, rows: list[dict[str, Any]]) -> tuple[int, int, int]:
+    def _failure(self, row: dict[str, Any], claim: str, reason: str, *, refused: bool = False) -> tuple[Any, ...]:
+        """The row's update after a failed try: pending again later, or dead when refused for
+        good or out of tries."""
+        attempts = int(row["attempts"]) + 1
+        status = DEAD if refused or attempts >= self.max_attempts else PENDING
+        return (status, attempts, clock.now().timestamp() + retry_delay(attempts), reason[:200], row["key"], claim)
+
+    def _deliver_rows(self, claim: str, rows: list[dict[str, Any]]) -> tuple[int, int, int, int]:
         done: list[tuple[Any, ...]] = []
         failures: list[tuple[Any, ...]] = []
         gone: list[tuple[Any, ...]] = []
-        counts = [0, 0, 0]
+        counts = [0, 0, 0, 0]
+
+        def failed(update: tuple[Any, ...]) -> None:
+            failures.append(update)
+            counts[3 if update[0] == DEAD else 1] += 1
+
         for row in rows:
             try:
                 content = self._open(row["key"], row["sealed"])
             except Exception as exc:  # e.g. the key store is missing: keep it, say why, go on
                 log.error("message %s cannot be opened (%s)", row["key"], type(exc).__name__)
-                attempts = int(row["attempts"]) + 1
-                failures.append((attempts, clock.now().timestamp() + retry_delay(attempts),
-                                 f"cannot be opened: {type(exc).__name__}", row["key"], claim))
-                counts[1] += 1
+                failed(self._failure(row, claim, f"cannot be opened: {type(exc).__name__}"))
                 continue
             if content is None:
                 gone.append((row["key"], claim))
@@ -192,11 +210,10 @@ class MessageOutbox:
                 reference = self._deliver(message)
             except Exception as exc:  # any notifier failure: the message waits for the next try
                 reason = str(exc) if isinstance(exc, DeliveryFailed) else type(exc).__name__
-                log.warning("message %s not delivered (%s); will retry", row["key"], reason)
-                attempts = int(row["attempts"]) + 1
-                failures.append((attempts, clock.now().timestamp() + retry_delay(attempts), reason[:200],
-                                 row["key"], claim))
-                counts[1] += 1
+                update = self._failure(row, claim, reason, refused=isinstance(exc, DeliveryRefused))
+                log.warning("message %s not delivered (%s); %s", row["key"], reason,
+                            "given up" if update[0] == DEAD else "will retry")
+                failed(update)
                 continue
             done.append((clock.now().timestamp(), str(reference)[:200], row["key"], claim))
             counts[0] += 1
@@ -204,7 +221,7 @@ class MessageOutbox:
                 self._record(done, failures, gone)
                 done, failures, gone = [], [], []
         self._record(done, failures, gone)
-        return counts[0], counts[1], counts[2]
+        return counts[0], counts[1], counts[2], counts[3]
 
     def _record(self, done: list[tuple[Any, ...]], failures: list[tuple[Any, ...]],
                 gone: list[tuple[Any, ...]]) -> None:
@@ -217,7 +234,7 @@ class MessageOutbox:
                                 "reference = ?, claim = NULL, claimed_until = NULL, last_error = NULL "
                                 "WHERE key = ? AND claim = ?", done)
             if failures:
-                cur.executemany(f"UPDATE {TABLE} SET attempts = ?, next_attempt_at = ?, last_error = ?, "
+                cur.executemany(f"UPDATE {TABLE} SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
                                 "claim = NULL, claimed_until = NULL WHERE key = ? AND claim = ?", failures)
             if gone:
                 cur.executemany(f"DELETE FROM {TABLE} WHERE key = ? AND claim = ?", gone)
@@ -242,10 +259,50 @@ class MessageOutbox:
                                f"delivered_at, reference FROM {TABLE} WHERE key = ?", (key,)).fetchone()
 
     def counts(self) -> dict[str, int]:
-        """How many messages are pending and delivered."""
+        """How many messages are pending and delivered (and dead or discarded, when any are)."""
         with self._side.transaction(commit=False) as cur:
             rows = cur.execute(f"SELECT status, COUNT(*) AS n FROM {TABLE} GROUP BY status").fetchall()
         return {PENDING: 0, DELIVERED: 0, **{r["status"]: int(r["n"]) for r in rows}}
+
+    def dead(self) -> list[dict[str, Any]]:
+        """The messages given up, oldest first: key, plugin, channel, tries, last error (never
+        the recipient or the text)."""
+        with self._side.transaction(commit=False) as cur:
+            return cur.execute(f"SELECT key, plugin, channel, attempts, last_error, created_at FROM {TABLE} "
+                               f"WHERE status = '{DEAD}' ORDER BY created_at, key").fetchall()
+
+    def retry(self, keys: Sequence[str] | None = None) -> Dispatched:
+        """Put dead messages (all, or those of ``keys``) back to pending with a fresh count of
+        tries, and try them now."""
+        revived = self._revive(keys)
+        return self.dispatch(revived) if revived else Dispatched()
+
+    def _revive(self, keys: Sequence[str] | None) -> list[str]:
+        now = clock.now().timestamp()
+        with self._side.transaction() as cur:
+            wanted = self._dead_keys(cur, keys)
+            cur.executemany(f"UPDATE {TABLE} SET status = '{PENDING}', attempts = 0, next_attempt_at = ? "
+                            f"WHERE key = ? AND status = '{DEAD}'", [(now, k) for k in wanted])
+        return wanted
+
+    def discard(self, keys: Sequence[str] | None = None) -> int:
+        """Give up dead messages (all, or those of ``keys``) for good: their recipient and text
+        are deleted; the key stays, so the same message is never recorded and sent again."""
+        with self._side.transaction() as cur:
+            wanted = self._dead_keys(cur, keys)
+            cur.executemany(f"UPDATE {TABLE} SET status = '{DISCARDED}', sealed = NULL "
+                            f"WHERE key = ? AND status = '{DEAD}'", [(k,) for k in wanted])
+        return len(wanted)
+
+    def _dead_keys(self, cur: Any, keys: Sequence[str] | None) -> list[str]:
+        rows = cur.execute(f"SELECT key FROM {TABLE} WHERE status = '{DEAD}' ORDER BY created_at, key").fetchall()
+        dead = [r["key"] for r in rows]
+        if keys is None:
+            return dead
+        unknown = sorted(set(keys) - set(dead))
+        if unknown:
+            raise RuleViolation(f"Not a message given up: {', '.join(unknown[:5])}.")
+        return [k for k in dead if k in set(keys)]
 
     def forget(self, subject: str) -> int:
         """Delete every message to ``subject``, pending or delivered; returns how many."""
@@ -255,4 +312,4 @@ class MessageOutbox:
         return int(n["n"]) if n else 0
 
 
-__all__ = ["Dispatched", "MessageOutbox", "retry_delay"]
+__all__ = ["MAX_ATTEMPTS", "Dispatched", "MessageOutbox", "retry_delay"]

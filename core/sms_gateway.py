@@ -6,8 +6,9 @@ Off until ``CIVIC_SMS_GATEWAY_URL`` is set. The gateway interface (docs/messages
 ``Content-Type: application/json``, ``Idempotency-Key: <key>`` and, when
 ``CIVIC_SMS_GATEWAY_TOKEN`` is set, ``Authorization: Bearer <token>``. A 2xx answer means
 accepted (its JSON ``id``, if any, becomes the reference); 409 means this key was accepted
-before, also delivered; anything else, or no answer within ``CIVIC_SMS_GATEWAY_TIMEOUT`` seconds
-(default 10), is a failure the outbox tries again. An adapter for a vendor's own API is a small
+before, also delivered; any other 4xx but 408, 425 and 429 is a refusal the outbox does not try again
+by itself (``DeliveryRefused``: the message waits, sealed, for staff); anything else, or no answer
+within ``CIVIC_SMS_GATEWAY_TIMEOUT`` seconds (default 10), is a failure the outbox tries again. An adapter for a vendor's own API is a small
 service in front of the vendor, or a plugin implementing ``civic_send_notification``."""
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from collections.abc import Mapping
 import attrs
 
 from core.hookspecs import hookimpl
-from core.notify import DeliveryFailed, Message
+from core.notify import DeliveryFailed, DeliveryRefused, Message
+
+# client errors that may pass: a timeout on the gateway's side, too many requests
+TRY_AGAIN_CODES = frozenset({408, 425, 429})
 
 
 @attrs.frozen
@@ -55,6 +59,8 @@ def post_text(settings: GatewaySettings, message: Message) -> str:
     except urllib.error.HTTPError as exc:
         if exc.code == 409:  # accepted before under this key
             return f"sms:{message.key}"
+        if 400 <= exc.code < 500 and exc.code not in TRY_AGAIN_CODES:
+            raise DeliveryRefused(f"the SMS gateway refused the message ({exc.code})") from None
         raise DeliveryFailed(f"the SMS gateway answered {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise DeliveryFailed(f"the SMS gateway did not answer ({type(exc).__name__})") from None

@@ -16,6 +16,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "privacy.find": (Role.SYSTEM_ADMIN.value,),
     "privacy.forget": (Role.SYSTEM_ADMIN.value,),
     "audit.verify": (Role.AUDITOR.value, Role.SYSTEM_ADMIN.value),  # run verification from the console
+    "messages.read": (Role.SYSTEM_ADMIN.value, Role.AUDITOR.value),  # counts and errors, never content
+    "messages.manage": (Role.SYSTEM_ADMIN.value,),  # send again or discard messages given up
 }
 
 
@@ -47,6 +49,7 @@ def civic_staff_links(engine: Any) -> list[Any]:
 def civic_register_commands(cli: Any) -> None:
     from core.identity_cli import permissions_cmd, privacy, staff
     from core.ledger.cli import audit
+    from core.messages_cli import messages
 
-    for group in (staff, privacy, permissions_cmd, audit):
+    for group in (staff, privacy, permissions_cmd, audit, messages):
         cli.add_command(group)

@@ -10,11 +10,13 @@ from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from click.testing import CliRunner
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from core.engine import Engine
-from core.messages import FIRST_RETRY_SECONDS
+from core import cli as cli_module
+from core.messages import FIRST_RETRY_SECONDS, MAX_ATTEMPTS
 from core.notify import Message
 from core.smtp_mail import message_id
 
@@ -126,13 +128,15 @@ def test_mail_waits_while_the_server_is_down_and_goes_after_a_restart(db_url, tm
 
 
 class FakeSmsGateway:
-    """An HTTP SMS gateway: records each request; answers ``failures`` 503s first; accepts a
-    key once and answers 409 to a repeat, as the interface asks."""
+    """An HTTP SMS gateway: records each request; answers ``failures`` times with
+    ``failure_code`` (503) first; accepts a key once and answers 409 to a repeat, as the
+    interface asks."""
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.accepted: dict[str, dict] = {}
         self.failures = 0
+        self.failure_code = 503
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -141,7 +145,7 @@ class FakeSmsGateway:
                 gateway.requests.append({"body": body, "headers": dict(self.headers)})
                 if gateway.failures:
                     gateway.failures -= 1
-                    self.send_response(503)
+                    self.send_response(gateway.failure_code)
                     self.end_headers()
                     return
                 key = self.headers["Idempotency-Key"]
@@ -238,3 +242,91 @@ def test_each_channel_goes_to_its_own_notifier(sqlite_engine, sms_gateway, tmp_p
     sqlite_engine.send_notification(mail("to-mailbox"))  # no SMTP configured: the outbox file
     assert list(sms_gateway.accepted) == ["to-phone"]
     assert [m["key"] for m in sqlite_engine.outbox.sent()] == ["to-mailbox"]
+
+
+# -- messages given up (dead) ------------------------------------------------------------------
+
+
+def sealed_of(engine: Engine, key: str) -> str | None:
+    with engine.side.transaction(commit=False) as cur:
+        return cur.execute("SELECT sealed FROM civic_messages WHERE key = ?", (key,)).fetchone()["sealed"]
+
+
+def civic(engine: Engine, *args: str) -> str:
+    result = CliRunner().invoke(cli_module.cli, [*args, "--db", engine.db], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_gateway_failing_for_hours_gives_the_text_up_until_staff_retry_it(db_url, tmp_path, sms_gateway,
+                                                                          monkeypatch):
+    monkeypatch.delenv("CIVIC_TOKEN", raising=False)
+    sms_gateway.failures = 1_000  # 503 on every try
+    engine = Engine(db_url, outbox=tmp_path / "outbox.jsonl")
+    try:
+        assert engine.send_notification(sms("code/5")) == "pending:code/5"
+        lines = []
+        for _ in range(2 * MAX_ATTEMPTS):
+            engine.clock.advance(hours=1)
+            lines += engine.tick()
+        # bounded: MAX_ATTEMPTS tries, then never again by itself
+        assert len(sms_gateway.requests) == MAX_ATTEMPTS
+        status = engine.messages.status("code/5")
+        assert status["status"] == "dead" and status["attempts"] == MAX_ATTEMPTS
+        assert status["last_error"] == "the SMS gateway answered 503"
+        assert any("1 given up" in line for line in lines)
+        assert engine.messages.counts() == {"pending": 0, "delivered": 0, "dead": 1}
+        sealed = sealed_of(engine, "code/5")  # kept for a retry, and still sealed
+        assert sealed and "010-3333-4444" not in sealed and "883311" not in sealed
+
+        shown = civic(engine, "messages", "status")
+        assert "dead: 1" in shown and "code/5" in shown and "503" in shown and "010-3333-4444" not in shown
+
+        sms_gateway.failures = 0  # the gateway's account is topped up
+        assert "1 delivered" in civic(engine, "messages", "retry")
+        assert list(sms_gateway.accepted) == ["code/5"]
+        assert sms_gateway.requests[-1]["body"]["to"] == "010-3333-4444"
+        assert engine.messages.status("code/5")["status"] == "delivered" and sealed_of(engine, "code/5") is None
+        assert not (tmp_path / "outbox.jsonl").exists()
+    finally:
+        engine.close()
+
+
+def test_a_text_the_gateway_refuses_is_not_tried_again_by_itself(sqlite_engine, sms_gateway, monkeypatch):
+    monkeypatch.delenv("CIVIC_TOKEN", raising=False)
+    sms_gateway.failures, sms_gateway.failure_code = 1, 400  # a number the gateway will never take
+    assert sqlite_engine.send_notification(sms("code/6", to="010-bad")) == "pending:code/6"
+    status = sqlite_engine.messages.status("code/6")
+    assert status["status"] == "dead" and status["attempts"] == 1
+    assert status["last_error"] == "the SMS gateway refused the message (400)"
+    sqlite_engine.clock.advance(hours=5)
+    sqlite_engine.tick()
+    assert len(sms_gateway.requests) == 1
+
+    listed = json.loads(civic(sqlite_engine, "messages", "status", "--json"))
+    assert [d["key"] for d in listed["dead"]] == ["code/6"] and "010-bad" not in json.dumps(listed)
+    assert "1 discarded" in civic(sqlite_engine, "messages", "discard", "--yes")
+    assert sqlite_engine.messages.status("code/6")["status"] == "discarded"
+    assert sealed_of(sqlite_engine, "code/6") is None
+    sqlite_engine.send_notification(sms("code/6", to="010-bad"))  # the same key again: never sent
+    assert len(sms_gateway.requests) == 1 and "dead" not in sqlite_engine.messages.counts()
+
+
+@pytest.mark.parametrize("code", [429, 500])
+def test_a_busy_or_broken_gateway_is_tried_again(sqlite_engine, sms_gateway, code):
+    sms_gateway.failures, sms_gateway.failure_code = 1, code
+    assert sqlite_engine.send_notification(sms("code/7")) == "pending:code/7"
+    assert sqlite_engine.messages.status("code/7")["status"] == "pending"
+    sqlite_engine.clock.advance(seconds=FIRST_RETRY_SECONDS)
+    sqlite_engine.tick()
+    assert list(sms_gateway.accepted) == ["code/7"] and len(sms_gateway.requests) == 2
+
+
+def test_forgetting_the_person_erases_a_text_given_up(sqlite_engine, sms_gateway):
+    from core.actors import local_operator
+
+    sms_gateway.failures, sms_gateway.failure_code = 1, 403
+    sqlite_engine.send_notification(sms("code/8"))
+    assert sqlite_engine.messages.status("code/8")["status"] == "dead"
+    sqlite_engine.privacy.forget("lee", actor=local_operator())
+    assert sqlite_engine.messages.status("code/8") is None and sqlite_engine.messages.dead() == []
