@@ -1,10 +1,11 @@
 """The committee's commands, shared by the HTTP API, the CLI, the scheduler and the demo.
 
 Each function takes the engine and the id of the actor already authorised by the caller; it
-checks, then saves in one transaction. Notices go to applicants after the decision is saved: the
-text message and the record that the notice was handed over are saved together, and core's
-message outbox delivers it (again on later ticks while the gateway fails). A decision whose
-notice is not yet recorded is picked up by the next tick."""
+checks, then saves in one transaction. A decision's notice to the applicant is saved in the
+decision's own transaction: the text message (in core's message outbox) and the record that the
+notice was handed over, so neither exists without the other; the outbox delivers it after the
+commit (again on later ticks while the gateway fails). So is a re-review notice, with the
+roll-over. A decision recorded before notices were saved this way is picked up by the next tick."""
 
 from __future__ import annotations
 
@@ -299,12 +300,12 @@ def close_session(engine: Engine, by: str, sid: UUID) -> dict[str, dict[str, Any
         for application_id, result in results.items():
             app = engine.get(UUID(application_id), Application, what="application")
             app.settle(str(sid), result)
-            apps.append(app)
+            # each decision's or re-review's notice is saved with it (delivered after the commit)
+            apps += [app, *notices(engine, app, str(sid))]
         return [session, *deliberations.values(), *apps], results
 
     results = engine.transact(change, busy=SESSION_BUSY)
     engine.ledger.checkpoint()  # the session's results rest on a signed checkpoint of the log
-    send_notices(engine, [UUID(a) for a in results], session=str(sid))
     return results
 
 
@@ -330,9 +331,12 @@ def decide(engine: Engine, sid: UUID, application: UUID, member: str, decision: 
 
 def record_full_committee_decision(engine: Engine, by: str, application: UUID, decision: str, reasons: str,
                                    conditions: list[str], meeting: str) -> None:
-    engine.update(application, lambda a: a.decide_in_full_committee(decision, reasons, list(conditions), meeting),
-                  cls=Application, what="application")
-    send_notices(engine, [application])
+    def change() -> tuple[list[Any], None]:
+        app = engine.get(application, Application, what="application")
+        app.decide_in_full_committee(decision, reasons, list(conditions), meeting)
+        return [app, *notices(engine, app)], None
+
+    engine.transact(change, what="application")
 
 
 # -- notices ----------------------------------------------------------------------------------
@@ -345,44 +349,49 @@ NOTICE_TEXT = {
 }
 
 
-def send_notices(engine: Engine, application_ids: list[UUID], session: str | None = None) -> int:
-    """Tell each applicant the outcome: final decisions (recorded as sent) and re-review."""
+def notices(engine: Engine, app: Application, session: str | None = None) -> list[Message]:
+    """The notice an application's new state calls for, to save in the same transaction: a final
+    decision not yet noticed (recorded on ``app`` as handed over), or, when ``session`` just
+    rolled it over to re-review, the re-review notice. Empty when the applicant's data was erased
+    (the decision is still recorded as noticed, saying so)."""
+    if app.status == "decided" and not app.notice_sent:
+        message = notice_message(engine, app, app.outcome, app.session)
+        app.record_notice(f"message:{message.key}" if message is not None
+                          else "not sent: the applicant's personal data was erased")
+    elif session is not None and app.status == "queued" and getattr(app, "last_rollover", None) == "re_review":
+        message = notice_message(engine, app, "re_review", session)
+    else:
+        return []
+    return [message] if message is not None else []
+
+
+def notice_message(engine: Engine, app: Application, outcome: str, where: str) -> Message | None:
+    text = f"[중구 옥외광고물 심의] 신청 {str(app.id)[:8]}: {NOTICE_TEXT[outcome]}."
+    if outcome == "approve_with_conditions":
+        text += " 조건: " + "; ".join(app.conditions)
+    if outcome in ("reject", "re_review") and app.status == "decided":
+        text += " 사유: " + " / ".join(app.reasons)
+    envelope = app.application["applicant"]["phone"]
+    phone = engine.privacy.open(envelope, where=app.id)
+    if phone is ERASED:
+        return None
+    return Message(key=f"ad_review:{app.id}:{where}:{outcome}", channel="sms", to=phone, text=text,
+                   plugin=PLUGIN, subject=envelope["subject"])
+
+
+def send_notices(engine: Engine, application_ids: list[UUID]) -> int:
+    """Give notice of decisions recorded without one (the tick's catch-up), each notice in its
+    own transaction with the record that it was handed over."""
     sent = 0
     for application_id in application_ids:
-        app = engine.get(application_id, Application, what="application")
-        if app.status == "decided" and not app.notice_sent:
-            outcome, where = app.outcome, app.session
-        elif session is not None and app.status == "queued" and getattr(app, "last_rollover", None) == "re_review":
-            outcome, where = "re_review", session
-        else:
-            continue
-        text = f"[중구 옥외광고물 심의] 신청 {str(application_id)[:8]}: {NOTICE_TEXT[outcome]}."
-        if outcome == "approve_with_conditions":
-            text += " 조건: " + "; ".join(app.conditions)
-        if outcome in ("reject", "re_review") and app.status == "decided":
-            text += " 사유: " + " / ".join(app.reasons)
-        envelope = app.application["applicant"]["phone"]
-        phone = engine.privacy.open(envelope, where=app.id)
-        message = None if phone is ERASED else Message(
-            key=f"ad_review:{application_id}:{where}:{outcome}", channel="sms", to=phone, text=text,
-            plugin=PLUGIN, subject=envelope["subject"])
-        if outcome == "re_review":
-            if message is not None:
-                engine.send_notification(message)
-        else:
-            # the notice is recorded as handed over in the same transaction as the message: the
-            # outbox delivers it, and tries again while the gateway fails
-            reference = (f"message:{message.key}" if message is not None
-                         else "not sent: the applicant's personal data was erased")
 
-            def hand_over(application_id: UUID = application_id, reference: str = reference,
-                          message: Message | None = message) -> tuple[list[Any], None]:
-                fresh = engine.get(application_id, Application, what="application")
-                fresh.record_notice(reference)
-                return [fresh, *([message] if message is not None else [])], None
+        def hand_over(application_id: UUID = application_id) -> tuple[list[Any], bool]:
+            app = engine.get(application_id, Application, what="application")
+            if app.status != "decided" or app.notice_sent:
+                return [], False
+            return [app, *notices(engine, app)], True
 
-            engine.transact(hand_over, what="application")
-        sent += 1
+        sent += engine.transact(hand_over, what="application")
     return sent
 
 

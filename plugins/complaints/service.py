@@ -155,9 +155,13 @@ def bulk_intake(engine: Any, specs: Iterable[dict[str, Any]], *, batch: int = 10
     """Take in many complaints (imports, demo, benchmark), saving ``batch`` complaints per
     transaction. Each spec holds ``build_complaint``'s keywords and optionally ``then``: a list
     of (action, keywords) applied after intake, each keyword set may carry ``at`` (ISO time).
-    A bad spec stops the import with its error; the batches before it stay saved."""
+    A bad spec stops the import with its error; the batches before it stay saved. A resolution's
+    result text is saved with it, in the same transaction."""
+    from plugins.complaints.texts import resolution_message
+
     tax = taxonomy(engine)
     pending: list[Complaint] = []
+    texts: list[Any] = []
     count = 0
     for spec in specs:
         spec = dict(spec)
@@ -165,13 +169,15 @@ def bulk_intake(engine: Any, specs: Iterable[dict[str, Any]], *, batch: int = 10
         complaint = build_complaint(engine, tax, **spec)
         for action, kwargs in then:
             complaint.act(action, **kwargs)
+            if action == "resolve":
+                texts.append(resolution_message(engine, complaint, complaint.version, complaint.history[-1]["note"]))
         pending.append(complaint)
         if len(pending) >= batch:
-            engine.save(*pending)
+            engine.save(*pending, *filter(None, texts))
             count += len(pending)
-            pending = []
+            pending, texts = [], []
     if pending:
-        engine.save(*pending)
+        engine.save(*pending, *filter(None, texts))
         count += len(pending)
     return count
 
@@ -188,21 +194,28 @@ def get_complaint(engine: Any, complaint_id: UUID | str) -> Complaint:
 def act(engine: Any, complaint_id: UUID | str, action: str, *, officer: str | None = None,
         department: str | None = None, note: str | None = None, original: str | None = None,
         by: str = "system") -> Complaint:
-    """Accept, reassign, start, resolve, reject or mark as duplicate. A resolution queues the
-    result text message; it is sent here and, failing that, by the next tick."""
+    """Accept, reassign, start, resolve, reject or mark as duplicate. A resolution's result text
+    message is saved in the same transaction, and delivered after the commit (while the gateway
+    fails, by later ticks)."""
     cid = get_complaint(engine, complaint_id).id
     if action == "duplicate":
         original = str(_root_original(engine, cid, original))
     if department is not None and department not in taxonomy(engine)["departments"]:
         raise InvalidInput(f"Unknown department {department!r}.", field="department")
 
-    def change(c: Complaint) -> Complaint:
+    def change() -> tuple[list[Any], Complaint]:
+        c = engine.get(cid, Complaint, what="complaint")
         c.act(action, officer=officer, department=department, note=note, original=original, by=by)
-        return c
+        if action != "resolve":
+            return [c], c
+        from plugins.complaints.texts import resolution_message
 
-    complaint = engine.update(cid, change, cls=Complaint, what="complaint")
+        text = resolution_message(engine, c, c.version, c.history[-1]["note"])  # the note as recorded
+        return [c, *([text] if text is not None else [])], c
+
+    complaint = engine.transact(change, what="complaint")
     if action == "resolve":
-        send_pending_texts(engine)
+        send_pending_texts(engine)  # keeps the catch-up follower's position at the log's end
     return complaint
 
 

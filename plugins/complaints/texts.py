@@ -1,11 +1,16 @@
 """Result text messages (처리결과 문자 통보), exactly once per resolution.
 
-This follower reads ``Complaint.Resolved`` events in log order and keeps the position it has
-reached in a derived table (``complaints_text_positions``), saved after each message. Each message
-goes to core's message outbox under a key derived from the resolution event (complaint id and
-event version). A crash between handing a message over and saving the position makes the
-follower hand it over again on restart, with the same key, which the outbox has already recorded
-and does not send twice. So each resolution reaches the reporter exactly once.
+A resolution's text is saved in core's message outbox in the resolution's own transaction
+(``service.act``, ``service.bulk_intake``), under a key derived from the resolution event
+(complaint id and event version): neither exists without the other, and the outbox delivers it
+after the commit.
+
+This follower is the catch-up for resolutions recorded before texts were saved that way: it reads
+``Complaint.Resolved`` events in log order, keeps the position it has reached in a derived table
+(``complaints_text_positions``), and hands over the text of a resolution whose key the outbox
+does not hold yet. A crash between handing a message over and saving the position makes it hand
+the message over again on restart, with the same key, which the outbox has already recorded and
+does not send twice. So each resolution reaches the reporter exactly once.
 """
 
 from __future__ import annotations
@@ -70,32 +75,41 @@ class ResolutionTexts:
         return sum(1 for _ in self.engine.notifications(self.position() + 1, topics=(RESOLVED_TOPIC,)))
 
     def message_for(self, event: Any) -> Message | None:
-        """The text for one resolution, or None when there is nobody to text (anonymous report,
-        no phone given, or the reporter's data was erased)."""
+        """The text for one resolution event (see ``resolution_message``)."""
         complaint = self.engine.get(event.originator_id, Complaint, what="complaint")
-        reporter = open_reporter(self.engine, complaint.id, complaint.reporter)
-        if reporter is None or reporter["erased"] or not reporter["phone"]:
-            return None
-        from plugins.complaints.service import taxonomy
-
-        item = taxonomy(self.engine)["items"].get(complaint.item, {})
-        return Message(
-            key=text_key(str(event.originator_id), event.originator_version),
-            channel="sms",
-            to=reporter["phone"],
-            text=result_text(item.get("name_ko", complaint.item), complaint.dong, complaint.received_at, event.note),
-            plugin="complaints",
-            subject=reporter_subject(complaint.reporter),
-        )
+        return resolution_message(self.engine, complaint, event.originator_version, event.note)
 
     def drain(self) -> list[str]:
-        """Send a text for every resolution not yet handled; return the delivery references."""
+        """Send a text for every resolution whose text is not in the outbox yet; return the
+        delivery references."""
         sent = []
         with self._kept.lock:
             start = self.position() + 1
             for position, event in self.engine.log_events(start, topics=(RESOLVED_TOPIC,)):
-                message = self.message_for(event)
-                if message is not None:
-                    sent.append(self.engine.send_notification(message))
+                key = text_key(str(event.originator_id), event.originator_version)
+                if self.engine.messages.status(key) is None:  # saved with the resolution: nothing to do
+                    message = self.message_for(event)
+                    if message is not None:
+                        sent.append(self.engine.send_notification(message))
                 self.save_position(position)
         return sent
+
+
+def resolution_message(engine: Any, complaint: Complaint, version: int, note: str | None) -> Message | None:
+    """The text telling the reporter that ``complaint`` was resolved (its event ``version``), or
+    None when there is nobody to text (anonymous report, no phone given, or the reporter's data
+    was erased)."""
+    reporter = open_reporter(engine, complaint.id, complaint.reporter)
+    if reporter is None or reporter["erased"] or not reporter["phone"]:
+        return None
+    from plugins.complaints.service import taxonomy
+
+    item = taxonomy(engine)["items"].get(complaint.item, {})
+    return Message(
+        key=text_key(str(complaint.id), version),
+        channel="sms",
+        to=reporter["phone"],
+        text=result_text(item.get("name_ko", complaint.item), complaint.dong, complaint.received_at, note),
+        plugin="complaints",
+        subject=reporter_subject(complaint.reporter),
+    )

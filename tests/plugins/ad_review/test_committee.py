@@ -200,6 +200,57 @@ def test_reject_and_re_review_notices(in_session, sunday):
     assert any("재심의" in t for t in texts)
 
 
+class Crash(BaseException):
+    """The process dying: nothing after it runs."""
+
+
+def test_decision_and_re_review_notices_are_saved_with_the_session_close(in_session, sunday, monkeypatch):
+    import sqlite3
+
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    from core.engine import Engine
+
+    engine, sid, app, other = in_session
+    for m in ("kim", "lee", "park"):
+        decide(engine, m, sid, app, "reject", reasons="1업소 1간판 위반")
+        decide(engine, m, sid, other, "re_review", reasons="도면 보완")
+    sunday.advance(days=5)
+    before = engine.position
+
+    def disk_full(self, *args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    # the store fails while saving the close: no result, no notice
+    with monkeypatch.context() as patch:
+        patch.setattr(SQLiteApplicationRecorder, "_insert_events", disk_full)
+        with pytest.raises(Exception, match="disk is full"):
+            service.close_session(engine, "secretary", sid)
+    assert engine.position == before and not engine.get(sid, Session).closed
+    assert engine.messages.counts() == {"pending": 0, "delivered": 0} and engine.outbox.sent() == []
+
+    # the process dies right after the commit: both notices are in the outbox with the close
+    def crash(*args, **kwargs):
+        raise Crash()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine.messages, "dispatch", crash)
+        with pytest.raises(Crash):
+            service.close_session(engine, "secretary", sid)
+    assert engine.messages.counts() == {"pending": 2, "delivered": 0} and engine.outbox.sent() == []
+    again = Engine(engine.db, outbox=engine.outbox.path)
+    try:
+        assert again.get(app, Application).notice_sent and again.get(other, Application).status == "queued"
+        again.tick()
+        again.tick()
+        sent = {m["key"]: m["text"] for m in again.outbox.sent()}
+        assert sorted(sent) == sorted([f"ad_review:{app}:{sid}:reject", f"ad_review:{other}:{sid}:re_review"])
+        assert "재심의" in sent[f"ad_review:{other}:{sid}:re_review"]
+        assert again.messages.counts() == {"pending": 0, "delivered": 2}
+    finally:
+        again.close()
+
+
 def test_quorum_rule_change_applies_from_the_next_session(sqlite_engine, sunday):
     engine = sqlite_engine
     join(engine, *MEMBERS)

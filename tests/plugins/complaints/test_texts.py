@@ -119,3 +119,53 @@ def test_no_text_for_anonymous_or_erased_reporters(engine, manual_clock, tmp_pat
     service.act(engine, erased.id, "resolve", note="완료")
     assert outbox_lines(tmp_path / "outbox.jsonl") == []
     assert ResolutionTexts(engine).pending() == 0
+
+
+class Crash(BaseException):
+    """The process dying: nothing after it runs."""
+
+
+def test_the_text_is_saved_in_the_resolutions_transaction(manual_clock, tmp_path, monkeypatch):
+    import sqlite3
+
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    db, outbox = str(tmp_path / "civic.db"), tmp_path / "outbox.jsonl"
+    first = open_engine(db, outbox)
+    c = report(first)
+    before = first.position
+
+    def disk_full(self, *args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    # the store fails while saving the resolution: neither the event nor its text is left
+    with monkeypatch.context() as patch:
+        patch.setattr(SQLiteApplicationRecorder, "_insert_events", disk_full)
+        with pytest.raises(Exception, match="disk is full"):
+            service.act(first, c.id, "resolve", note="완료")
+    assert first.position == before and first.get(c.id).status != "resolved"
+    assert first.messages.counts() == {"pending": 0, "delivered": 0} and outbox_lines(outbox) == []
+
+    # the process dies right after the commit, before any delivery or follower: the text is
+    # already in the outbox, and the next tick of a new process delivers it once
+    def crash(*args, **kwargs):
+        raise Crash()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(first.messages, "dispatch", crash)
+        patch.setattr(service, "send_pending_texts", crash)
+        with pytest.raises(Crash):
+            service.act(first, c.id, "resolve", note="완료")
+    first.close()
+    again = open_engine(db, outbox)
+    try:
+        resolved = again.get(c.id)
+        assert resolved.status == "resolved"
+        key = text_key(str(c.id), resolved.version)
+        assert again.messages.status(key)["status"] == "pending"
+        again.tick()
+        again.tick()
+        assert [m["key"] for m in outbox_lines(outbox)] == [key]
+        assert again.messages.status(key)["status"] == "delivered"
+    finally:
+        again.close()
