@@ -6,10 +6,11 @@ Off until ``CIVIC_SMS_GATEWAY_URL`` is set. The gateway interface (docs/messages
 ``Content-Type: application/json``, ``Idempotency-Key: <key>`` and, when
 ``CIVIC_SMS_GATEWAY_TOKEN`` is set, ``Authorization: Bearer <token>``. A 2xx answer means
 accepted (its JSON ``id``, if any, becomes the reference); 409 means this key was accepted
-before, also delivered; any other 4xx but 408, 425 and 429 is a refusal the outbox does not try again
-by itself (``DeliveryRefused``: the message waits, sealed, for staff); anything else, or no answer
-within ``CIVIC_SMS_GATEWAY_TIMEOUT`` seconds (default 10), is a failure the outbox tries again. An adapter for a vendor's own API is a small
-service in front of the vendor, or a plugin implementing ``civic_send_notification``."""
+before, also delivered; any other 4xx but 408, 425 and 429 is a refusal the outbox does not try
+again by itself (``DeliveryRefused``: the message waits, sealed, for staff); anything else, or no
+answer within ``CIVIC_SMS_GATEWAY_TIMEOUT`` seconds (default 10), is a failure the outbox tries
+again. An adapter for a vendor's own API is a small service in front of the vendor, or a plugin
+implementing ``civic_send_notification``."""
 
 from __future__ import annotations
 
