@@ -4,7 +4,7 @@ A command that texts or mails someone puts ``core.Message`` values beside its ag
 (``engine.transact`` / ``engine.save``); the store records them in the outbox table
 (``core.message_table``) in the same transaction as the events. After the commit the outbox
 delivers them at once through the notifiers (``civic_send_notification``, else the development
-outbox file); one that fails stays pending and is tried again by ``civic tick`` and the
+message file when it is on); one that fails stays pending and is tried again by ``civic tick`` and the
 scheduler of ``civic serve``, with a growing pause, at most ``MAX_ATTEMPTS`` times; then (or at
 once, when the notifier says it never will: ``DeliveryRefused``) it is dead: kept sealed, counted
 for staff (``civic messages``), tried again only when staff ask. A process that dies between
@@ -211,8 +211,10 @@ class MessageOutbox:
             except Exception as exc:  # any notifier failure: the message waits for the next try
                 reason = str(exc) if isinstance(exc, DeliveryFailed) else type(exc).__name__
                 update = self._failure(row, claim, reason, refused=isinstance(exc, DeliveryRefused))
-                log.warning("message %s not delivered (%s); %s", row["key"], reason,
-                            "given up" if update[0] == DEAD else "will retry")
+                if update[0] == DEAD:  # staff must act: say so where the operator looks
+                    log.error("message %s given up (%s); see 'civic messages status'", row["key"], reason)
+                else:
+                    log.warning("message %s not delivered (%s); will retry", row["key"], reason)
                 failed(update)
                 continue
             done.append((clock.now().timestamp(), str(reference)[:200], row["key"], claim))
