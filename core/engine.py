@@ -143,12 +143,13 @@ class Engine:
     def send_notification(self, message: Message) -> str:
         """Record a message in the outbox (on its own: a sender with an event to save should put
         the message beside it in ``transact``) and deliver it now. Returns the delivery reference,
-        or ``pending:<key>`` when it waits for a retry (or nothing, for a forgotten person)."""
+        ``pending:<key>`` when it waits for a retry, ``dead:<key>`` when it was given up (or
+        ``not sent: ...`` for a forgotten person)."""
         if not self.messages.record([message]):
             return f"not sent: {message.key} (the person's data was erased)"
         self.messages.dispatch([message.key])
         status = self.messages.status(message.key) or {}
-        return status.get("reference") or f"pending:{message.key}"
+        return status.get("reference") or f"{status.get('status') or 'pending'}:{message.key}"
 
     def deliver(self, message: Message) -> str:
         """Hand one message to the first notifier that takes it, else to the development outbox

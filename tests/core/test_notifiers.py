@@ -295,7 +295,7 @@ def test_a_gateway_failing_for_hours_gives_the_text_up_until_staff_retry_it(db_u
 def test_a_text_the_gateway_refuses_is_not_tried_again_by_itself(sqlite_engine, sms_gateway, monkeypatch):
     monkeypatch.delenv("CIVIC_TOKEN", raising=False)
     sms_gateway.failures, sms_gateway.failure_code = 1, 400  # a number the gateway will never take
-    assert sqlite_engine.send_notification(sms("code/6", to="010-bad")) == "pending:code/6"
+    assert sqlite_engine.send_notification(sms("code/6", to="010-bad")) == "dead:code/6"
     status = sqlite_engine.messages.status("code/6")
     assert status["status"] == "dead" and status["attempts"] == 1
     assert status["last_error"] == "the SMS gateway refused the message (400)"
