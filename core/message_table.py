@@ -68,7 +68,11 @@ class SQLiteOutboxRecorder(SQLiteApplicationRecorder):
         rows = _rows(kwargs)
         if rows:
             c.executemany(INSERT, [r.values() for r in rows])
-        return super()._insert_events(c, stored_events, **kwargs)
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        after_insert = kwargs.get("after_insert")
+        if after_insert is not None:  # a read the writer needs inside its own transaction
+            after_insert(c)
+        return positions
 
 
 try:

@@ -76,7 +76,7 @@ class BallotCasting(KitBase):
         if size > MAX_BALLOT_BYTES:
             raise InvalidInput(f"A ballot may hold at most {MAX_BALLOT_BYTES} bytes of JSON.")
         name = crypto.pseudonym(pid, nonce)
-        sealed = crypto.seal(box.public_key, pid, name, group, content)
+        sealed = crypto.seal(box.sealing_key, pid, name, group, content)
         pool_key = self._key("deposit-key", pid)
         blob = crypto.wrap_deposit(pool_key, pid, {"pseudonym": name, "group": group, "sealed": sealed})
         slot = stdlib_secrets.token_hex(16) if box.allow_revote else crypto.deposit_slot(pool_key, pid, name)

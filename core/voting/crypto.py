@@ -131,8 +131,13 @@ def _seal_info(process_id: str, pseudonym_: str, group: str) -> bytes:
     return canonical(["civic/sealed-ballot/v1", process_id, pseudonym_, group])
 
 
-def seal(public_key: str, process_id: str, pseudonym_: str, group: str, content: Any) -> str:
-    key = X25519PublicKey.from_public_bytes(unb64(public_key))
+def ballot_public_key(public_key: str) -> X25519PublicKey:
+    """The box's public key, parsed (parse once per box, not per ballot)."""
+    return X25519PublicKey.from_public_bytes(unb64(public_key))
+
+
+def seal(public_key: str | X25519PublicKey, process_id: str, pseudonym_: str, group: str, content: Any) -> str:
+    key = ballot_public_key(public_key) if isinstance(public_key, str) else public_key
     return b64(SUITE.encrypt(canonical(content), key, info=_seal_info(process_id, pseudonym_, group)))
 
 
