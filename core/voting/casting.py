@@ -70,13 +70,13 @@ class BallotCasting(KitBase):
         if validate is not None:
             content = validate(content, group)
         try:
-            size = len(crypto.canonical(content))
+            plaintext = crypto.canonical(content)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"A ballot's content must be plain JSON: {exc}") from None
-        if size > MAX_BALLOT_BYTES:
+        if len(plaintext) > MAX_BALLOT_BYTES:
             raise InvalidInput(f"A ballot may hold at most {MAX_BALLOT_BYTES} bytes of JSON.")
         name = crypto.pseudonym(pid, nonce)
-        sealed = crypto.seal(box.sealing_key, pid, name, group, content)
+        sealed = crypto.seal(box.sealing_key, pid, name, group, content, plaintext=plaintext)
         pool_key = self._key("deposit-key", pid)
         blob = crypto.wrap_deposit(pool_key, pid, {"pseudonym": name, "group": group, "sealed": sealed})
         slot = stdlib_secrets.token_hex(16) if box.allow_revote else crypto.deposit_slot(pool_key, pid, name)

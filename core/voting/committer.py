@@ -50,6 +50,7 @@ class BoxFacts:
     process_id: str
     public_key: str
     sealing_key: X25519PublicKey  # ``public_key`` parsed once
+    stored_id: str  # the box's id as the SQLite store writes it
     allow_revote: bool
     batch_size: int
     status: str
@@ -97,7 +98,8 @@ class DepositCommitter:
                 return known
         box = self.engine.get(box_id(process_id), BallotBox, what="ballot box")
         facts = BoxFacts(process_id=process_id, public_key=box.public_key,
-                         sealing_key=crypto.ballot_public_key(box.public_key), allow_revote=box.allow_revote,
+                         sealing_key=crypto.ballot_public_key(box.public_key), stored_id=box.id.hex,
+                         allow_revote=box.allow_revote,
                          batch_size=box.batch_size, status=box.status, version=box.version, read_at=now)
         self._facts[process_id] = facts  # one dict operation: atomic
         return facts
@@ -194,7 +196,7 @@ class DepositCommitter:
             if known is None or known.status != OPEN:
                 continue
             cursor.execute(f"SELECT MAX(originator_version) FROM {recorder.events_table_name} "  # noqa: S608 - the recorder's own table name
-                           "WHERE originator_id = ?", (box_id(pid).hex,))
+                           "WHERE originator_id = ?", (known.stored_id,))
             if cursor.fetchone()[0] == known.version:
                 unchanged.add(pid)
         return unchanged
