@@ -1,16 +1,20 @@
 """Group commit for ballot deposits: casts that arrive together are saved in one transaction.
 
-A cast prepares its deposit (credential check, validation, sealing) in its own thread, then hands
-it to the engine's ``DepositCommitter``. Whoever finds no transaction in progress becomes the
-writer: it takes every deposit waiting at that moment and saves them together; casts arriving
-meanwhile wait for the next transaction. A lone cast is written at once, so light traffic keeps
-single-cast latency; under load one commit (one fsync) carries many ballots. Every cast returns
-only after the transaction holding its deposit is durable.
+A cast announces itself, prepares its deposit (credential check, validation, sealing, the stored
+event) in its own thread, then hands it to the engine's ``DepositCommitter``. Whoever finds no
+transaction in progress becomes the writer: while announced casts are still preparing it waits a
+moment (at most ``GATHER_SECONDS``) for them, then takes every deposit waiting and saves them
+together; casts arriving meanwhile wait for the next transaction, and are woken when theirs is
+written. A lone cast is written at once, so light traffic keeps single-cast latency; under load
+one commit (one fsync) carries many ballots. Every cast returns only after the transaction
+holding its deposit is durable.
 
 The box is not read per ballot. Its fixed facts (public key, revote, batch size) are read once,
-its status is refreshed with one indexed query for new box events, and after each transaction
-the writer checks once whether the box began closing: a deposit logged after the Closing event is
-refused (never acknowledged), every one before it is counted at close.
+its status is refreshed with one indexed query for new box events, and the writer checks whether
+the box began closing: on SQLite inside the very transaction that writes the deposits (one
+indexed read: the box's version is still the one last seen open), elsewhere, or when the box
+changed, after the commit. A deposit logged after the Closing event is refused (never
+acknowledged), every one before it is counted at close.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ from core.store import StoreConflict
 from core.voting import crypto
 from core.voting.box import OPEN, BallotBox, BallotDeposit, box_id
 
-# once transactions carry several deposits, the writer waits this long for more to join: a few
-# more ballots per fsync, at a small cost in latency that only busy periods pay
-GATHER_SECONDS = 0.002
+# while other casts are still preparing their deposits (checking, sealing), the writer waits at
+# most this long for them to join its transaction: under load a commit then carries most of the
+# casts in flight instead of the two or three ready at that instant; a lone cast never waits
+GATHER_SECONDS = 0.01
 # at most this many deposits in one transaction (bounded statement size and latency)
 MAX_GROUP = 500
 # a cast's first look at the box may be this old: only the look after the commit decides
@@ -76,9 +81,11 @@ class DepositCommitter:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         self._waiting: list[PendingDeposit] = []
-        self._waiting_lock = threading.Lock()
-        self._writer_lock = threading.Lock()
-        self._last_group = 1
+        # guards what follows; casts wait on it for their deposit to be written, the writer for
+        # casts still preparing to join its transaction
+        self._state = threading.Condition()
+        self._writing = False  # one cast at a time writes, for itself and every cast waiting
+        self._preparing = 0  # casts announced, their deposits not yet handed over
         self._facts: dict[str, BoxFacts] = {}
 
     # -- the box, without replaying it per ballot -------------------------------------------
@@ -118,29 +125,76 @@ class DepositCommitter:
             deposit.stored = self.engine.store.mapper.to_stored_event(event)
         return deposit
 
-    def commit(self, deposit: PendingDeposit) -> int:
+    def announce(self) -> None:
+        """A cast has begun preparing a deposit: a writer may wait a moment for it to join."""
+        with self._state:
+            self._preparing += 1
+
+    def withdraw(self) -> None:
+        """An announced cast ends without a deposit (refused, or failed)."""
+        with self._state:
+            self._preparing -= 1
+            self._state.notify_all()
+
+    def commit(self, deposit: PendingDeposit, *, announced: bool = False) -> int:
         """Save ``deposit`` (with whatever else is waiting); its log position once durable.
         Raises ``RuleViolation`` for a second ballot where revoting is not allowed, or for a
-        ballot that reached the log after the box began closing."""
-        self.prepare(deposit)
-        with self._waiting_lock:
+        ballot that reached the log after the box began closing. ``announced``: this cast
+        called ``announce`` first (and must not call ``withdraw``)."""
+        try:
+            self.prepare(deposit)
+        except BaseException:
+            if announced:
+                self.withdraw()
+            raise
+        with self._state:
             self._waiting.append(deposit)
-        with self._writer_lock:
-            while not deposit.done:  # more than MAX_GROUP waiting: it may take a second turn
-                if self._last_group > 1:
-                    time.sleep(GATHER_SECONDS)
-                with self._waiting_lock:
-                    group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-                self._last_group = len(group)
-                try:
-                    self._write(group)
-                except BaseException as exc:  # noqa: BLE001 - nothing in the group was acknowledged
-                    for item in group:
-                        if not item.done:
-                            item.error, item.done = exc, True
+            if announced:
+                self._preparing -= 1
+            self._state.notify_all()
+            # a cast whose deposit another writer took just waits to be woken: queueing every
+            # such cast on a writer lock, only to find its deposit written, made them leave one
+            # by one (a convoy that held transactions to two or three deposits)
+            while not deposit.done and self._writing:
+                self._state.wait()
+            if not deposit.done:
+                self._writing = True
+        if not deposit.done:
+            try:
+                self._write_until_done(deposit)
+            finally:
+                with self._state:
+                    self._writing = False
+                    self._state.notify_all()
         if deposit.error is not None:
             raise deposit.error
         return deposit.position  # type: ignore[return-value]
+
+    def _write_until_done(self, deposit: PendingDeposit) -> None:
+        """(The one writer.) Write waiting deposits, a transaction at a time, until ``deposit``
+        is written (more than ``MAX_GROUP`` waiting: it may take a second turn)."""
+        while not deposit.done:
+            with self._state:
+                self._gather()
+                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+            try:
+                self._write(group)
+            except BaseException as exc:  # noqa: BLE001 - nothing in the group was acknowledged
+                for item in group:
+                    if not item.done:
+                        item.error, item.done = exc, True
+            with self._state:
+                self._state.notify_all()  # the casts of this group return
+
+    def _gather(self) -> None:
+        """(Holding ``_state``.) Wait, at most ``GATHER_SECONDS``, while announced casts are
+        still preparing and the transaction has room."""
+        deadline = time.monotonic() + GATHER_SECONDS
+        while self._preparing > 0 and len(self._waiting) < MAX_GROUP:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._state.wait(left)
 
     def _write(self, group: list[PendingDeposit]) -> None:
         slots: set[str] = set()
