@@ -81,9 +81,12 @@ class DepositCommitter:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         self._waiting: list[PendingDeposit] = []
-        # guards what follows; casts wait on it for their deposit to be written, the writer for
-        # casts still preparing to join its transaction
-        self._state = threading.Condition()
+        # guards what follows; casts wait on ``_written`` for their deposit to be written, the
+        # writer on ``_joined`` for casts still preparing (apart: a deposit handed over wakes
+        # the writer only, not every cast waiting)
+        self._state = threading.Lock()
+        self._written = threading.Condition(self._state)
+        self._joined = threading.Condition(self._state)
         self._writing = False  # one cast at a time writes, for itself and every cast waiting
         self._preparing = 0  # casts announced, their deposits not yet handed over
         self._facts: dict[str, BoxFacts] = {}
@@ -134,7 +137,7 @@ class DepositCommitter:
         """An announced cast ends without a deposit (refused, or failed)."""
         with self._state:
             self._preparing -= 1
-            self._state.notify_all()
+            self._joined.notify()
 
     def commit(self, deposit: PendingDeposit, *, announced: bool = False) -> int:
         """Save ``deposit`` (with whatever else is waiting); its log position once durable.
@@ -151,12 +154,12 @@ class DepositCommitter:
             self._waiting.append(deposit)
             if announced:
                 self._preparing -= 1
-            self._state.notify_all()
+            self._joined.notify()
             # a cast whose deposit another writer took just waits to be woken: queueing every
             # such cast on a writer lock, only to find its deposit written, made them leave one
             # by one (a convoy that held transactions to two or three deposits)
             while not deposit.done and self._writing:
-                self._state.wait()
+                self._written.wait()
             if not deposit.done:
                 self._writing = True
         if not deposit.done:
@@ -165,7 +168,7 @@ class DepositCommitter:
             finally:
                 with self._state:
                     self._writing = False
-                    self._state.notify_all()
+                    self._written.notify_all()  # the next waiting cast takes over
         if deposit.error is not None:
             raise deposit.error
         return deposit.position  # type: ignore[return-value]
@@ -184,7 +187,7 @@ class DepositCommitter:
                     if not item.done:
                         item.error, item.done = exc, True
             with self._state:
-                self._state.notify_all()  # the casts of this group return
+                self._written.notify_all()  # the casts of this group return
 
     def _gather(self) -> None:
         """(Holding ``_state``.) Wait, at most ``GATHER_SECONDS``, while announced casts are
@@ -194,7 +197,7 @@ class DepositCommitter:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            self._state.wait(left)
+            self._joined.wait(left)
 
     def _write(self, group: list[PendingDeposit]) -> None:
         slots: set[str] = set()
