@@ -61,7 +61,7 @@ class BallotCasting(KitBase):
         deposits = committer(self.engine)
         deposits.announce()  # a writer about to commit may wait a moment for this ballot
         try:
-            # a slightly old look is enough here: the writer looks again after the commit
+            # a slightly old look is enough here: the writer looks again when it writes the deposit
             box = deposits.facts(pid, max_age=FRESH_SECONDS)
             if box.status != OPEN:
                 raise RuleViolation("Voting is not open.")

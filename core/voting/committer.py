@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-
 from eventsourcing.persistence import StoredEvent
 
 from core.errors import RuleViolation
@@ -40,7 +40,7 @@ from core.voting.box import OPEN, BallotBox, BallotDeposit, box_id
 GATHER_SECONDS = 0.01
 # at most this many deposits in one transaction (bounded statement size and latency)
 MAX_GROUP = 500
-# a cast's first look at the box may be this old: only the look after the commit decides
+# a cast's first look at the box may be this old: only the writer's look decides
 FRESH_SECONDS = 0.25
 
 ALREADY_CAST = ("A ballot was already cast with this credential, and this process does not allow "
@@ -258,7 +258,7 @@ class DepositCommitter:
                 unchanged.add(pid)
         return unchanged
 
-    def _refuse_after_closing(self, saved: list[PendingDeposit], unchanged: set[str] = frozenset()) -> None:
+    def _refuse_after_closing(self, saved: list[PendingDeposit], unchanged: AbstractSet[str] = frozenset()) -> None:
         """Once per process in the group: if the box began closing, refuse what came after.
         ``unchanged``: processes whose box the writing transaction itself saw still open."""
         for pid in {item.process_id for item in saved} - unchanged:
