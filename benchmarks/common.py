@@ -70,3 +70,30 @@ def bare_hpke_open_rate(samples: int = 3000) -> float:
     for ciphertext in sealed:
         crypto.SUITE.decrypt(ciphertext, key, info=info)
     return samples / (time.perf_counter() - started)
+
+
+def bare_hpke_seal_rate(samples: int = 3000, threads: int = 1) -> float:
+    """Seals per second of bare HPKE (the kit's suite, the box key parsed once, a ballot-sized
+    plaintext), from ``threads`` threads at once: every cast seals its ballot once, so a process
+    casts at most this many ballots per second (cryptography's HPKE keeps the GIL: more threads
+    do not seal faster)."""
+    import os
+    import threading
+
+    from core.voting import crypto
+
+    public = crypto.ballot_private_key(os.urandom(32)).public_key()
+    plaintext = b'{"channel":"mobile","choice":["1","2","3"]}'
+    info = crypto.canonical(["civic/sealed-ballot/v1", "a-process-id", "p" * 32, ""])
+
+    def seal(count: int) -> None:
+        for _ in range(count):
+            crypto.SUITE.encrypt(plaintext, public, info=info)
+
+    workers = [threading.Thread(target=seal, args=(samples // threads,)) for _ in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return samples // threads * threads / (time.perf_counter() - started)

@@ -47,6 +47,9 @@ class InstanceSecrets:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._master: bytes | None = None
+        # derived once per purpose: a ballot cast needs two keys, and deriving them per cast cost
+        # more than the credential check they serve
+        self._derived: dict[tuple[str, int], bytes] = {}
 
     @property
     def master(self) -> bytes:
@@ -56,5 +59,9 @@ class InstanceSecrets:
 
     def key(self, purpose: str, length: int = 32) -> bytes:
         """A key for one purpose (e.g. ``"voting-code-hash"``), stable for this instance."""
-        return HKDF(algorithm=hashes.SHA256(), length=length, salt=None,
-                    info=f"civic/{purpose}".encode()).derive(self.master)
+        known = self._derived.get((purpose, length))
+        if known is None:
+            known = HKDF(algorithm=hashes.SHA256(), length=length, salt=None,
+                         info=f"civic/{purpose}".encode()).derive(self.master)
+            self._derived[(purpose, length)] = known  # one dict operation: atomic
+        return known

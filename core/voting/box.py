@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.domain import CivicAggregate, event, natural_id
+from core.domain import CivicAggregate, event, natural_id, topic_of
 from core.errors import RuleViolation
 
 PREPARED, OPEN, CLOSING, CLOSED = "prepared", "open", "closing", "closed"
@@ -123,6 +123,17 @@ class BallotDeposit(CivicAggregate):
         self.deposit_key = deposit_key
         self.process_id = process_id
         self.blob = blob
+
+    @classmethod
+    def deposited(cls, deposit_key: str, process_id: str, blob: str) -> BallotDeposit.Deposited:
+        """The one event of a new deposit, as ``BallotDeposit(...)`` records it, made without
+        building the aggregate (casting saves many and never reads them back as aggregates)."""
+        return cls.Deposited(originator_id=deposit_id(deposit_key), originator_version=1,
+                             timestamp=cls.Event.create_timestamp(), originator_topic=_DEPOSIT_TOPIC,
+                             deposit_key=deposit_key, process_id=process_id, blob=blob)
+
+
+_DEPOSIT_TOPIC = topic_of(BallotDeposit)
 
 
 class BallotBatch(CivicAggregate):

@@ -59,29 +59,35 @@ class BallotCasting(KitBase):
         pid = process_key(process_id)
         token = credential.token if isinstance(credential, BallotCredential) else str(credential)
         deposits = committer(self.engine)
-        # a slightly old look is enough here: the writer looks again after the commit
-        box = deposits.facts(pid, max_age=FRESH_SECONDS)
-        if box.status != OPEN:
-            raise RuleViolation("Voting is not open.")
-        parsed = crypto.read_credential(self._key("credential", pid), pid, token)
-        if parsed is None:
-            raise Unauthorized("This is not a ballot credential of this process.")
-        nonce, group = parsed
-        if validate is not None:
-            content = validate(content, group)
+        deposits.announce()  # a writer about to commit may wait a moment for this ballot
         try:
-            size = len(crypto.canonical(content))
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"A ballot's content must be plain JSON: {exc}") from None
-        if size > MAX_BALLOT_BYTES:
-            raise InvalidInput(f"A ballot may hold at most {MAX_BALLOT_BYTES} bytes of JSON.")
-        name = crypto.pseudonym(pid, nonce)
-        sealed = crypto.seal(box.public_key, pid, name, group, content)
-        pool_key = self._key("deposit-key", pid)
-        blob = crypto.wrap_deposit(pool_key, pid, {"pseudonym": name, "group": group, "sealed": sealed})
-        slot = stdlib_secrets.token_hex(16) if box.allow_revote else crypto.deposit_slot(pool_key, pid, name)
+            # a slightly old look is enough here: the writer looks again when it writes the deposit
+            box = deposits.facts(pid, max_age=FRESH_SECONDS)
+            if box.status != OPEN:
+                raise RuleViolation("Voting is not open.")
+            parsed = crypto.read_credential(self._key("credential", pid), pid, token)
+            if parsed is None:
+                raise Unauthorized("This is not a ballot credential of this process.")
+            nonce, group = parsed
+            if validate is not None:
+                content = validate(content, group)
+            try:
+                plaintext = crypto.canonical(content)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput(f"A ballot's content must be plain JSON: {exc}") from None
+            if len(plaintext) > MAX_BALLOT_BYTES:
+                raise InvalidInput(f"A ballot may hold at most {MAX_BALLOT_BYTES} bytes of JSON.")
+            name = crypto.pseudonym(pid, nonce)
+            sealed = crypto.seal(box.sealing_key, pid, name, group, content, plaintext=plaintext)
+            pool_key = self._key("deposit-key", pid)
+            blob = crypto.wrap_deposit(pool_key, pid, {"pseudonym": name, "group": group, "sealed": sealed})
+            slot = stdlib_secrets.token_hex(16) if box.allow_revote else crypto.deposit_slot(pool_key, pid, name)
+            deposit = PendingDeposit(process_id=pid, deposit_key=slot, blob=blob, single_slot=not box.allow_revote)
+        except BaseException:
+            deposits.withdraw()
+            raise
         # returns once durable; refuses a second ballot without revote, or one logged after closing
-        deposits.commit(PendingDeposit(process_id=pid, deposit_key=slot, blob=blob, single_slot=not box.allow_revote))
+        deposits.commit(deposit, announced=True)
         if box.batch_size and _shuffler.randrange(box.batch_size) == 0:
             # about one cast in batch_size tries to flush (it writes only when the pool is full):
             # the pool stays bounded without a scheduler, and casting stays cheap

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -131,9 +132,17 @@ def _seal_info(process_id: str, pseudonym_: str, group: str) -> bytes:
     return canonical(["civic/sealed-ballot/v1", process_id, pseudonym_, group])
 
 
-def seal(public_key: str, process_id: str, pseudonym_: str, group: str, content: Any) -> str:
-    key = X25519PublicKey.from_public_bytes(unb64(public_key))
-    return b64(SUITE.encrypt(canonical(content), key, info=_seal_info(process_id, pseudonym_, group)))
+def ballot_public_key(public_key: str) -> X25519PublicKey:
+    """The box's public key, parsed (parse once per box, not per ballot)."""
+    return X25519PublicKey.from_public_bytes(unb64(public_key))
+
+
+def seal(public_key: str | X25519PublicKey, process_id: str, pseudonym_: str, group: str, content: Any, *,
+         plaintext: bytes | None = None) -> str:
+    """``content`` sealed to the box key; ``plaintext``: its canonical JSON, when already made."""
+    key = ballot_public_key(public_key) if isinstance(public_key, str) else public_key
+    plaintext = canonical(content) if plaintext is None else plaintext
+    return b64(SUITE.encrypt(plaintext, key, info=_seal_info(process_id, pseudonym_, group)))
 
 
 class UnopenableBallot(ValueError):
@@ -186,15 +195,22 @@ def normalise_tracking_code(code: str) -> str:
 
 
 # -- deposits (the pending pool) ---------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _deposit_cipher(key: bytes, process_id: str) -> tuple[AESGCM, bytes]:
+    """The pool key's cipher and the associated data of one process (made once, not per deposit)."""
+    return AESGCM(key), canonical(["civic/deposit/v1", process_id])
+
+
 def wrap_deposit(key: bytes, process_id: str, item: dict[str, Any]) -> str:
+    cipher, associated = _deposit_cipher(key, process_id)
     nonce = os.urandom(12)
-    return b64(nonce + AESGCM(key).encrypt(nonce, canonical(item), canonical(["civic/deposit/v1", process_id])))
+    return b64(nonce + cipher.encrypt(nonce, canonical(item), associated))
 
 
 def unwrap_deposit(key: bytes, process_id: str, blob: str) -> dict[str, Any]:
+    cipher, associated = _deposit_cipher(key, process_id)
     raw = unb64(blob)
-    plaintext = AESGCM(key).decrypt(raw[:12], raw[12:], canonical(["civic/deposit/v1", process_id]))
-    return json.loads(plaintext)
+    return json.loads(cipher.decrypt(raw[:12], raw[12:], associated))
 
 
 def deposit_slot(key: bytes, process_id: str, pseudonym_: str) -> str:

@@ -277,8 +277,11 @@ class Cycle(CivicAggregate):
     def _advanced(self, from_phase: str, to: str, by: str) -> None:
         self.phase = to
 
-    def check_ballot(self, choice: list[str]) -> tuple[str, ...]:
+    def check_phase_for_ballots(self) -> None:
         self._require_phase("voting", doing="cast a ballot")
+
+    def check_ballot(self, choice: list[str]) -> tuple[str, ...]:
+        self.check_phase_for_ballots()
         return rules.validate_choice(self.style, self.ballot_costs, self.budget, choice)
 
     # -- result -------------------------------------------------------------------------------

@@ -50,6 +50,19 @@ def voting_cycle_for_ballots(engine: Engine, cycle_id: UUID | str) -> Cycle:
     return cycle
 
 
+def voting_ballot_rule(engine: Engine, cycle_id: UUID) -> tuple[rules.BallotStyle, dict[str, int], int]:
+    """What a ballot of a voting cycle is checked against (style, projects and costs, budget),
+    made once per cycle like the cycle itself; refused outside the voting phase."""
+    kept: dict[UUID, tuple[rules.BallotStyle, dict[str, int], int]] = engine.kept("budget_vote.ballot_rules", dict)
+    rule = kept.get(cycle_id)
+    if rule is None:
+        cycle = voting_cycle_for_ballots(engine, cycle_id)
+        cycle.check_phase_for_ballots()
+        rule = (cycle.style, cycle.ballot_costs, cycle.budget)
+        kept[cycle_id] = rule  # voting: none of it changes any more (one dict operation: atomic)
+    return rule
+
+
 def find_cycle(engine: Engine, ref: str) -> Cycle:
     """A cycle by id or by name."""
     try:
@@ -187,8 +200,8 @@ def ballot_check(engine: Engine, cycle_id: UUID, channel: str):
     ``{"choice": [...], "channel": ...}``; a choice that breaks the ballot rule is refused naming it."""
 
     def validate(content: Any, group: str) -> dict[str, Any]:
-        cycle = voting_cycle_for_ballots(engine, cycle_id)
-        chosen = cycle.check_ballot(content)
+        style, costs, budget = voting_ballot_rule(engine, cycle_id)
+        chosen = rules.validate_choice(style, costs, budget, content)
         return {"choice": list(chosen), "channel": channel}
 
     return validate

@@ -1,0 +1,42 @@
+"""Saving several events at once on SQLite (one INSERT statement for many rows): each event gets
+its own log position in the order given, across statement chunks, and a conflict anywhere saves
+nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.store import EventStore, StoreConflict
+from core.voting.box import BallotDeposit
+
+
+@pytest.fixture
+def store(tmp_path, manual_clock):
+    store = EventStore(str(tmp_path / "civic.db"))
+    yield store
+    store.close()
+
+
+def deposits(store: EventStore, keys):
+    return [store.mapper.to_stored_event(BallotDeposit.deposited(k, "p", f"blob-{k}")) for k in keys]
+
+
+def test_many_events_in_one_save_get_positions_in_the_order_given(store, monkeypatch):
+    monkeypatch.setattr("core.message_table.EVENTS_PER_INSERT", 3)  # several statements, one transaction
+    store.recorder.insert_events(deposits(store, ["first"]))
+    keys = [f"k{n}" for n in range(8)]
+    positions = store.recorder.insert_events(deposits(store, keys))
+    assert positions == list(range(2, 10))
+    logged = [store.decode_payload(n)["deposit_key"] for n in store.notifications(2)]
+    assert logged == keys  # the log holds them in that order, at those positions
+    assert [n.id for n in store.notifications(2)] == positions
+
+
+def test_a_conflict_in_a_many_event_save_saves_none_of_them(store, monkeypatch):
+    monkeypatch.setattr("core.message_table.EVENTS_PER_INSERT", 2)
+    store.recorder.insert_events(deposits(store, ["taken"]))
+    before = store.position
+    with pytest.raises(StoreConflict):
+        store.recorder.insert_events(deposits(store, ["a", "b", "c", "taken", "d"]))
+    assert store.position == before
+    assert not store.exists(BallotDeposit.create_id("a"))
