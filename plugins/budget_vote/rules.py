@@ -2,7 +2,8 @@
 result of a closed cycle.
 
 No I/O and no clock. The live tally, the auditor's re-tally and the property tests call these
-functions. Money is integer won; rule arithmetic is exact (``fractions.Fraction``).
+functions. Money is integer won; rule arithmetic is exact (``fractions.Fraction``; equal shares uses
+gmpy2's ``mpq``, the same exact rationals, faster).
 
 Winner rules (both resolute, ties broken by a total ``tie_order`` of the projects, earlier first;
 the order comes from the verifiable lottery):
@@ -29,6 +30,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import attrs
+from gmpy2 import mpq
 
 from core import InvalidInput, refuse_unknown_settings
 from core.voting import draw
@@ -223,48 +225,108 @@ def greedy(instance: Instance, tie_order: Sequence[str], satisfaction: str = "co
     return chosen
 
 
-def _mes_once(instance: Instance, supported: Sequence[str], share: Fraction, satisfaction: str,
-              rank: Mapping[str, int]) -> list[str]:
-    """One run of MES with every voter holding ``share``; returns the projects in selection order."""
-    groups = [(dict(ballot), m) for ballot, m in instance.ballots]
-    budgets = [share] * len(groups)
-    supporters = {p: [i for i, (b, _) in enumerate(groups) if b.get(p)] for p in supported}
-    remaining = set(supported)
-    chosen: list[str] = []
-    while True:
-        best: tuple[Fraction, int, str] | None = None
-        for p in list(remaining):
-            cost = instance.costs[p]
-            if sum(budgets[i] * groups[i][1] for i in supporters[p]) < cost:
-                remaining.discard(p)  # budgets only fall: it can never be afforded
-                continue
-            # smallest rho with sum_i m_i * min(b_i, rho * u_i) >= cost
-            sats = {i: _sat(instance, satisfaction, p, groups[i][0][p]) for i in supporters[p]}
-            order = sorted(supporters[p], key=lambda i: budgets[i] / sats[i])
-            paid = Fraction(0)
-            denominator = sum(groups[i][1] * sats[i] for i in order)
-            rho = None
-            for i in order:
-                candidate = (cost - paid) / denominator
-                if candidate * sats[i] <= budgets[i]:
-                    rho = candidate
+_ZERO = mpq(0)
+
+
+class _MesElection:
+    """An election prepared once for repeated runs of MES (the add1 completion runs it once per
+    budget increase): projects as indices in tie order, each with its supporting ballot groups
+    and their satisfactions, so a run touches only numbers."""
+
+    def __init__(self, instance: Instance, projects: Sequence[str], satisfaction: str) -> None:
+        self.projects = list(projects)  # supported, costly, in tie order (index = rank)
+        self.costs = [instance.costs[p] for p in self.projects]
+        index = {p: j for j, p in enumerate(self.projects)}
+        self.multiplicity = [m for _, m in instance.ballots]
+        self.supporters: list[list[int]] = [[] for _ in self.projects]
+        sats: list[list[int]] = [[] for _ in self.projects]
+        for g, (ballot, _) in enumerate(instance.ballots):
+            for p, w in ballot:
+                j = index.get(p)
+                if j is not None and w:
+                    self.supporters[j].append(g)
+                    sats[j].append(_sat(instance, satisfaction, p, w))
+        # approval ballots give every supporter of a project the same satisfaction: then the
+        # rule reduces to one price per project (rho x that satisfaction), found on budgets alone
+        self.uniform = [s[0] if len(set(s)) == 1 else None for s in sats]
+        self.sat_of = [dict(zip(sup, s)) for sup, s in zip(self.supporters, sats)]
+        self.total_sat = [sum(self.multiplicity[g] * u for g, u in zip(sup, s)) for sup, s in zip(self.supporters, sats)]
+
+    def run(self, share: Any) -> list[int]:
+        """One run of MES with every voter holding ``share``: projects in selection order.
+
+        Lazy: a project's rho never falls from one round to the next (budgets only fall), so the
+        last rho found is a lower bound; projects are tried in order of that bound and the round
+        stops at the first whose bound cannot beat the best found (ties go to the earlier rank)."""
+        budgets = [mpq(share)] * len(self.multiplicity)
+        bound = [mpq(c, t) for c, t in zip(self.costs, self.total_sat)]
+        remaining = list(range(len(self.projects)))
+        chosen: list[int] = []
+        while remaining:
+            remaining.sort(key=lambda j: (bound[j], j))
+            best = -1
+            best_rho = None
+            unaffordable = []
+            for j in remaining:
+                if best >= 0 and (bound[j] > best_rho or (bound[j] == best_rho and j > best)):
                     break
-                paid += budgets[i] * groups[i][1]
-                denominator -= groups[i][1] * sats[i]
-            if rho is None:  # pragma: no cover - excluded by the affordability test above
-                remaining.discard(p)
-                continue
-            key = (rho, rank[p], p)
-            if best is None or key < best:
-                best = key
-        if best is None:
-            return chosen
-        rho, _, p = best
-        chosen.append(p)
-        remaining.discard(p)
-        for i in supporters[p]:
-            u = _sat(instance, satisfaction, p, groups[i][0][p])
-            budgets[i] -= min(budgets[i], rho * u)
+                rho = self._rho(j, budgets)
+                if rho is None:
+                    unaffordable.append(j)  # budgets only fall: it can never be afforded again
+                    continue
+                bound[j] = rho
+                if best < 0 or rho < best_rho or (rho == best_rho and j < best):
+                    best, best_rho = j, rho
+            for j in unaffordable:
+                remaining.remove(j)
+            if best < 0:
+                break
+            chosen.append(best)
+            remaining.remove(best)
+            self._pay(best, best_rho, budgets)
+        return chosen
+
+    def _rho(self, j: int, budgets: list[Any]) -> Any:
+        """Smallest rho with sum_i m_i * min(b_i, rho * u_i) >= cost, or None if the supporters
+        cannot afford the project."""
+        m = self.multiplicity
+        supporters = self.supporters[j]
+        remaining_cost = self.costs[j]
+        u = self.uniform[j]
+        if u is not None:
+            # budgets in rising order: the poorest pay all they have until the rest can share
+            # the remainder equally (price q = rho * u each)
+            rest = self.total_sat[j] // u  # supporters counted with multiplicity
+            for g in sorted(supporters, key=budgets.__getitem__):
+                b = budgets[g]
+                if remaining_cost <= b * rest:
+                    return mpq(remaining_cost, rest * u)
+                remaining_cost -= b * m[g]
+                rest -= m[g]
+            return None
+        sat = self.sat_of[j]
+        denominator = self.total_sat[j]
+        for g in sorted(supporters, key=lambda g: budgets[g] / sat[g]):
+            b = budgets[g]
+            if remaining_cost * sat[g] <= b * denominator:
+                return mpq(remaining_cost, denominator)
+            remaining_cost -= b * m[g]
+            denominator -= m[g] * sat[g]
+        return None
+
+    def _pay(self, j: int, rho: Any, budgets: list[Any]) -> None:
+        u = self.uniform[j]
+        if u is not None:
+            price = rho * u
+            for g in self.supporters[j]:
+                b = budgets[g]
+                budgets[g] = b - price if b > price else _ZERO
+        else:
+            sat = self.sat_of[j]
+            for g in self.supporters[j]:
+                b = budgets[g]
+                price = rho * sat[g]
+                budgets[g] = b - price if b > price else _ZERO
 
 
 def equal_shares(instance: Instance, tie_order: Sequence[str], satisfaction: str = "cost",
@@ -276,14 +338,15 @@ def equal_shares(instance: Instance, tie_order: Sequence[str], satisfaction: str
     # supported zero-cost projects are free: funded up front, as pabutools does
     initial = [p for p in supported_all if instance.costs[p] == 0]
     supported = [p for p in supported_all if instance.costs[p] > 0]
-    share = Fraction(instance.budget, n) if n else Fraction(0)
+    election = _MesElection(instance, supported, satisfaction)
+    share = mpq(instance.budget, n) if n else mpq(0)
     if n == 0:
         outcome: list[str] = []
     elif completion in ("add1", "add1-greedy"):
-        step = share * Fraction(increment_percent, 100)
+        step = share * mpq(increment_percent, 100)
         previous = list(initial)
         while True:
-            outcome = initial + _mes_once(instance, supported, share, satisfaction, rank)
+            outcome = initial + [supported[j] for j in election.run(share)]
             spent = sum(instance.costs[p] for p in outcome)
             if spent > instance.budget:
                 outcome = previous
@@ -293,7 +356,7 @@ def equal_shares(instance: Instance, tie_order: Sequence[str], satisfaction: str
             previous = outcome
             share += step
     else:
-        outcome = initial + _mes_once(instance, supported, share, satisfaction, rank)
+        outcome = initial + [supported[j] for j in election.run(share)]
     if completion in ("greedy", "add1-greedy"):
         spent = sum(instance.costs[p] for p in outcome)
         exhaustive = all(p in outcome or spent + instance.costs[p] > instance.budget for p in instance.costs)
