@@ -27,6 +27,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
+from operator import methodcaller
 from typing import Any, Literal
 
 import attrs
@@ -156,9 +157,13 @@ Ballot = Mapping[str, int]  # project id -> points (1 for approval)
 def aggregate_ballots(ballots: Iterable[Ballot]) -> list[tuple[tuple[tuple[str, int], ...], int]]:
     """Identical ballots grouped with their multiplicity, in a canonical order (so the rules'
     results cannot depend on the order ballots arrived in)."""
+    # counted as written first (projects and points as two tuples, built and hashed at C speed:
+    # 100,000 ballots in a fraction of a second), then each distinct ballot put in canonical form
+    ballots = list(ballots)
+    as_written = Counter(zip(map(tuple, ballots), map(tuple, map(methodcaller("values"), ballots))))
     counter: Counter[tuple[tuple[str, int], ...]] = Counter()
-    for ballot in ballots:
-        counter[tuple(sorted((p, int(w)) for p, w in ballot.items() if w))] += 1
+    for (projects, points), multiplicity in as_written.items():
+        counter[tuple(sorted((p, int(w)) for p, w in zip(projects, points) if w))] += multiplicity
     return sorted(counter.items())
 
 
@@ -383,7 +388,12 @@ def compute_winners(rule: WinnerRule, costs: Mapping[str, int], budget: int, bal
     funded = sum(costs[p] for p in winners)
     if funded > budget:  # pragma: no cover - both rules only fund what still fits
         raise AssertionError("a winner rule exceeded the budget")
-    return Outcome(tuple(winners), funded, vote_counts(costs, ballots))
+    votes = {p: 0 for p in costs}  # vote_counts, from the grouped ballots
+    for ballot, multiplicity in instance.ballots:
+        for p, w in ballot:
+            if p in votes:
+                votes[p] += w * multiplicity
+    return Outcome(tuple(winners), funded, votes)
 
 
 # -- results --------------------------------------------------------------------------------
