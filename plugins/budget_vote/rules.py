@@ -34,7 +34,6 @@ import attrs
 from gmpy2 import mpq
 
 from core import InvalidInput, refuse_unknown_settings
-from core.voting import draw
 
 
 BallotKind = Literal["approval", "knapsack"]
@@ -438,6 +437,8 @@ def compute_result(cycle: Mapping[str, Any], counted: Sequence[CountedBallot], s
 
     Ties follow the core's verifiable lottery: the seed committed when the box was made and
     revealed at tally, drawn over every project on the ballot, bound to the counted ballots."""
+    from core.voting import draw  # here, not above: the voting kit is heavy to import (``tally --pb`` needs none of it)
+
     costs: Mapping[str, int] = cycle["costs"]
     digest = ballots_digest(b.choice for b in counted)
     order = draw(seed, bytes.fromhex(digest), sorted(costs), TIE_CONTEXT)
