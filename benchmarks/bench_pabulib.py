@@ -102,7 +102,7 @@ def run(table) -> None:
     # the largest file's ballots drawn again to 100,000 voters (pabutools takes ~30 s for it here:
     # no same-run reference)
     rnd = random.Random(7)
-    votes = [pabulib.PbVote(str(n), rnd.choice(election.votes).points) for n in range(GREEDY_VOTERS)]
+    votes = [pabulib.PbVote(str(n), dict(rnd.choice(election.votes).points)) for n in range(GREEDY_VOTERS)]
     big = pabulib.PbElection({**election.meta, "num_votes": str(GREEDY_VOTERS)}, election.projects, votes)
     seconds, _ = timed(lambda: pabulib_exchange.tally_election(big, greedy), at_least=1.0)
     table.add(f"civic greedy, {GREEDY_VOTERS:,} voters (ballots of {largest.stem[:40]})", seconds, "s",

@@ -232,7 +232,8 @@ def tally_election(election: pabulib.PbElection, rule: rules.WinnerRule) -> dict
     Amounts are exact: whole ones as JSON numbers, others as decimal text (``"106165.64"``)."""
     order = sorted(p.project_id for p in election.projects)
     minor = election.minor_units()
-    outcome = rules.compute_winners(rule, minor.costs, minor.budget, election.ballots(), order)
+    # the votes' own points, not copies (``ballots()``): the rules only read them
+    outcome = rules.compute_winners(rule, minor.costs, minor.budget, [v.points for v in election.votes], order)
     result: dict[str, Any] = {
         "instance": election.meta.get("instance") or election.meta.get("description"),
         "vote_type": election.vote_type, "currency": election.currency,
