@@ -30,15 +30,23 @@ def approval_files() -> list[Path]:
     return [p for p in files if pabulib.read(p.read_bytes()).vote_type == "approval"]
 
 
-def timed(work, at_least: float = 0.2) -> tuple[float, object]:
-    """Seconds per call (repeated until ``at_least`` seconds have passed) and the last result."""
-    calls, started = 0, time.perf_counter()
-    while True:
-        result = work()
-        calls += 1
-        elapsed = time.perf_counter() - started
-        if elapsed >= at_least:
-            return elapsed / calls, result
+def timed(work, at_least: float = 0.2, blocks: int = 3) -> tuple[float, object]:
+    """Seconds per call and the last result: the fastest of ``blocks`` blocks of calls, each
+    repeated until ``at_least`` seconds have passed (one block for work that takes longer than
+    that: the shared machine's load swings between blocks, the fastest is the work's own)."""
+    best = float("inf")
+    for _ in range(blocks):
+        calls, started = 0, time.perf_counter()
+        while True:
+            result = work()
+            calls += 1
+            elapsed = time.perf_counter() - started
+            if elapsed >= at_least:
+                break
+        best = min(best, elapsed / calls)
+        if calls == 1:
+            break
+    return best, result
 
 
 def civic_winners(election: pabulib.PbElection, rule: rules.WinnerRule) -> list[str]:
