@@ -27,6 +27,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
+from itertools import chain
 from operator import methodcaller
 from typing import Any, Literal
 
@@ -167,7 +168,14 @@ def aggregate_ballots(ballots: Iterable[Ballot]) -> list[tuple[tuple[tuple[str, 
 
 
 def vote_counts(projects: Iterable[str], ballots: Iterable[Ballot]) -> dict[str, int]:
-    counts = {p: 0 for p in projects}
+    """Each project's points over all ballots (its votes, for approval ballots)."""
+    ballots = ballots if isinstance(ballots, list) else list(ballots)
+    counts = dict.fromkeys(projects, 0)
+    if set(chain.from_iterable(map(methodcaller("values"), ballots))) <= {1}:
+        # every point a 1 (approval, choose-1): a project's count is how many ballots name it,
+        # counted at C speed (100,000 ballots in a few hundredths of a second)
+        named = Counter(chain.from_iterable(ballots))
+        return {p: named.get(p, 0) for p in counts}
     for ballot in ballots:
         for p, w in ballot.items():
             if p in counts:
@@ -209,23 +217,31 @@ def _sat(instance: Instance, satisfaction: str, project: str, points: int) -> in
 def greedy(instance: Instance, tie_order: Sequence[str], satisfaction: str = "cost",
            initial: Sequence[str] = ()) -> list[str]:
     """Greedy by support: winners (``initial`` first) in the order they were funded."""
-    rank = _rank(tie_order, instance.costs)
-    total: dict[str, int] = {p: 0 for p in instance.costs}
+    points: dict[str, int] = {p: 0 for p in instance.costs}
     for ballot, multiplicity in instance.ballots:
         for p, w in ballot:
-            total[p] += multiplicity * _sat(instance, satisfaction, p, w)
+            points[p] += multiplicity * w
+    return _greedy(instance.costs, instance.budget, points, tie_order, satisfaction, initial)
+
+
+def _greedy(costs: Mapping[str, int], budget: int, points: Mapping[str, int], tie_order: Sequence[str],
+            satisfaction: str, initial: Sequence[str] = ()) -> list[str]:
+    """``greedy`` from each project's points over all ballots (``vote_counts``): its total
+    satisfaction is points x cost (``cost``) or the points (``cardinality``)."""
+    rank = _rank(tie_order, costs)
 
     def density(p: str) -> Fraction | float:
-        if total[p] > 0:
-            return Fraction(total[p], instance.costs[p]) if instance.costs[p] > 0 else float("inf")
+        total = points[p] * costs[p] if satisfaction == "cost" else points[p]
+        if total > 0:
+            return Fraction(total, costs[p]) if costs[p] > 0 else float("inf")
         return 0
 
     chosen = list(initial)
-    remaining = instance.budget - sum(instance.costs[p] for p in chosen)
-    for p in sorted((p for p in instance.costs if p not in chosen), key=lambda p: (-density(p), rank[p])):
-        if instance.costs[p] <= remaining:
+    remaining = budget - sum(costs[p] for p in chosen)
+    for p in sorted((p for p in costs if p not in chosen), key=lambda p: (-density(p), rank[p])):
+        if costs[p] <= remaining:
             chosen.append(p)
-            remaining -= instance.costs[p]
+            remaining -= costs[p]
     return chosen
 
 
@@ -379,19 +395,16 @@ class Outcome:
 def compute_winners(rule: WinnerRule, costs: Mapping[str, int], budget: int, ballots: Sequence[Ballot],
                     tie_order: Sequence[str]) -> Outcome:
     """The winners of an election under ``rule``. The funded total never exceeds the budget."""
-    instance = Instance.build(costs, budget, ballots)
-    if rule.name == "greedy":
-        winners = greedy(instance, tie_order, rule.satisfaction)
+    ballots = ballots if isinstance(ballots, list) else list(ballots)
+    votes = vote_counts(costs, ballots)
+    if rule.name == "greedy":  # needs each project's points only: no grouping of ballots
+        winners = _greedy(costs, budget, votes, tie_order, rule.satisfaction)
     else:
+        instance = Instance.build(costs, budget, ballots)
         winners = equal_shares(instance, tie_order, rule.satisfaction, rule.completion, rule.increment_percent)
     funded = sum(costs[p] for p in winners)
     if funded > budget:  # pragma: no cover - both rules only fund what still fits
         raise AssertionError("a winner rule exceeded the budget")
-    votes = {p: 0 for p in costs}  # vote_counts, from the grouped ballots
-    for ballot, multiplicity in instance.ballots:
-        for p, w in ballot:
-            if p in votes:
-                votes[p] += w * multiplicity
     return Outcome(tuple(winners), funded, votes)
 
 
