@@ -90,6 +90,7 @@ _PUBLIC: dict[str, str] = {
     "json_option": "core.cli_helpers",
     "echo_json": "core.cli_helpers",
     "open_engine": "core.cli_helpers",
+    "lazy_command": "core.cli_helpers",
 }
 
 __all__ = sorted(_PUBLIC)
@@ -113,7 +114,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time names load lazil
     from core.actors import ANYONE, SIGNED_IN, Actor, Role
     from core.blobs import BlobStore
     from core.charts import bar_chart_svg
-    from core.cli_helpers import authorized, db_option, echo_json, json_option, open_engine
+    from core.cli_helpers import authorized, db_option, echo_json, json_option, lazy_command, open_engine
     from core.clock import SEOUL, Clock, ManualClock, seoul_time, use_clock
     from core.clock import now as utc_now
     from core.domain import CivicAggregate, event, natural_id, topic_of

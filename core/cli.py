@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from core import cli_helpers
-from core.cli_helpers import db_option, echo_json, json_option, open_engine, plugin_manager
-from core.engine import Engine
+from core.cli_helpers import db_option, echo_json, json_option, lazily, open_engine, plugin_manager
 from core.notify import OUTBOX_ENV
 from core.plugins import PluginError, describe, make_plugin_manager
 
@@ -127,8 +126,10 @@ def build_cli(pm: Any) -> click.Group:
 
 
 CORE_COMMANDS = dict(cli.commands)
-# core's internal plugin adds its command groups (staff, privacy, permissions, audit) here too
-make_plugin_manager(allow=set()).hook.civic_register_commands(cli=cli)
+# core's internal plugin adds its command groups (staff, privacy, permissions, audit) here too,
+# each imported when it runs
+with lazily():
+    make_plugin_manager(allow=set()).hook.civic_register_commands(cli=cli)
 
 
 def main() -> None:
@@ -138,7 +139,8 @@ def main() -> None:
         click.echo(f"civic: {exc}", err=True)
         sys.exit(2)
     cli_helpers.use_plugin_manager(pm)
-    pm.hook.civic_register_commands(cli=cli)
+    with lazily():  # a command's modules are imported when it runs: start-up stays short
+        pm.hook.civic_register_commands(cli=cli)
     cli()
 
 

@@ -4,19 +4,26 @@ opening an engine for a command, authorising the person running it, printing JSO
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from core.actors import ANONYMOUS, Actor, local_operator
-from core.engine import DEFAULT_DB, Engine
 from core.errors import CivicError, Unauthorized
 from core.permissions import authorize
 from core.plugins import make_plugin_manager
+
+if TYPE_CHECKING:
+    from core.engine import Engine
+
+# core.store's DEFAULT_DB, written out: importing the store (eventsourcing, psycopg) would cost
+# every command its start-up time (tests/core/test_cli.py checks the two agree)
+DEFAULT_DB = "civic.db"
 
 # The CLI process's plugin manager: set by ``civic``'s main() before the group runs, so commands
 # share the manager their plugins came from; made on first use otherwise.
@@ -55,6 +62,8 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def open_engine(db: str, *, outbox: str | None = None) -> Iterator[Engine]:
     """An engine for a command; domain errors become a clear message and exit code 1.
     ``outbox`` asks for the development message file (see ``core.notify``)."""
+    from core.engine import Engine
+
     engine = Engine(db, plugins=plugin_manager(), outbox=outbox)
     try:
         yield engine
@@ -119,10 +128,53 @@ def authorized(permission: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return decorate
 
 
+class LazyCommand(click.Command):
+    """A command known by its name and help line, imported only when it runs: ``civic budget
+    tally`` then imports the budget commands and nothing of the other plugins'."""
+
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name, help=help)
+        self.target = target
+
+    def load(self) -> click.Command:
+        module, _, attribute = self.target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        # the group asks its command for a context to run in: the real command's
+        return self.load().make_context(info_name, args, parent=parent, **extra)
+
+
+_lazy = False  # set while the ``civic`` program registers its commands
+
+
+@contextmanager
+def lazily() -> Iterator[None]:
+    """Commands registered inside are imported when they run (``lazy_command``)."""
+    global _lazy
+    previous, _lazy = _lazy, True
+    try:
+        yield
+    finally:
+        _lazy = previous
+
+
+def lazy_command(name: str, target: str, help: str) -> click.Command:
+    """For ``civic_register_commands``: the command at ``target`` (``"package.module:attribute"``)
+    named ``name``. In the ``civic`` program it is imported only when it runs (start-up stays
+    short whatever the plugins hold); elsewhere (tests, tools walking the command tree) it is the
+    command itself::
+
+        cli.add_command(lazy_command("budget", "plugins.budget_vote.cli:budget", "Participatory budget."))
+    """
+    return LazyCommand(name, target, help) if _lazy else LazyCommand(name, target, help).load()
+
+
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 
-__all__ = ["authorized", "command_actor", "db_option", "echo_json", "json_option", "open_engine", "plugin_manager",
-           "token_option", "use_plugin_manager"]
+__all__ = ["DEFAULT_DB", "LazyCommand", "authorized", "command_actor", "db_option", "echo_json", "json_option",
+           "lazily", "lazy_command", "open_engine", "plugin_manager", "token_option", "use_plugin_manager"]

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 
 import attrs
@@ -49,6 +47,9 @@ class GatewaySettings:
 
 def post_text(settings: GatewaySettings, message: Message) -> str:
     """Hand one text to the gateway; return ``sms:<gateway id or key>``."""
+    import urllib.error  # here, not above: every command would pay for it at start-up
+    import urllib.request
+
     body = json.dumps({"key": message.key, "to": message.to, "text": message.text}, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": message.key}
     if settings.token:

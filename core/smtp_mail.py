@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import smtplib
-import ssl
 from collections.abc import Mapping
-from email.message import EmailMessage
 
 import attrs
 
@@ -67,6 +64,10 @@ def message_id(key: str, sender: str) -> str:
 def send_mail(settings: SmtpSettings, message: Message) -> str:
     """Send one message; return ``smtp:<Message-ID>``. Failures raise ``DeliveryFailed`` with a
     reason that names neither the recipient nor the text."""
+    import smtplib  # here, not above: every command would pay for it at start-up
+    import ssl
+    from email.message import EmailMessage
+
     mail = EmailMessage()
     mail["From"] = settings.sender
     mail["To"] = message.to

@@ -47,9 +47,14 @@ def civic_staff_links(engine: Any) -> list[Any]:
 
 @hookimpl
 def civic_register_commands(cli: Any) -> None:
-    from core.identity_cli import permissions_cmd, privacy, staff
-    from core.ledger.cli import audit
-    from core.messages_cli import messages
+    from core.cli_helpers import lazy_command
 
-    for group in (staff, privacy, permissions_cmd, audit, messages):
-        cli.add_command(group)
+    cli.add_command(lazy_command("staff", "core.identity_cli:staff", "Staff accounts: create, roles, passwords, sign-in."))
+    cli.add_command(lazy_command("privacy", "core.identity_cli:privacy",
+                                 "Personal data: find a person's subject id, erase a subject."))
+    cli.add_command(lazy_command("permissions", "core.identity_cli:permissions_cmd",
+                                 "Every registered permission and the roles that hold it (public information)."))
+    cli.add_command(lazy_command("audit", "core.ledger.cli:audit",
+                                 "The tamper-evident ledger: export, verify, receipts, checkpoints."))
+    cli.add_command(lazy_command("messages", "core.messages_cli:messages",
+                                 "Text messages and e-mail: counts, and the ones given up after failed tries."))

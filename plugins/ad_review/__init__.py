@@ -41,9 +41,10 @@ def civic_staff_links(engine):
 
 @hookimpl
 def civic_register_commands(cli):
-    from plugins.ad_review.cli import adreview
+    from core import lazy_command
 
-    cli.add_command(adreview)
+    cli.add_command(lazy_command('adreview', 'plugins.ad_review.cli:adreview',
+                                 'Advertisement review committee (광고물 SNS온라인 심의위원회): applications, weekly online sessions, signed decisions, and the service-level report.'))
 
 
 @hookimpl

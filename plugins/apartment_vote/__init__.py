@@ -36,9 +36,10 @@ def civic_staff_links(engine):
 
 @hookimpl
 def civic_register_commands(cli):
-    from plugins.apartment_vote.cli import apartment
+    from core import lazy_command
 
-    cli.add_command(apartment)
+    cli.add_command(lazy_command('apartment', 'plugins.apartment_vote.cli:apartment',
+                                 'Apartment elections and decisions (K-voting, Enforcement Decree Art. 11).'))
 
 
 @hookimpl

@@ -25,9 +25,10 @@ def civic_register_routes(engine):
 
 @hookimpl
 def civic_register_commands(cli):
-    from plugins.budget_vote.cli import budget
+    from core import lazy_command
 
-    cli.add_command(budget)
+    cli.add_command(lazy_command('budget', 'plugins.budget_vote.cli:budget',
+                                 'Participatory budget (주민참여예산): cycles, ballots, winners, Pabulib files.'))
 
 
 @hookimpl

@@ -1,4 +1,5 @@
-"""``civic budget ...`` commands."""
+"""``civic budget ...`` commands. Each imports the services (the store, the voting kit) when it
+runs: ``tally --pb``, which needs none of them, starts fast."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from pathlib import Path
 import click
 
 from core import CivicError, authorized, db_option, echo_json, json_option, open_engine
-from plugins.budget_vote import pabulib, pabulib_exchange, rules, service
-from plugins.budget_vote.views import cycle_summaries, open_data_csv, public_result, result_view
+from plugins.budget_vote import pabulib, rules
 
 
 class BadFile(click.ClickException):
@@ -28,6 +28,8 @@ def budget() -> None:
 @json_option
 def list_cycles(db: str, as_json: bool) -> None:
     """List budget cycles."""
+    from plugins.budget_vote import pabulib_exchange
+    from plugins.budget_vote.views import cycle_summaries
     with open_engine(db) as engine:
         cycles = cycle_summaries(engine)
         if as_json:
@@ -65,6 +67,8 @@ def _amount(value: int | str, currency: str | None) -> str:
 def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
     """Import a Pabulib approval or choose-1 FILE as a closed cycle with its result computed
     (embargoed). Cumulative, scoring and ordinal files are refused: use `tally --pb`."""
+    from plugins.budget_vote import pabulib_exchange
+    from plugins.budget_vote.views import result_view
     election = read_pb_file(file)
     try:
         pabulib_exchange.import_settings(election)  # a file that cannot become a cycle is a bad FILE
@@ -88,6 +92,7 @@ def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
 def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
     """Export the counted ballots of CYCLE (id or name) as a Pabulib file (once voting has closed)."""
+    from plugins.budget_vote import pabulib_exchange, service
     text = pabulib_exchange.export_pb(engine, service.find_cycle(engine, cycle).id)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -105,6 +110,7 @@ def export_pb(engine, actor, cycle: str, output: Path | None) -> None:
 @json_option
 def tally_pb(pb_file: Path, rule: str, satisfaction: str, completion: str, as_json: bool) -> None:
     """Compute the winners of a Pabulib file directly (nothing is stored)."""
+    from plugins.budget_vote import pabulib_exchange
     election = read_pb_file(pb_file)
     try:
         result = pabulib_exchange.tally_election(election, rules.WinnerRule(rule, satisfaction, completion))
@@ -128,6 +134,8 @@ def tally_pb(pb_file: Path, rule: str, satisfaction: str, completion: str, as_js
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 def results(db: str, cycle: str, fmt: str) -> None:
     """Open data: the published result of CYCLE as JSON or CSV."""
+    from plugins.budget_vote import service
+    from plugins.budget_vote.views import open_data_csv, public_result
     with open_engine(db) as engine:
         c = service.find_cycle(engine, cycle)
         if fmt == "csv":
@@ -143,6 +151,7 @@ def results(db: str, cycle: str, fmt: str) -> None:
 @click.option("--reason", required=True, help="Why it is withdrawn (kept in the log).")
 def withdraw(engine, actor, cycle: str, project: str, reason: str) -> None:
     """Withdraw PROJECT's proposal from CYCLE before voting."""
+    from plugins.budget_vote import service
     c = service.withdraw_proposal(engine, service.find_cycle(engine, cycle).id, project, reason=reason, by=actor.id)
     click.echo(f"{c.name}: proposal {project} withdrawn; {len(c.ballot_costs)} project(s) on the ballot so far")
 
@@ -153,6 +162,7 @@ def withdraw(engine, actor, cycle: str, project: str, reason: str) -> None:
 @click.argument("to", type=click.Choice(["screening", "voting", "tallying"]))
 def advance(engine, actor, cycle: str, to: str) -> None:
     """Move CYCLE to its next phase."""
+    from plugins.budget_vote import service
     c = service.advance(engine, service.find_cycle(engine, cycle).id, to, by=actor.id)
     click.echo(f"{c.name}: {c.phase}")
 
@@ -163,6 +173,8 @@ def advance(engine, actor, cycle: str, to: str) -> None:
 @json_option
 def compute(engine, actor, cycle: str, as_json: bool) -> None:
     """Compute and record the result of a closed CYCLE (embargoed until validated)."""
+    from plugins.budget_vote import service
+    from plugins.budget_vote.views import result_view
     c = service.find_cycle(engine, cycle)
     service.tally(engine, c.id, by=actor.id)
     view = result_view(service.get_cycle(engine, c.id))
@@ -178,6 +190,7 @@ def compute(engine, actor, cycle: str, as_json: bool) -> None:
 @click.argument("cycle")
 def validate(engine, actor, cycle: str) -> None:
     """Validate the computed result of CYCLE: it is published."""
+    from plugins.budget_vote import service
     c = service.validate(engine, service.find_cycle(engine, cycle).id, by=actor.id)
     click.echo(f"{c.name}: published; winners {', '.join(c.winners)}")
 
@@ -188,6 +201,7 @@ def validate(engine, actor, cycle: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_roll(engine, actor, cycle: str, file: Path) -> None:
     """Add residents from a CSV FILE (entry_id, contact, optional group) to CYCLE's voter roll."""
+    from plugins.budget_vote import service
     result = service.import_roll(engine, service.find_cycle(engine, cycle).id, file.read_bytes())
     click.echo(f"{result['added']} added; {result['total']} on the roll")
 
@@ -197,5 +211,6 @@ def import_roll(engine, actor, cycle: str, file: Path) -> None:
 @click.argument("cycle")
 def send_codes(engine, actor, cycle: str) -> None:
     """Send a voting code by text message to every resident of CYCLE's roll who has none."""
+    from plugins.budget_vote import service
     sent = service.issue_codes(engine, service.find_cycle(engine, cycle).id)
     click.echo(f"{sent} voting code(s) sent")

@@ -15,15 +15,17 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from core import Engine, InvalidInput, RuleViolation
-from core.voting import VotingKit
+from core import InvalidInput, RuleViolation
 from plugins.budget_vote import pabulib, rules
-from plugins.budget_vote.domain import MAX_WON, Cycle, check_import
-from plugins.budget_vote.service import (PROJECT_ID, advance, ballot_check, counted_ballots, get_cycle, import_roll, open_cycle,
-                                         screen, submit_proposal, tally)
+
+# the cycle and its services (the store, the voting kit) are imported by the functions that need
+# them: ``tally_election`` needs none, and ``civic budget tally --pb`` starts without them
+if TYPE_CHECKING:
+    from core import Engine
+    from plugins.budget_vote.domain import Cycle
 
 # why a vote type cannot become a cycle: civic's ballots only choose projects
 NOT_A_CYCLE = {
@@ -48,6 +50,8 @@ def json_amount(value: Decimal) -> int | str:
 def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
     """The cycle's counted ballots as a Pabulib file (only once voting has closed). A cycle
     imported from a file is written back with that file's META, currency and amounts."""
+    from plugins.budget_vote.service import counted_ballots, get_cycle
+
     cycle = get_cycle(engine, cycle_id)
     if cycle.phase not in ("tallying", "published"):
         raise RuleViolation("Ballots are exported only after voting has closed.", phase=cycle.phase)
@@ -91,6 +95,9 @@ def import_settings(election: pabulib.PbElection) -> dict[str, Any]:
     """What a file becomes as a cycle (budget and costs in whole units of the file's smallest
     written amount, ballot style, rule, currency), or ``InvalidInput`` saying why it cannot
     become one. Pure: nothing is stored."""
+    from plugins.budget_vote.domain import MAX_WON, check_import
+    from plugins.budget_vote.service import PROJECT_ID
+
     vote_type = election.vote_type
     if vote_type in NOT_A_CYCLE:
         raise InvalidInput(f"A {vote_type} Pabulib file cannot become a cycle: {NOT_A_CYCLE[vote_type]}, and a "
@@ -165,6 +172,11 @@ def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
 def import_election(engine: Engine, election: pabulib.PbElection, *, name: str | None = None, by: str,
                     rule: dict[str, Any] | None = None) -> Cycle:
     """``import_pb`` for a file already read (``pabulib.read`` or ``pabulib.parse``)."""
+    from core.voting import VotingKit
+    from plugins.budget_vote.domain import Cycle
+    from plugins.budget_vote.service import (advance, ballot_check, get_cycle, import_roll, open_cycle, screen,
+                                             submit_proposal, tally)
+
     settings = import_settings(election)
     meta = election.meta
     if rule is None:
@@ -220,7 +232,8 @@ def tally_election(election: pabulib.PbElection, rule: rules.WinnerRule) -> dict
     Amounts are exact: whole ones as JSON numbers, others as decimal text (``"106165.64"``)."""
     order = sorted(p.project_id for p in election.projects)
     minor = election.minor_units()
-    outcome = rules.compute_winners(rule, minor.costs, minor.budget, election.ballots(), order)
+    # the votes' own points, not copies (``ballots()``): the rules only read them
+    outcome = rules.compute_winners(rule, minor.costs, minor.budget, [v.points for v in election.votes], order)
     result: dict[str, Any] = {
         "instance": election.meta.get("instance") or election.meta.get("description"),
         "vote_type": election.vote_type, "currency": election.currency,

@@ -25,9 +25,10 @@ def civic_register_routes(engine):
 
 @hookimpl
 def civic_register_commands(cli):
-    from plugins.complaints.cli import complaints
+    from core import lazy_command
 
-    cli.add_command(complaints)
+    cli.add_command(lazy_command('complaints', 'plugins.complaints.cli:complaints',
+                                 'Field complaints (응답소 현장민원): intake, handling, reports.'))
 
 
 @hookimpl

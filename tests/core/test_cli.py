@@ -61,3 +61,23 @@ def test_tick_with_nothing_due(tmp_path, monkeypatch):
     with_petition_plugin(monkeypatch)
     result = run("tick", "--db", str(tmp_path / "t.db"), "--json")
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_the_default_db_is_the_stores():
+    """``--db``'s default is written out in cli_helpers so that commands start without the store."""
+    from core import store
+
+    assert cli_helpers.DEFAULT_DB == store.DEFAULT_DB
+
+
+def test_a_lazy_command_runs_the_real_one_and_lists_its_help_unimported():
+    with cli_helpers.lazily():
+        lazy = cli_helpers.lazy_command("perms", "core.identity_cli:permissions_cmd", "Every registered permission.")
+    assert isinstance(lazy, cli_helpers.LazyCommand)
+    group = cli_module.click.Group("civic", commands={"perms": lazy})
+    listing = CliRunner().invoke(group, ["--help"], catch_exceptions=False)
+    assert "perms  Every registered permission." in listing.output
+    out = CliRunner().invoke(group, ["perms", "--json"], catch_exceptions=False)
+    assert out.exit_code == 0 and "staff.manage" in json.loads(out.output)
+    # outside the program (tests, tools walking the command tree) it is the command itself
+    assert cli_helpers.lazy_command("perms", "core.identity_cli:permissions_cmd", "x").name == "permissions"
