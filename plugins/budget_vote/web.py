@@ -47,6 +47,33 @@ def projects_in_order(cycle: Cycle, seed: str) -> list[dict[str, Any]]:
     return projects
 
 
+def support_heading(kind: str) -> str:
+    """What the results' count of each project is, for a column heading."""
+    if kind in ("cumulative", "scoring"):
+        return _("Points")
+    if kind == "ordinal":
+        return _("Borda score")
+    return _("Votes")
+
+
+def greedy_in_words(kind: str) -> str:
+    """The greedy rule as the results page says it, by what the ballots count."""
+    if kind in ("cumulative", "scoring"):
+        return _("Most points first, as long as the budget allows")
+    if kind == "ordinal":
+        return _("Highest Borda score first, as long as the budget allows")
+    return _("Most votes first, as long as the budget allows")
+
+
+def ballots_in_words(kind: str) -> str | None:
+    """How the ballots of an imported cycle were filled in (None for civic's choosing ballots)."""
+    return {"cumulative": _("Each voter shared out points between projects."),
+            "scoring": _("Each voter gave projects a score."),
+            "ordinal": _("Each voter ranked projects; a project scores one point for each project ranked below it "
+                         "(Borda count)."),
+            }.get(kind)
+
+
 def rules_in_words(cycle: Cycle) -> str:
     style = cycle.style
     parts = []
@@ -257,7 +284,9 @@ class BudgetPages(Controller):
         rows = sorted(result["projects"], key=lambda r: (-(r["votes"] or 0), r["project_id"]))
         return Template(template_name="budget_vote/results.html", context={
             "title": _("Results: %(name)s") % {"name": cycle.name}, "cycle": cycle, "result": result,
-            "rows": [r for r in rows if r["feasible"]]})
+            "rows": [r for r in rows if r["feasible"]], "support_heading": support_heading(result["ballot_kind"]),
+            "ballots_in_words": ballots_in_words(result["ballot_kind"]),
+            "greedy_in_words": greedy_in_words(result["ballot_kind"])})
 
 
 def receipt_url(engine: Engine, cycle_id: UUID, code: str) -> str:

@@ -156,13 +156,21 @@ def test_import_then_export_round_trips(sqlite_engine):
     assert {p.project_id: p.fields["votes"] for p in ours.projects} == {"1": "3", "2": "2", "3": "3", "4": "1"}
 
 
-def test_import_refuses_a_cumulative_file_and_stores_nothing(sqlite_engine):
-    text = SAMPLE.replace("vote_type;approval", "vote_type;cumulative").replace(
-        "voter_id;vote;voting_method", "voter_id;vote;points;voting_method")
-    text = text.replace(";internet", ";internet").replace("a;1,3;", "a;1,3;1,2;")
-    with pytest.raises(InvalidInput):
-        pabulib_exchange.import_pb(sqlite_engine, text, by="test")
+CUMULATIVE = (SAMPLE.replace("vote_type;approval", "vote_type;cumulative\nmax_points;3\nmax_sum_points;4")
+              .replace("voter_id;vote;voting_method", "voter_id;vote;points;voting_method")
+              .replace("a;1,3;", "a;1,3;1,3;").replace("b;1,3;", "b;1,3;2,2;").replace("c;2;", "c;2;3;")
+              .replace("d;2,4;", "d;2,4;1,1;").replace("e;3;", "e;3;4;").replace("f;1;", "f;1;2;"))
+
+
+def test_import_refuses_a_ballot_over_the_files_point_limits_and_stores_nothing(sqlite_engine):
+    # voter e gives 4 points to one project; the file allows at most 3 per project
+    with pytest.raises(InvalidInput, match=r"voter e: Give each project at most 3 point\(s\); 3 has 4"):
+        pabulib_exchange.import_pb(sqlite_engine, CUMULATIVE, by="test")
     assert sqlite_engine.position == 0
+    cycle = pabulib_exchange.import_pb(sqlite_engine, CUMULATIVE.replace("e;3;4;", "e;3;3;"), by="test")
+    assert cycle.ballot_style["max_points"] == 3 and cycle.ballot_style["max_sum_points"] == 4
+    # points, not voters: 1 gets 1+2+2, 2 gets 3+1, 3 gets 3+2+3, 4 gets 1
+    assert cycle.result["votes"] == {"1": 5, "2": 4, "3": 8, "4": 1}
 
 
 def run(*args):
