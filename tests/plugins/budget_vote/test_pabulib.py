@@ -4,16 +4,18 @@ and ``civic budget tally --pb`` against pabutools' rules."""
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from pabutools.election import Cost_Sat
 from pabutools.election.pabulib import parse_pabulib_from_string
-from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.rules import completion_by_rule_combination, greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.tiebreaking import TieBreakingRule
 
 import argon2
 
@@ -24,8 +26,9 @@ from core.actors import Role, local_operator
 from core.passwords import use_password_hasher
 from core.errors import InvalidInput
 from core.plugins import make_plugin_manager
-from plugins.budget_vote import pabulib, pabulib_exchange, service
+from plugins.budget_vote import pabulib, pabulib_exchange, rules, service
 from plugins.budget_vote.cli import budget
+from tests.plugins.budget_vote.test_pabulib_real import SAT_CLASSES
 
 SAMPLE = """META
 key;value
@@ -154,6 +157,51 @@ def test_import_then_export_round_trips(sqlite_engine):
     ours = pabulib.parse(exported)
     assert [v.fields["voting_method"] for v in ours.votes].count("paper") == 1
     assert {p.project_id: p.fields["votes"] for p in ours.projects} == {"1": "3", "2": "2", "3": "3", "4": "1"}
+
+
+@st.composite
+def importable_elections(draw):
+    """Files of every vote type that can become cycles: each cost within the budget, votes."""
+    election = draw(elections())
+    budget = max(election.budget, *election.costs.values())
+    votes = election.votes or [pabulib.PbVote("0", {election.projects[0].project_id: 1})]
+    if election.vote_type == "choose-1":  # one project a voter
+        votes = [pabulib.PbVote(v.voter_id, dict([next(iter(v.points.items()))])) for v in votes]
+    return pabulib.PbElection({**election.meta, "budget": pabulib.format_amount(budget)}, election.projects, votes)
+
+
+@settings(max_examples=25, deadline=None)
+@given(importable_elections(), st.sampled_from([rules.WinnerRule("greedy", "cost"),
+                                                rules.WinnerRule("equal-shares", "cardinality", "none"),
+                                                rules.WinnerRule("equal-shares", "cost", "greedy")]))
+def test_files_of_every_vote_type_import_and_export_as_pabutools_reads_them(election, rule):
+    text = pabulib.render(election)
+    vote_type = election.vote_type
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(f"{tmp}/c.db", outbox=f"{tmp}/outbox.jsonl")
+        try:
+            cycle = pabulib_exchange.import_pb(engine, text, by="test:operator", rule=rule.as_dict())
+            exported = pabulib_exchange.export_pb(engine, cycle.id)
+        finally:
+            engine.close()
+    instance, profile = parse_pabulib_from_string(text)
+    again_i, again_p = parse_pabulib_from_string(exported)
+    assert again_i.meta["vote_type"] == vote_type and again_i.budget_limit == instance.budget_limit
+    assert Counter(pabutools_ballot(b, vote_type) for b in again_p) == Counter(pabutools_ballot(b, vote_type)
+                                                                               for b in profile)
+    # the cycle's winners are pabutools' on the file, given the cycle's tie order
+    order = cycle.result["inputs"]["tie_order"]
+    ties = TieBreakingRule(lambda inst, prof, proj: order.index(proj.name))
+    sat = SAT_CLASSES[vote_type]
+    if rule.name == "greedy":
+        expected = greedy_utilitarian_welfare(instance, profile, sat_class=sat["cost"], tie_breaking=ties)
+    elif rule.completion == "none":
+        expected = method_of_equal_shares(instance, profile, sat_class=sat[rule.satisfaction], tie_breaking=ties)
+    else:
+        expected = completion_by_rule_combination(
+            instance, profile, [method_of_equal_shares, greedy_utilitarian_welfare],
+            [{"sat_class": sat[rule.satisfaction], "tie_breaking": ties}, {"sat_class": sat["cost"], "tie_breaking": ties}])
+    assert sorted(cycle.result["winners"]) == sorted(p.name for p in expected)
 
 
 CUMULATIVE = (SAMPLE.replace("vote_type;approval", "vote_type;cumulative\nmax_points;3\nmax_sum_points;4")

@@ -273,6 +273,26 @@ def test_cumulative_meta_bounds_are_the_cycles_ballot_rules(sqlite_engine):
     assert (exported.meta["min_sum_points"], exported.meta["max_sum_points"]) == ("1", "10")
 
 
+def test_optional_meta_of_scoring_and_ordinal_files_becomes_their_ballot_rules():
+    scoring = (DATA / GRADED["scoring"]).read_text(encoding="utf-8")
+    bounded = pabulib.parse(scoring.replace("vote_type;scoring", "vote_type;scoring\nmin_points;1\nmax_points;3"
+                                                                 "\nmax_length;7"))
+    style = pabulib_exchange.import_settings(bounded)["ballot_style"]
+    assert (style["kind"], style["min_points"], style["max_points"], style["max_projects"]) == ("scoring", 1, 3, 7)
+    # voter 0 gives 2 points to three projects: over a maximum of 1
+    with pytest.raises(InvalidInput, match=r"voter 0: Give each project at most 1 point"):
+        pabulib_exchange.import_settings(pabulib.parse(scoring.replace("vote_type;scoring",
+                                                                       "vote_type;scoring\nmax_points;1")))
+    ranked = (DATA / GRADED["ordinal"]).read_text(encoding="utf-8")
+    limited = pabulib.parse(ranked.replace("vote_type;ordinal", "vote_type;ordinal\nmax_sum_cost;2600000"))
+    style = pabulib_exchange.import_settings(limited)["ballot_style"]
+    assert (style["kind"], style["cost_limit"]) == ("ordinal", 2_600_000)
+    # a ranking of all four projects costs 2,600,000: a lower limit refuses a voter who ranked them all
+    with pytest.raises(InvalidInput, match="more than the per-voter limit"):
+        pabulib_exchange.import_settings(pabulib.parse(ranked.replace("vote_type;ordinal",
+                                                                      "vote_type;ordinal\nmax_sum_cost;2599999")))
+
+
 def test_a_vote_breaking_the_files_own_bounds_is_refused_and_nothing_stored(sqlite_engine, tmp_path, monkeypatch,
                                                                            manual_clock):
     text = (DATA / "Poland_Gdansk_2020_Rudniki.pb").read_text(encoding="utf-8")
