@@ -30,7 +30,7 @@ from plugins.budget_vote import pabulib_exchange, rules, service
 from plugins.budget_vote.domain import NEXT_PHASE, Cycle
 from plugins.budget_vote.permissions import PERMISSIONS
 from plugins.budget_vote.views import cycle_summaries, open_data_csv
-from plugins.budget_vote.web import support_heading
+from plugins.budget_vote.web import money, support_heading
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -603,7 +603,7 @@ class BudgetOffice(Controller):
             request, "budget_vote/console/result.html", _("Counting and result"), status_code=status, cycle=cycle, form=form,
             errors=errors, compared=compared, projects=projects, final=final, may=may(engine, actor), done=done,
             funded_total=sum(cycle.ballot_costs[p] for p in final), rule_name=rule_name, phase_name=phase_name,
-            support_heading=support_heading(cycle.style.kind),
+            support_heading=support_heading(cycle.style.kind), money=money(cycle),
             sets=[set(c["winners"]) for c in compared])
 
     @post("/{cycle_id:str}/tally", guards=[staff_page("budget.tally")], sync_to_thread=True)

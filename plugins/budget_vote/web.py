@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -45,6 +47,19 @@ def projects_in_order(cycle: Cycle, seed: str) -> list[dict[str, Any]]:
     projects = ballot_projects(cycle)
     random.Random(hashlib.sha256(f"{seed}/{cycle.id}".encode()).digest()).shuffle(projects)
     return projects
+
+
+def money(cycle: Cycle) -> Callable[[int], str]:
+    """How the cycle's whole-number amounts read: won for civic's own cycles; for a cycle imported
+    from a file, the file's exact amount in its currency (10253336 at 2 decimals: 102,533.36 PLN)."""
+    if cycle.currency == "KRW" and cycle.amount_decimals == 0:
+        return won
+
+    def in_file_currency(minor: int) -> str:
+        text = format(Decimal(f"{minor}E-{cycle.amount_decimals}"), ",f")  # built from text: exact
+        return f"{text} {cycle.currency}" if cycle.currency else text
+
+    return in_file_currency
 
 
 def support_heading(kind: str) -> str:
@@ -286,7 +301,7 @@ class BudgetPages(Controller):
             "title": _("Results: %(name)s") % {"name": cycle.name}, "cycle": cycle, "result": result,
             "rows": [r for r in rows if r["feasible"]], "support_heading": support_heading(result["ballot_kind"]),
             "ballots_in_words": ballots_in_words(result["ballot_kind"]),
-            "greedy_in_words": greedy_in_words(result["ballot_kind"])})
+            "greedy_in_words": greedy_in_words(result["ballot_kind"]), "money": money(cycle)})
 
 
 def receipt_url(engine: Engine, cycle_id: UUID, code: str) -> str:

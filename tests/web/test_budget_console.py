@@ -214,3 +214,4 @@ def test_an_imported_cumulative_cycle_shows_its_ballots_and_points_in_the_consol
     result = client.get(f"/staff/budget/{cycle.id}/result", headers=HTML)
     assert result.status_code == 200
     assert '<th scope="col" class="num">점수</th>' in result.text and ">득표<" not in result.text
+    assert "149,000 PLN" in result.text and "149,000원" not in result.text

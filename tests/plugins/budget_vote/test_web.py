@@ -69,9 +69,10 @@ def test_results_of_imported_points_and_rankings_say_what_was_counted(sqlite_eng
     with TestClient(create_app(engine)) as client:
         for vote_type, language, words in (
                 ("cumulative", "en", ["Points", "Each voter shared out points between projects.",
-                                      "Most points first, as long as the budget allows"]),
+                                      "Most points first, as long as the budget allows",
+                                      "149,000 PLN"]),  # the file's amounts and currency, not won
                 ("scoring", "en", ["Points", "Each voter gave projects a score."]),
-                ("ordinal", "en", ["Borda score", "(Borda count)", "Highest Borda score first"]),
+                ("ordinal", "en", ["Borda score", "(Borda count)", "Highest Borda score first", "1,000,000 USD"]),
                 ("ordinal", "ko", ["보르다 점수", "보르다 계산법"])):
             page = client.get(f"/budget/{shown[vote_type]}/results", headers={"accept-language": language})
             assert page.status_code == 200
