@@ -1,7 +1,7 @@
 """Pabulib files (https://pabulib.org) in and out of the participatory budget: a cycle's counted
 ballots exported, a file of any vote type pabutools reads (approval, choose-1, cumulative,
-scoring, ordinal) imported as a closed cycle or tallied directly. The file format itself is ``pabulib.py``; the cycle's commands
-are ``service.py``.
+scoring, ordinal) imported as a closed cycle or tallied directly. The file format itself is
+``pabulib.py``; the cycle's commands are ``service.py``.
 
 Amounts: a file's amounts are exact decimals in its own currency. A cycle counts whole numbers,
 so an imported cycle counts whole units of the file's smallest written amount (grosze for

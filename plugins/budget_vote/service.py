@@ -195,7 +195,8 @@ def refuse_graded(cycle: Cycle) -> None:
 
 def ballot_check(engine: Engine, cycle_id: UUID, channel: str):
     """The voting kit's validator for this cycle: the content sealed into the box is
-    ``{"choice": [...], "channel": ...}``; a choice that breaks the ballot rule is refused naming it."""
+    ``{"choice": [...], "channel": ...}`` (with ``points`` or ``ranking`` for an imported graded
+    ballot); a ballot that breaks the ballot rule is refused naming it."""
 
     def validate(content: Any, group: str) -> dict[str, Any]:
         cycle = voting_cycle_for_ballots(engine, cycle_id)
