@@ -188,9 +188,10 @@ def find_by_short_code(engine: Engine, short_code: str) -> Cycle:
 def refuse_graded(cycle: Cycle) -> None:
     """Residents and officials never cast a graded ballot (points, scores, a ranking): such a
     cycle's ballots are a Pabulib file's, entered by its import."""
-    if cycle.style.graded:
-        raise RuleViolation(f"This cycle's ballots give {GRADED_WORDS[cycle.style.kind]}: they are imported from "
-                            "a Pabulib file, not cast in civic.", ballot_style=cycle.style.kind)
+    kind = cycle.ballot_style["kind"]  # read as recorded: this runs for every resident's ballot
+    if kind in rules.GRADED_KINDS:
+        raise RuleViolation(f"This cycle's ballots give {GRADED_WORDS[kind]}: they are imported from "
+                            "a Pabulib file, not cast in civic.", ballot_style=kind)
 
 
 def ballot_check(engine: Engine, cycle_id: UUID, channel: str):
