@@ -30,6 +30,7 @@ from plugins.budget_vote import pabulib_exchange, rules, service
 from plugins.budget_vote.domain import NEXT_PHASE, Cycle
 from plugins.budget_vote.permissions import PERMISSIONS
 from plugins.budget_vote.views import cycle_summaries, open_data_csv
+from plugins.budget_vote.web import money, support_heading
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -57,7 +58,10 @@ def rule_name(name: str) -> str:
 
 def ballot_kind_name(kind: str) -> str:
     return {"approval": _("Approval: choose projects"),
-            "knapsack": _("Knapsack: chosen projects within a cost limit")}.get(kind, kind)
+            "knapsack": _("Knapsack: chosen projects within a cost limit"),
+            "cumulative": _("Cumulative: points shared out between projects (imported)"),
+            "scoring": _("Scoring: a score for each project (imported)"),
+            "ordinal": _("Ordinal: a ranking of projects (imported)")}.get(kind, kind)
 
 
 def _refusals() -> list[tuple[re.Pattern[str], Any]]:
@@ -366,7 +370,7 @@ class BudgetOffice(Controller):
         return staff_template(request, "budget_vote/console/settings.html", _("Ballot and winner rule"),
                               status_code=status, cycle=cycle, form=form, errors=errors, created=created,
                               open=cycle.phase in ("proposal", "screening"), rule_name=rule_name,
-                              ballot_kind_name=ballot_kind_name, kinds=rules.BALLOT_KINDS, rules_=rules.RULE_NAMES,
+                              ballot_kind_name=ballot_kind_name, kinds=rules.CHOOSING_KINDS, rules_=rules.RULE_NAMES,
                               completions=rules.COMPLETIONS)
 
     @post("/{cycle_id:str}/settings", guards=[staff_page("budget.manage")], sync_to_thread=True)
@@ -599,6 +603,7 @@ class BudgetOffice(Controller):
             request, "budget_vote/console/result.html", _("Counting and result"), status_code=status, cycle=cycle, form=form,
             errors=errors, compared=compared, projects=projects, final=final, may=may(engine, actor), done=done,
             funded_total=sum(cycle.ballot_costs[p] for p in final), rule_name=rule_name, phase_name=phase_name,
+            support_heading=support_heading(cycle.style.kind), money=money(cycle),
             sets=[set(c["winners"]) for c in compared])
 
     @post("/{cycle_id:str}/tally", guards=[staff_page("budget.tally")], sync_to_thread=True)

@@ -38,6 +38,10 @@ def _envelope(value: Any) -> dict[str, str]:
     return value
 
 
+# why a cycle with points, scores or rankings is never voted on in civic
+GRADED_ONLY_IMPORTED = ("Ballots that give points, scores or rankings come only from an imported Pabulib file; "
+                        "civic's online and paper ballots choose projects (approval or knapsack).")
+
 # 10 trillion won: above any district budget, and exact in every JSON reader (< 2**53)
 MAX_WON = 10**13
 
@@ -174,6 +178,8 @@ class Cycle(CivicAggregate):
                   last_vote_counts: bool | None, by: str) -> None:
         self._require_phase("proposal", "screening", doing="change the ballot or the winner rule")
         style = rules.BallotStyle.from_dict(ballot_style if ballot_style is not None else self.ballot_style)
+        if style.graded and ballot_style is not None:
+            raise InvalidInput(GRADED_ONLY_IMPORTED)
         rule_ = rules.WinnerRule.from_dict(rule if rule is not None else self.rule)
         last = self.last_vote_counts if last_vote_counts is None else last_vote_counts
         if not isinstance(last, bool):
@@ -268,6 +274,8 @@ class Cycle(CivicAggregate):
             if not self.ballot_costs:
                 raise RuleViolation("No proposal was found feasible: there is nothing to vote on.")
             style = self.style
+            if style.graded and self.source is None:
+                raise RuleViolation(GRADED_ONLY_IMPORTED)
             if style.min_projects > len(self.ballot_costs):
                 raise RuleViolation(f"The ballot asks for at least {style.min_projects} projects but only "
                                     f"{len(self.ballot_costs)} are on it.")
@@ -280,9 +288,10 @@ class Cycle(CivicAggregate):
     def check_phase_for_ballots(self) -> None:
         self._require_phase("voting", doing="cast a ballot")
 
-    def check_ballot(self, choice: list[str]) -> tuple[str, ...]:
+    def check_ballot(self, content: Any) -> dict[str, Any]:
+        """The ballot's content as the box seals it (``rules.validate_vote``), or why not."""
         self.check_phase_for_ballots()
-        return rules.validate_choice(self.style, self.ballot_costs, self.budget, choice)
+        return rules.validate_vote(self.style, self.ballot_costs, self.budget, content)
 
     # -- result -------------------------------------------------------------------------------
     def record_result(self, *, rule: dict[str, Any], inputs: dict[str, Any], winners: list[str],

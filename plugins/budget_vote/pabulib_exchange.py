@@ -1,7 +1,7 @@
 """Pabulib files (https://pabulib.org) in and out of the participatory budget: a cycle's counted
-ballots exported, an approval (or choose-1) file imported as a closed cycle, any file that
-pabutools reads tallied directly. The file format itself is ``pabulib.py``; the cycle's commands
-are ``service.py``.
+ballots exported, a file of any vote type pabutools reads (approval, choose-1, cumulative,
+scoring, ordinal) imported as a closed cycle or tallied directly. The file format itself is
+``pabulib.py``; the cycle's commands are ``service.py``.
 
 Amounts: a file's amounts are exact decimals in its own currency. A cycle counts whole numbers,
 so an imported cycle counts whole units of the file's smallest written amount (grosze for
@@ -27,12 +27,8 @@ if TYPE_CHECKING:
     from core import Engine
     from plugins.budget_vote.domain import Cycle
 
-# why a vote type cannot become a cycle: civic's ballots only choose projects
-NOT_A_CYCLE = {
-    "cumulative": "its voters share out points between projects",
-    "scoring": "its voters give each project a score",
-    "ordinal": "its voters rank projects",
-}
+# META of the ballot style: whole numbers of points, kept by the cycle's style and written back
+POINT_META = ("min_points", "max_points", "min_sum_points", "max_sum_points")
 # META that describes the file itself, rewritten from the cycle on export
 COUNTED_META = ("num_projects", "num_votes")
 
@@ -76,16 +72,28 @@ def export_pb(engine: Engine, cycle_id: UUID | str) -> str:
         meta["max_length"] = str(style.max_projects)
     if style.kind == "knapsack":
         meta["max_sum_cost"] = written(style.cost_limit if style.cost_limit is not None else cycle.budget)
-    votes = rules.vote_counts(cycle.ballot_costs, ({p: 1 for p in c.choice} for c in counted))
+    if style.kind != "knapsack" and style.cost_limit is not None:
+        meta["max_sum_cost"] = written(style.cost_limit)
+    if style.graded:
+        meta["vote_type"] = style.kind
+        for key in POINT_META:
+            if getattr(style, key) is not None:
+                meta[key] = str(getattr(style, key))
+    # Pabulib's PROJECTS: votes, the ballots naming a project; score, the points they give it
+    named = rules.vote_counts(cycle.ballot_costs, ({p: 1 for p in c.choice} for c in counted))
+    score = rules.vote_counts(cycle.ballot_costs, (c.weights() for c in counted))
     winners = set(cycle.result["final_winners"]) if cycle.result else None
     projects = []
     for pid, cost in sorted(cycle.ballot_costs.items(), key=lambda kv: rules.natural_order(kv[0])):
         p = cycle.proposals[pid]
-        fields = {"name": p["title"], "category": p["category"], "votes": str(votes[pid])}
+        fields = {"name": p["title"], "category": p["category"], "votes": str(named[pid])}
+        if style.kind in rules.POINTS_KINDS:
+            fields["score"] = str(score[pid])
         if winners is not None:
             fields["selected"] = "1" if pid in winners else "0"
         projects.append(pabulib.PbProject(pid, amount_of(cost, decimals), fields))
-    ballots = [pabulib.PbVote(str(i), {p: 1 for p in c.choice},
+    # a ranking is written in its order (its Borda scores are how PbVote keeps that order)
+    ballots = [pabulib.PbVote(str(i), rules.borda(c.ranking) if c.ranking is not None else c.weights(),
                               {"voting_method": "paper" if c.channel == "paper" else "internet"})
                for i, c in enumerate(sorted(counted, key=lambda c: c.tracking_code), start=1)]
     return pabulib.render(pabulib.PbElection(meta, projects, ballots))
@@ -99,11 +107,6 @@ def import_settings(election: pabulib.PbElection) -> dict[str, Any]:
     from plugins.budget_vote.service import PROJECT_ID
 
     vote_type = election.vote_type
-    if vote_type in NOT_A_CYCLE:
-        raise InvalidInput(f"A {vote_type} Pabulib file cannot become a cycle: {NOT_A_CYCLE[vote_type]}, and a "
-                           "civic ballot only chooses projects (approval or knapsack), so what the voters said "
-                           "would be lost. Use `civic budget tally --pb` to compute its winners.",
-                           vote_type=vote_type)
     meta = election.meta
     minor = election.minor_units()
     unit = f" {election.currency}" if election.currency else ""
@@ -129,15 +132,22 @@ def import_settings(election: pabulib.PbElection) -> dict[str, Any]:
     if len(set(voter_ids)) != len(voter_ids):
         raise InvalidInput("Pabulib: a voter id appears twice; each voter of a cycle votes once.")
     check_import(election.currency, minor.decimals, dict(meta))
-    style: dict[str, Any] = {"kind": "approval", "min_projects": election.meta_count("min_length") or 0}
+    graded = vote_type in rules.GRADED_KINDS
+    style: dict[str, Any] = {"kind": vote_type if graded else "approval",
+                             "min_projects": election.meta_count("min_length") or 0}
     max_length = election.meta_count("max_length")
     if vote_type == "choose-1":
         max_length = 1
     if max_length:
         style["max_projects"] = max_length
     if "max_sum_cost" in minor.meta:
-        style["kind"] = "knapsack"
+        style["kind"] = vote_type if graded else "knapsack"
         style["cost_limit"] = minor.meta["max_sum_cost"]
+    for key in POINT_META:
+        # a bound the vote type has no use for (points on a ranking) stays in the kept META only
+        applies = vote_type == "cumulative" or (vote_type == "scoring" and key in ("min_points", "max_points"))
+        if applies and (value := election.meta_count(key)) is not None:
+            style[key] = value
     if style["min_projects"] > len(election.projects):
         raise InvalidInput(f"Pabulib: min_length {style['min_projects']} asks for more projects than the file's "
                            f"{len(election.projects)}.")
@@ -145,13 +155,23 @@ def import_settings(election: pabulib.PbElection) -> dict[str, Any]:
     # every ballot is checked before anything is stored: a bad file changes nothing
     for v in election.votes:
         try:
-            rules.validate_choice(checked_style, minor.costs, minor.budget, list(v.points))
+            rules.validate_vote(checked_style, minor.costs, minor.budget, ballot_content(vote_type, v))
         except InvalidInput as exc:
             raise InvalidInput(f"Pabulib: voter {v.voter_id}: {_in_file_amounts(exc.detail, minor)}",
                                **exc.extra) from None
     rule = {"name": "equal-shares" if "equal" in meta.get("rule", "").lower() else "greedy"}
     return {"budget": minor.budget, "costs": dict(minor.costs), "ballot_style": checked_style.as_dict(),
             "rule": rule, "currency": election.currency, "amount_decimals": minor.decimals}
+
+
+def ballot_content(vote_type: str, vote: pabulib.PbVote) -> list[str] | dict[str, Any]:
+    """A file's vote as a cycle's ballot (``rules.validate_vote``): the projects chosen, the
+    points given, or the ranking."""
+    if vote_type in rules.POINTS_KINDS:
+        return {"points": dict(vote.points)}
+    if vote_type == "ordinal":
+        return {"ranking": list(vote.points)}  # PbVote keeps a ranking in its order
+    return list(vote.points)
 
 
 def _in_file_amounts(detail: str, minor: pabulib.MinorUnits) -> str:
@@ -163,9 +183,9 @@ def _in_file_amounts(detail: str, minor: pabulib.MinorUnits) -> str:
 
 def import_pb(engine: Engine, text: str, *, name: str | None = None, by: str,
               rule: dict[str, Any] | None = None) -> Cycle:
-    """A closed cycle from a Pabulib approval or choose-1 file: projects, screening and ballots
-    as events, then voting closed and the result computed (embargoed until an official
-    validates it)."""
+    """A closed cycle from a Pabulib file of any vote type: projects, screening and ballots as
+    events, then voting closed and the result computed (embargoed until an official validates
+    it). Cumulative and scoring ballots keep their points, ordinal ballots their ranking."""
     return import_election(engine, pabulib.parse(text), name=name, by=by, rule=rule)
 
 
@@ -212,7 +232,8 @@ def import_election(engine: Engine, election: pabulib.PbElection, *, name: str |
         # paper ballots by the importing official, one credential per voter of the file
         credential = kit.issue_credential_in_person(cycle.id, f"pb-{v.voter_id}", by=by)
         channel = "paper" if v.fields.get("voting_method", "") == "paper" else "mobile"
-        kit.cast(cycle.id, credential, list(v.points), validate=ballot_check(engine, cycle.id, channel))
+        kit.cast(cycle.id, credential, ballot_content(election.vote_type, v),
+                 validate=ballot_check(engine, cycle.id, channel))
     advance(engine, cycle.id, "tallying", by=by)
     tally(engine, cycle.id, by=by)
     return get_cycle(engine, cycle.id)

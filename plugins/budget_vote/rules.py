@@ -37,12 +37,18 @@ from gmpy2 import mpq
 from core import InvalidInput, refuse_unknown_settings
 
 
-BallotKind = Literal["approval", "knapsack"]
+BallotKind = Literal["approval", "knapsack", "cumulative", "scoring", "ordinal"]
 RuleName = Literal["greedy", "equal-shares"]
 Satisfaction = Literal["cost", "cardinality"]
 Completion = Literal["none", "add1", "greedy", "add1-greedy"]
 
-BALLOT_KINDS = ("approval", "knapsack")
+BALLOT_KINDS = ("approval", "knapsack", "cumulative", "scoring", "ordinal")
+# the kinds an official sets for a cycle voted on in civic
+CHOOSING_KINDS = ("approval", "knapsack")
+# ballots that say more than which projects: points shared out, a score per project, a ranking.
+# Only a cycle imported from a Pabulib file has them (civic's online ballot chooses projects).
+GRADED_KINDS = ("cumulative", "scoring", "ordinal")
+POINTS_KINDS = ("cumulative", "scoring")
 RULE_NAMES = ("greedy", "equal-shares")
 SATISFACTIONS = ("cost", "cardinality")
 COMPLETIONS = ("none", "add1", "greedy", "add1-greedy")
@@ -51,17 +57,30 @@ COMPLETIONS = ("none", "add1", "greedy", "add1-greedy")
 # -- settings -----------------------------------------------------------------------------
 @attrs.frozen
 class BallotStyle:
-    """How a resident fills in a ballot.
+    """How a ballot is filled in.
 
     ``approval``: choose between ``min_projects`` and ``max_projects`` projects (``None``: any
     number up to all). ``knapsack``: the chosen projects' total cost may not exceed
     ``cost_limit`` won (``None``: the cycle's budget); ``min_projects``/``max_projects`` apply too.
+
+    The graded kinds come only from Pabulib files (META fields in brackets): ``cumulative``, points
+    shared out between projects, each between ``min_points`` and ``max_points`` [min_points,
+    max_points], together between ``min_sum_points`` and ``max_sum_points`` [min_sum_points,
+    max_sum_points]; ``scoring``, a score per project named, between ``min_points`` and
+    ``max_points``; ``ordinal``, a ranking. For them ``min_projects``/``max_projects`` bound how
+    many projects a ballot names [min_length, max_length] and ``cost_limit``, when set, their
+    total cost [max_sum_cost]. Cumulative and scoring ballots count their points, ordinal ballots
+    the Borda score of each place (the last ranked gets 0), as pabutools counts them.
     """
 
     kind: BallotKind = "approval"
     min_projects: int = 1
     max_projects: int | None = None
     cost_limit: int | None = None
+    min_points: int | None = None
+    max_points: int | None = None
+    min_sum_points: int | None = None
+    max_sum_points: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in BALLOT_KINDS:
@@ -70,16 +89,36 @@ class BallotStyle:
             raise InvalidInput("The minimum number of projects cannot be negative.")
         if self.max_projects is not None and self.max_projects < max(1, self.min_projects):
             raise InvalidInput("The maximum number of projects must be at least the minimum and at least 1.")
-        if self.cost_limit is not None and (self.kind != "knapsack" or self.cost_limit <= 0):
+        if self.cost_limit is not None and (self.kind == "approval" or self.cost_limit <= 0):
             raise InvalidInput("A cost limit is for knapsack ballots and must be a positive number of won.")
+        points = (self.min_points, self.max_points)
+        sums = (self.min_sum_points, self.max_sum_points)
+        if any(v is not None for v in points) and self.kind not in POINTS_KINDS:
+            raise InvalidInput("Points per project are for cumulative and scoring ballots.")
+        if any(v is not None for v in sums) and self.kind != "cumulative":
+            raise InvalidInput("A total of points is for cumulative ballots.")
+        for low, high, what in ((*points, "points per project"), (*sums, "total of points")):
+            if (low is not None and low < 0) or (high is not None and high < 0):
+                raise InvalidInput(f"The {what} cannot be negative.")
+            if low is not None and high is not None and high < low:
+                raise InvalidInput(f"The maximum {what} must be at least the minimum.")
+
+    @property
+    def graded(self) -> bool:
+        """Whether a ballot gives points, scores or ranks (not only which projects)."""
+        return self.kind in GRADED_KINDS
 
     def as_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        # the point bounds only when set: the settings of a choosing ballot read as they always did
+        return attrs.asdict(self, filter=lambda a, v: v is not None or a.name not in _POINT_BOUNDS)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BallotStyle:
         refuse_unknown_settings(cls, data, "ballot style")
         return cls(**{k: _int_or_none(k, v) if k != "kind" else v for k, v in data.items()})
+
+
+_POINT_BOUNDS = ("min_points", "max_points", "min_sum_points", "max_sum_points")
 
 
 @attrs.frozen
@@ -149,6 +188,55 @@ def validate_choice(style: BallotStyle, costs: Mapping[str, int], budget: int, c
             raise InvalidInput(f"The chosen projects cost {total:,} won, more than the {which} of {limit:,} won.",
                                rule="knapsack-limit")
     return tuple(sorted(chosen))
+
+
+def validate_vote(style: BallotStyle, costs: Mapping[str, int], budget: int, content: Any) -> dict[str, Any]:
+    """A ballot's content as the box seals it, or ``InvalidInput`` naming the broken rule.
+
+    A choosing ballot (approval, knapsack) is a list of project ids and becomes ``{"choice":
+    [...]}`` (see ``validate_choice``). A cumulative or scoring ballot is ``{"points": {project:
+    points}}``, an ordinal one ``{"ranking": [projects, first preferred first]}``; both keep
+    ``choice``, the projects named, sorted."""
+    if not style.graded:
+        if isinstance(content, Mapping):
+            raise InvalidInput("A ballot of this cycle is a list of the projects chosen.", rule="form")
+        return {"choice": list(validate_choice(style, costs, budget, content))}
+    if style.kind == "ordinal":
+        ranking = content.get("ranking") if isinstance(content, Mapping) else None
+        if not isinstance(ranking, list) or set(content) != {"ranking"}:
+            raise InvalidInput("A ballot of this cycle ranks projects: {\"ranking\": [project ids, first preferred "
+                               "first]}.", rule="form")
+        chosen = _named_projects(style, costs, budget, ranking)
+        return {"choice": list(chosen), "ranking": list(ranking)}
+    points = content.get("points") if isinstance(content, Mapping) else None
+    if not isinstance(points, Mapping) or set(content) != {"points"}:
+        raise InvalidInput("A ballot of this cycle gives points: {\"points\": {project id: points}}.", rule="form")
+    chosen = _named_projects(style, costs, budget, list(points))
+    for p, w in points.items():
+        if isinstance(w, bool) or not isinstance(w, int) or w < 0:
+            raise InvalidInput(f"The points for {p} must be a whole number, 0 or more.", rule="points")
+        if style.min_points is not None and w < style.min_points:
+            raise InvalidInput(f"Give each project at least {style.min_points} point(s); {p} has {w}.",
+                               rule="min-points")
+        if style.max_points is not None and w > style.max_points:
+            raise InvalidInput(f"Give each project at most {style.max_points} point(s); {p} has {w}.",
+                               rule="max-points")
+    total = sum(points.values())
+    if style.min_sum_points is not None and total < style.min_sum_points:
+        raise InvalidInput(f"Give at least {style.min_sum_points} point(s) in all; this ballot gives {total}.",
+                           rule="min-sum-points")
+    if style.max_sum_points is not None and total > style.max_sum_points:
+        raise InvalidInput(f"Give at most {style.max_sum_points} point(s) in all; this ballot gives {total}.",
+                           rule="max-sum-points")
+    return {"choice": list(chosen), "points": {p: points[p] for p in chosen}}
+
+
+def _named_projects(style: BallotStyle, costs: Mapping[str, int], budget: int, named: list[Any]) -> tuple[str, ...]:
+    """The projects a graded ballot names, checked as a choice is (once each, on the ballot,
+    how many, within the cost limit when the style has one)."""
+    kind = "approval" if style.cost_limit is None else "knapsack"
+    return validate_choice(BallotStyle(kind, style.min_projects, style.max_projects, style.cost_limit),
+                           costs, budget, named)
 
 
 Ballot = Mapping[str, int]  # project id -> points (1 for approval)
@@ -418,19 +506,53 @@ def ballots_digest(choices: Iterable[Sequence[str]]) -> str:
     return h.hexdigest()
 
 
+def borda(ranking: Sequence[str]) -> dict[str, int]:
+    """Borda scores of a ranking as pabutools gives them: the last ranked gets 0, each place
+    above one more (``Additive_Borda_Sat``)."""
+    return {p: len(ranking) - i - 1 for i, p in enumerate(ranking)}
+
+
 @attrs.frozen
 class CountedBallot:
-    """A ballot the box counted, as its opening shows it: tracking code and content."""
+    """A ballot the box counted, as its opening shows it: tracking code and content (the
+    projects named; for a graded ballot also its points or its ranking)."""
 
     tracking_code: str
     choice: tuple[str, ...]
     channel: str
+    points: Mapping[str, int] | None = None
+    ranking: tuple[str, ...] | None = None
 
     @classmethod
     def from_content(cls, tracking_code: str, content: Any) -> CountedBallot:
         if not isinstance(content, dict) or not isinstance(content.get("choice"), list):
             raise ValueError("a budget ballot holds a choice list")
-        return cls(tracking_code, tuple(content["choice"]), str(content.get("channel", "mobile")))
+        points, ranking = content.get("points"), content.get("ranking")
+        if points is not None and not (isinstance(points, dict) and sorted(points) == sorted(content["choice"])
+                                       and all(isinstance(w, int) for w in points.values())):
+            raise ValueError("a budget ballot's points name the projects it chose, each with a whole number")
+        if ranking is not None and not (isinstance(ranking, list) and sorted(ranking) == sorted(content["choice"])):
+            raise ValueError("a budget ballot's ranking names the projects it chose")
+        return cls(tracking_code, tuple(content["choice"]), str(content.get("channel", "mobile")),
+                   dict(points) if points is not None else None, tuple(ranking) if ranking is not None else None)
+
+    def weights(self) -> dict[str, int]:
+        """What the ballot gives each project it names: 1 for a choice, its points, or the
+        Borda score of its place."""
+        if self.points is not None:
+            return dict(self.points)
+        if self.ranking is not None:
+            return borda(self.ranking)
+        return {p: 1 for p in self.choice}
+
+    def digest_items(self) -> tuple[str, ...]:
+        """The ballot for ``ballots_digest``: a choice's project ids as they always were;
+        ``project=points`` for points; ``place:project`` for a ranking."""
+        if self.points is not None:
+            return tuple(f"{p}={w}" for p, w in self.points.items())
+        if self.ranking is not None:
+            return tuple(f"{i}:{p}" for i, p in enumerate(self.ranking, start=1))
+        return self.choice
 
 
 TIE_CONTEXT = "budget/tie-order"
@@ -453,10 +575,10 @@ def compute_result(cycle: Mapping[str, Any], counted: Sequence[CountedBallot], s
     from core.voting import draw  # here, not above: the voting kit is heavy to import (``tally --pb`` needs none of it)
 
     costs: Mapping[str, int] = cycle["costs"]
-    digest = ballots_digest(b.choice for b in counted)
+    digest = ballots_digest(b.digest_items() for b in counted)
     order = draw(seed, bytes.fromhex(digest), sorted(costs), TIE_CONTEXT)
     rule = WinnerRule.from_dict(cycle["rule"])
-    outcome = compute_winners(rule, costs, cycle["budget"], [{p: 1 for p in b.choice} for b in counted], order)
+    outcome = compute_winners(rule, costs, cycle["budget"], [b.weights() for b in counted], order)
     channels = Counter(b.channel for b in counted)
     inputs = {
         "budget": cycle["budget"],

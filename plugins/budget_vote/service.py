@@ -15,6 +15,8 @@ from plugins.budget_vote.domain import Cycle
 from plugins.budget_vote.fold import CYCLE_EVENTS, fold
 from plugins.budget_vote.views import CycleSummaries
 
+GRADED_WORDS = {"cumulative": "points shared out between projects", "scoring": "a score to each project",
+                "ordinal": "a ranking of projects"}
 PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 # ballots enter the box in shuffled batches of at least this many (hides arrival order)
 BATCH_SIZE = 50
@@ -165,6 +167,7 @@ def import_roll(engine: Engine, cycle_id: UUID | str, csv_text: str | bytes) -> 
 def issue_codes(engine: Engine, cycle_id: UUID | str, entry_ids: list[str] | None = None) -> int:
     """Send a one-time voting code to every resident on the roll (or those named) who has none."""
     cycle = get_cycle(engine, cycle_id)
+    refuse_graded(cycle)
     url = f"{engine.public_url}/b/{cycle.short_code}"
     messages = {language: text.replace("{name}", cycle.name).replace("{url}", url)
                 for language, text in CODE_MESSAGES.items()}
@@ -195,14 +198,23 @@ def find_by_short_code(engine: Engine, short_code: str) -> Cycle:
 
 
 # -- ballots ----------------------------------------------------------------------------------
+def refuse_graded(cycle: Cycle) -> None:
+    """Residents and officials never cast a graded ballot (points, scores, a ranking): such a
+    cycle's ballots are a Pabulib file's, entered by its import."""
+    kind = cycle.ballot_style["kind"]  # read as recorded: this runs for every resident's ballot
+    if kind in rules.GRADED_KINDS:
+        raise RuleViolation(f"This cycle's ballots give {GRADED_WORDS[kind]}: they are imported from "
+                            "a Pabulib file, not cast in civic.", ballot_style=kind)
+
+
 def ballot_check(engine: Engine, cycle_id: UUID, channel: str):
     """The voting kit's validator for this cycle: the content sealed into the box is
-    ``{"choice": [...], "channel": ...}``; a choice that breaks the ballot rule is refused naming it."""
+    ``{"choice": [...], "channel": ...}`` (with ``points`` or ``ranking`` for an imported graded
+    ballot); a ballot that breaks the ballot rule is refused naming it."""
 
     def validate(content: Any, group: str) -> dict[str, Any]:
         style, costs, budget = voting_ballot_rule(engine, cycle_id)
-        chosen = rules.validate_choice(style, costs, budget, content)
-        return {"choice": list(chosen), "channel": channel}
+        return {**rules.validate_vote(style, costs, budget, content), "channel": channel}
 
     return validate
 
@@ -211,6 +223,7 @@ def cast_ballot(engine: Engine, cycle_id: UUID | str, *, credential: str, choice
     """A resident's ballot, sealed into the cycle's box; returns the receipt (tracking code).
     Where the cycle lets a later vote count, casting again with the same credential replaces it."""
     cid = get_cycle(engine, cycle_id).id if not isinstance(cycle_id, UUID) else cycle_id
+    refuse_graded(voting_cycle_for_ballots(engine, cid))
     receipt = VotingKit(engine).cast(cid, credential, choice, validate=ballot_check(engine, cid, "mobile"))
     return {"cycle_id": str(cid), "tracking_code": receipt.tracking_code, "channel": "mobile"}
 
@@ -220,6 +233,7 @@ def enter_paper_ballot(engine: Engine, cycle_id: UUID | str, *, entry_id: str, c
     """A paper or booth ballot entered by an official for a resident on the roll checked in
     person; it is marked ``paper`` in the sealed content and the roll records the official."""
     cycle = get_cycle(engine, cycle_id)
+    refuse_graded(cycle)
     cycle.check_ballot(choice)  # refuse a bad ballot before the credential is used up
     kit = VotingKit(engine)
     credential = kit.issue_credential_in_person(cycle.id, entry_id, by=by)
@@ -324,7 +338,7 @@ def compare_rules(engine: Engine, cycle_id: UUID | str) -> list[dict[str, Any]]:
     if cycle.result is None:
         raise RuleViolation("The result of this cycle has not been computed yet.", phase=cycle.phase)
     inputs = cycle.result["inputs"]
-    ballots = [{p: 1 for p in b.choice} for b in counted_ballots(engine, cycle.id)]
+    ballots = [b.weights() for b in counted_ballots(engine, cycle.id)]
     compared = []
     for name in rules.RULE_NAMES:
         rule = rules.WinnerRule.from_dict({**cycle.result["rule"], "name": name})

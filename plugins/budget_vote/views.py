@@ -9,6 +9,10 @@ from typing import Any
 
 from core import Engine, LogRecord, ReadModel, RuleViolation
 from plugins.budget_vote.domain import Cycle
+
+# what a project's "votes" count, named in the open data: ballots choosing it, unless the
+# ballots give points (their sum) or rank projects (the Borda scores' sum)
+SUPPORT_COLUMN = {"cumulative": "points", "scoring": "points", "ordinal": "borda_score"}
 from plugins.budget_vote.fold import CYCLE_EVENTS, fold_record
 
 
@@ -88,7 +92,7 @@ def result_view(cycle: Cycle) -> dict[str, Any]:
         raise RuleViolation("The result of this cycle has not been computed yet.", phase=cycle.phase)
     r = cycle.result
     return {"cycle_id": str(cycle.id), "name": cycle.name, "phase": cycle.phase, "budget": cycle.budget,
-            **amount_unit(cycle),
+            **amount_unit(cycle), "ballot_kind": cycle.style.kind,
             "rule": r["rule"], "inputs": r["inputs"], "computed_winners": r["winners"],
             "winners": r["final_winners"], "funded_total": sum(cycle.proposals[p]["cost"] for p in r["final_winners"]),
             "overrides": cycle.overrides, "validated_by": cycle.validated_by, "projects": project_rows(cycle)}
@@ -98,10 +102,12 @@ def open_data_csv(cycle: Cycle) -> str:
     """The published result's projects as CSV open data."""
     view = public_result(cycle)
     out = io.StringIO()
-    fields = ["project_id", "title", "dong", "category", "cost", "feasible", "votes", "funded"]
+    support = SUPPORT_COLUMN.get(view["ballot_kind"], "votes")
+    fields = ["project_id", "title", "dong", "category", "cost", "feasible", support, "funded"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in view["projects"]:
+        row = {(support if k == "votes" else k): v for k, v in row.items()}
         # open data reads true/false, not Python's True/False
         writer.writerow({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in row.items()})
     return out.getvalue()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -45,6 +47,46 @@ def projects_in_order(cycle: Cycle, seed: str) -> list[dict[str, Any]]:
     projects = ballot_projects(cycle)
     random.Random(hashlib.sha256(f"{seed}/{cycle.id}".encode()).digest()).shuffle(projects)
     return projects
+
+
+def money(cycle: Cycle) -> Callable[[int], str]:
+    """How the cycle's whole-number amounts read: won for civic's own cycles; for a cycle imported
+    from a file, the file's exact amount in its currency (10253336 at 2 decimals: 102,533.36 PLN)."""
+    if cycle.currency == "KRW" and cycle.amount_decimals == 0:
+        return won
+
+    def in_file_currency(minor: int) -> str:
+        text = format(Decimal(f"{minor}E-{cycle.amount_decimals}"), ",f")  # built from text: exact
+        return f"{text} {cycle.currency}" if cycle.currency else text
+
+    return in_file_currency
+
+
+def support_heading(kind: str) -> str:
+    """What the results' count of each project is, for a column heading."""
+    if kind in ("cumulative", "scoring"):
+        return _("Points")
+    if kind == "ordinal":
+        return _("Borda score")
+    return _("Votes")
+
+
+def greedy_in_words(kind: str) -> str:
+    """The greedy rule as the results page says it, by what the ballots count."""
+    if kind in ("cumulative", "scoring"):
+        return _("Most points first, as long as the budget allows")
+    if kind == "ordinal":
+        return _("Highest Borda score first, as long as the budget allows")
+    return _("Most votes first, as long as the budget allows")
+
+
+def ballots_in_words(kind: str) -> str | None:
+    """How the ballots of an imported cycle were filled in (None for civic's choosing ballots)."""
+    return {"cumulative": _("Each voter shared out points between projects."),
+            "scoring": _("Each voter gave projects a score."),
+            "ordinal": _("Each voter ranked projects; a project scores one point for each project ranked below it "
+                         "(Borda count)."),
+            }.get(kind)
 
 
 def rules_in_words(cycle: Cycle) -> str:
@@ -257,7 +299,9 @@ class BudgetPages(Controller):
         rows = sorted(result["projects"], key=lambda r: (-(r["votes"] or 0), r["project_id"]))
         return Template(template_name="budget_vote/results.html", context={
             "title": _("Results: %(name)s") % {"name": cycle.name}, "cycle": cycle, "result": result,
-            "rows": [r for r in rows if r["feasible"]]})
+            "rows": [r for r in rows if r["feasible"]], "support_heading": support_heading(result["ballot_kind"]),
+            "ballots_in_words": ballots_in_words(result["ballot_kind"]),
+            "greedy_in_words": greedy_in_words(result["ballot_kind"]), "money": money(cycle)})
 
 
 def receipt_url(engine: Engine, cycle_id: UUID, code: str) -> str:

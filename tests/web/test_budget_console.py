@@ -200,3 +200,18 @@ def test_a_bad_header_is_explained_in_korean(office):
                        files={"file": ("roll.csv", "번호,전화\n1,010-0000-0000\n".encode("utf-8-sig"), "text/csv")})
     assert page.status_code == 200 and "UTF-8 (BOM)" in page.text
     assert "첫 줄에는 열 이름" in page.text and 'name="preview"' not in page.text  # nothing to confirm
+
+
+def test_an_imported_cumulative_cycle_shows_its_ballots_and_points_in_the_console(office):
+    from plugins.budget_vote import pabulib_exchange
+    from tests.plugins.budget_vote.test_pabulib_real import DATA, GRADED
+
+    engine, client = office
+    cycle = pabulib_exchange.import_pb(engine, (DATA / GRADED["cumulative"]).read_text(encoding="utf-8"),
+                                       by="test:operator")
+    overview = client.get(f"/staff/budget/{cycle.id}", headers=HTML)
+    assert overview.status_code == 200 and "누적 투표: 사업들에 점수를 나누어 줌(가져온 투표)" in overview.text
+    result = client.get(f"/staff/budget/{cycle.id}/result", headers=HTML)
+    assert result.status_code == 200
+    assert '<th scope="col" class="num">점수</th>' in result.text and ">득표<" not in result.text
+    assert "149,000 PLN" in result.text and "149,000원" not in result.text

@@ -4,16 +4,18 @@ and ``civic budget tally --pb`` against pabutools' rules."""
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from pabutools.election import Cost_Sat
 from pabutools.election.pabulib import parse_pabulib_from_string
-from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.rules import completion_by_rule_combination, greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.tiebreaking import TieBreakingRule
 
 import argon2
 
@@ -24,8 +26,9 @@ from core.actors import Role, local_operator
 from core.passwords import use_password_hasher
 from core.errors import InvalidInput
 from core.plugins import make_plugin_manager
-from plugins.budget_vote import pabulib, pabulib_exchange, service
+from plugins.budget_vote import pabulib, pabulib_exchange, rules, service
 from plugins.budget_vote.cli import budget
+from tests.plugins.budget_vote.test_pabulib_real import SAT_CLASSES
 
 SAMPLE = """META
 key;value
@@ -156,13 +159,66 @@ def test_import_then_export_round_trips(sqlite_engine):
     assert {p.project_id: p.fields["votes"] for p in ours.projects} == {"1": "3", "2": "2", "3": "3", "4": "1"}
 
 
-def test_import_refuses_a_cumulative_file_and_stores_nothing(sqlite_engine):
-    text = SAMPLE.replace("vote_type;approval", "vote_type;cumulative").replace(
-        "voter_id;vote;voting_method", "voter_id;vote;points;voting_method")
-    text = text.replace(";internet", ";internet").replace("a;1,3;", "a;1,3;1,2;")
-    with pytest.raises(InvalidInput):
-        pabulib_exchange.import_pb(sqlite_engine, text, by="test")
+@st.composite
+def importable_elections(draw):
+    """Files of every vote type that can become cycles: each cost within the budget, votes."""
+    election = draw(elections())
+    budget = max(election.budget, *election.costs.values())
+    votes = election.votes or [pabulib.PbVote("0", {election.projects[0].project_id: 1})]
+    if election.vote_type == "choose-1":  # one project a voter
+        votes = [pabulib.PbVote(v.voter_id, dict([next(iter(v.points.items()))])) for v in votes]
+    return pabulib.PbElection({**election.meta, "budget": pabulib.format_amount(budget)}, election.projects, votes)
+
+
+@settings(max_examples=25, deadline=None)
+@given(importable_elections(), st.sampled_from([rules.WinnerRule("greedy", "cost"),
+                                                rules.WinnerRule("equal-shares", "cardinality", "none"),
+                                                rules.WinnerRule("equal-shares", "cost", "greedy")]))
+def test_files_of_every_vote_type_import_and_export_as_pabutools_reads_them(election, rule):
+    text = pabulib.render(election)
+    vote_type = election.vote_type
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(f"{tmp}/c.db", outbox=f"{tmp}/outbox.jsonl")
+        try:
+            cycle = pabulib_exchange.import_pb(engine, text, by="test:operator", rule=rule.as_dict())
+            exported = pabulib_exchange.export_pb(engine, cycle.id)
+        finally:
+            engine.close()
+    instance, profile = parse_pabulib_from_string(text)
+    again_i, again_p = parse_pabulib_from_string(exported)
+    assert again_i.meta["vote_type"] == vote_type and again_i.budget_limit == instance.budget_limit
+    assert Counter(pabutools_ballot(b, vote_type) for b in again_p) == Counter(pabutools_ballot(b, vote_type)
+                                                                               for b in profile)
+    # the cycle's winners are pabutools' on the file, given the cycle's tie order
+    order = cycle.result["inputs"]["tie_order"]
+    ties = TieBreakingRule(lambda inst, prof, proj: order.index(proj.name))
+    sat = SAT_CLASSES[vote_type]
+    if rule.name == "greedy":
+        expected = greedy_utilitarian_welfare(instance, profile, sat_class=sat["cost"], tie_breaking=ties)
+    elif rule.completion == "none":
+        expected = method_of_equal_shares(instance, profile, sat_class=sat[rule.satisfaction], tie_breaking=ties)
+    else:
+        expected = completion_by_rule_combination(
+            instance, profile, [method_of_equal_shares, greedy_utilitarian_welfare],
+            [{"sat_class": sat[rule.satisfaction], "tie_breaking": ties}, {"sat_class": sat["cost"], "tie_breaking": ties}])
+    assert sorted(cycle.result["winners"]) == sorted(p.name for p in expected)
+
+
+CUMULATIVE = (SAMPLE.replace("vote_type;approval", "vote_type;cumulative\nmax_points;3\nmax_sum_points;4")
+              .replace("voter_id;vote;voting_method", "voter_id;vote;points;voting_method")
+              .replace("a;1,3;", "a;1,3;1,3;").replace("b;1,3;", "b;1,3;2,2;").replace("c;2;", "c;2;3;")
+              .replace("d;2,4;", "d;2,4;1,1;").replace("e;3;", "e;3;4;").replace("f;1;", "f;1;2;"))
+
+
+def test_import_refuses_a_ballot_over_the_files_point_limits_and_stores_nothing(sqlite_engine):
+    # voter e gives 4 points to one project; the file allows at most 3 per project
+    with pytest.raises(InvalidInput, match=r"voter e: Give each project at most 3 point\(s\); 3 has 4"):
+        pabulib_exchange.import_pb(sqlite_engine, CUMULATIVE, by="test")
     assert sqlite_engine.position == 0
+    cycle = pabulib_exchange.import_pb(sqlite_engine, CUMULATIVE.replace("e;3;4;", "e;3;3;"), by="test")
+    assert cycle.ballot_style["max_points"] == 3 and cycle.ballot_style["max_sum_points"] == 4
+    # points, not voters: 1 gets 1+2+2, 2 gets 3+1, 3 gets 3+2+3, 4 gets 1
+    assert cycle.result["votes"] == {"1": 5, "2": 4, "3": 8, "4": 1}
 
 
 def run(*args):

@@ -9,7 +9,9 @@ from litestar.testing import TestClient
 
 from core.http import create_app
 from core.web.setup import SIGN_INS_PER_MINUTE
+from plugins.budget_vote import pabulib_exchange, service
 from tests.plugins.budget_vote.support import voting_cycle
+from tests.plugins.budget_vote.test_pabulib_real import DATA, GRADED
 
 
 def csrf(html: str) -> str:
@@ -55,3 +57,25 @@ def test_pages_send_a_content_security_policy_without_unsafe_inline(sqlite_engin
                                                                "_csrf_token": csrf(first.text)})
         session = posted.headers.get("set-cookie", "")
         assert "civic_session=" in session and "HttpOnly" in session and "SameSite=lax" in session
+
+
+def test_results_of_imported_points_and_rankings_say_what_was_counted(sqlite_engine):
+    engine = sqlite_engine
+    shown = {}
+    for vote_type, name in GRADED.items():
+        cycle = pabulib_exchange.import_pb(engine, (DATA / name).read_text(encoding="utf-8"), by="test:operator")
+        service.validate(engine, cycle.id, by="test:admin")
+        shown[vote_type] = cycle.id
+    with TestClient(create_app(engine)) as client:
+        for vote_type, language, words in (
+                ("cumulative", "en", ["Points", "Each voter shared out points between projects.",
+                                      "Most points first, as long as the budget allows",
+                                      "149,000 PLN"]),  # the file's amounts and currency, not won
+                ("scoring", "en", ["Points", "Each voter gave projects a score."]),
+                ("ordinal", "en", ["Borda score", "(Borda count)", "Highest Borda score first", "1,000,000 USD"]),
+                ("ordinal", "ko", ["보르다 점수", "보르다 계산법"])):
+            page = client.get(f"/budget/{shown[vote_type]}/results", headers={"accept-language": language})
+            assert page.status_code == 200
+            for text in words:
+                assert text in page.text, (vote_type, language, text)
+            assert ">Votes<" not in page.text
