@@ -8,7 +8,7 @@ PORT ?= 8000
 # two workers: the suite runs in about half the time on a 2-core machine
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test soak bench bench-large install install-test clean messages browser
+.PHONY: run test soak bench bench-http bench-large install install-test clean messages browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ soak: install-test
 
 bench: install-test
 	$(BIN)/python -m benchmarks
+
+# HTTP under load only (part of `make bench` too): civic serve --workers 2 on a throw-away
+# PostgreSQL and one process on SQLite, driven by locust; BENCH_HTTP_SECONDS per step (default 12).
+bench-http: install-test
+	$(BIN)/python -m benchmarks http
 
 # The budget vote at a million ballots (hours on a small machine; not run in CI).
 bench-large: install-test

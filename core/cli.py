@@ -27,11 +27,13 @@ def cli() -> None:
 @click.option("--tick-seconds", default=30.0, show_default=True, help="How often deadlines are enforced.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (PostgreSQL only; one of them runs the scheduler and the ledger).")
-def serve(db: str, host: str, port: int, tick_seconds: float, workers: int) -> None:
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="One line per request on standard output (off behind a proxy that logs them).")
+def serve(db: str, host: str, port: int, tick_seconds: float, workers: int, access_log: bool) -> None:
     """Serve the HTTP API (OpenAPI at /schema) and run the deadline scheduler."""
     from core import serving
 
-    serving.serve(db, host, port, tick_seconds, workers)
+    serving.serve(db, host, port, tick_seconds, workers, access_log=access_log)
 
 
 @cli.command()

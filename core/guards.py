@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Request
 
-from core.actors import Actor
+from core.actors import ANONYMOUS, Actor
 from core.errors import Unauthorized
 from core.permissions import PERMISSION_NAME, authorize
 
@@ -34,11 +34,14 @@ ACTOR_SCOPE_KEY = "civic.actor"
 async def _actor_of(connection: Any) -> Actor:
     actor = connection.scope.get(ACTOR_SCOPE_KEY)
     if actor is None:
-        from anyio import to_thread
-
-        engine = connection.app.state["engine"]
         token = bearer_token(connection.headers.get("authorization"))
-        actor = await to_thread.run_sync(engine.identity.authenticate, token)
+        if token is None:
+            # no token: anonymous, without a trip to a thread (a resident's ballot, public reads)
+            actor = ANONYMOUS
+        else:
+            from anyio import to_thread
+
+            actor = await to_thread.run_sync(connection.app.state["engine"].identity.authenticate, token)
         connection.scope[ACTOR_SCOPE_KEY] = actor
     return actor
 

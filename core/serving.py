@@ -20,12 +20,12 @@ from core.store import is_postgres_url
 DB_ENV, TICK_ENV = "CIVIC_SERVE_DB", "CIVIC_SERVE_TICK_SECONDS"
 
 
-def uvicorn_options(host: str, port: int) -> dict[str, Any]:
+def uvicorn_options(host: str, port: int, *, access_log: bool = True) -> dict[str, Any]:
     # X-Forwarded-For is believed only from the proxies named here (none by default), so a
     # client cannot pick the address its sign-in failures are counted against
     trusted = os.environ.get("CIVIC_TRUSTED_PROXIES", "").strip()
     return {"host": host, "port": port, "log_level": "info", "proxy_headers": bool(trusted),
-            "forwarded_allow_ips": trusted or None, "server_header": False}
+            "forwarded_allow_ips": trusted or None, "server_header": False, "access_log": access_log}
 
 
 def worker_app() -> Any:
@@ -45,7 +45,7 @@ def worker_app() -> Any:
     return app
 
 
-def serve(db: str, host: str, port: int, tick_seconds: float, workers: int) -> None:
+def serve(db: str, host: str, port: int, tick_seconds: float, workers: int, *, access_log: bool = True) -> None:
     import uvicorn
 
     if workers > 1:
@@ -55,7 +55,7 @@ def serve(db: str, host: str, port: int, tick_seconds: float, workers: int) -> N
         os.environ[DB_ENV], os.environ[TICK_ENV] = db, str(tick_seconds)
         click.echo(f"civic: serving the PostgreSQL store with {workers} workers at http://{host}:{port} "
                    "(OpenAPI: /schema)")
-        uvicorn.run("core.serving:worker_app", factory=True, workers=workers, **uvicorn_options(host, port))
+        uvicorn.run("core.serving:worker_app", factory=True, workers=workers, **uvicorn_options(host, port, access_log=access_log))
         return
     engine = Engine(db, plugins=plugin_manager())
     jobs = BackgroundJobs(engine, tick_seconds=tick_seconds)
@@ -65,7 +65,7 @@ def serve(db: str, host: str, port: int, tick_seconds: float, workers: int) -> N
         click.echo(f"civic: messages no notifier takes go to {engine.outbox.path} in plain text "
                    "(development stand-in; CIVIC_OUTBOX=off for a live instance)")
     try:
-        uvicorn.run(create_app(engine), **uvicorn_options(host, port))
+        uvicorn.run(create_app(engine), **uvicorn_options(host, port, access_log=access_log))
     finally:
         jobs.stop()
         engine.close()

@@ -174,3 +174,29 @@ def test_serve_with_two_workers_on_postgresql_runs_the_jobs_once(pg_server, tmp_
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("flag, logged", [(None, True), ("--no-access-log", False)])
+def test_serve_logs_each_request_unless_told_not_to(tmp_path, flag, logged):
+    port = free_port()
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "core", "serve", "--db", str(tmp_path / "served.db"), "--port", str(port)]
+    with log.open("w") as out:
+        proc = subprocess.Popen(command + ([flag] if flag else []), cwd=tmp_path,
+                                env={**os.environ, "CIVIC_PLUGINS": ""}, stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("server did not come up")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    text = log.read_text()
+    assert "Application startup complete" in text
+    assert ('"GET /healthz HTTP/1.1" 200' in text) is logged, text[-2000:]

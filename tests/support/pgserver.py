@@ -31,8 +31,9 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+        # tests run without fsync; a benchmark of acknowledged writes needs it (durable=True)
+        self.bindir, self.durable = bindir, durable
         self.root = Path(tempfile.mkdtemp(prefix="civic-pg-"))
         self.data = self.root / "data"
         self.sock = self.root / "sock"
@@ -52,7 +53,8 @@ class PostgresServer:
             shutil.chown(self.sock, "postgres")
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
                   "--no-sync", "-E", "UTF8")
-        opts = f"-k {self.sock} -p {self.port} -c listen_addresses='' -c fsync=off -c max_connections=200"
+        fsync = "on" if self.durable else "off"
+        opts = f"-k {self.sock} -p {self.port} -c listen_addresses='' -c fsync={fsync} -c max_connections=200"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-w", "-t", "60",
                   "-l", str(self.root / "log"), "start")
         return self
