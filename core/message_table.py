@@ -113,12 +113,35 @@ try:
 except ImportError:  # psycopg not installed: SQLite only
     PostgresApplicationRecorder = None  # type: ignore[assignment,misc]
 else:
+    from eventsourcing.persistence import InterfaceError, OperationalError
+    from eventsourcing.utils import retry
     from psycopg.sql import SQL
+
+    # above this many bytes of event state in one save, no pipeline mode (see insert_events)
+    PIPELINE_LIMIT_BYTES = 256 * 1024
 
     class PostgresOutboxRecorder(PostgresApplicationRecorder):  # type: ignore[no-redef]
         def __init__(self, datastore: Any, **kwargs: Any) -> None:
             super().__init__(datastore, **kwargs)
             self.sql_create_statements.extend(SQL(s) for s in CREATE_STATEMENTS)  # type: ignore[arg-type]
+
+        @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+        def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+            """Small saves go through eventsourcing's pipelined insert (fewer round trips). A large
+            one (a voter roll of thousands) is sent without pipeline mode: in pipeline mode psycopg
+            waited for the server's answer while the server still waited for the rest of the
+            statement, and the save hung for ever."""
+            size = sum(len(e.state) for e in stored_events) + sum(len(r.sealed or "") for r in _rows(kwargs))
+            if size < PIPELINE_LIMIT_BYTES:
+                return super().insert_events(stored_events, **kwargs)
+            with self.datastore.get_connection() as conn, conn.transaction():
+                with conn.cursor() as curs:
+                    self._insert_events(curs, stored_events, **kwargs)
+                if not stored_events:
+                    return []
+                with conn.cursor() as curs:
+                    self._insert_stored_events(curs, stored_events, **kwargs)
+                    return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
         def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
             rows = _rows(kwargs)

@@ -40,3 +40,29 @@ def test_a_conflict_in_a_many_event_save_saves_none_of_them(store, monkeypatch):
         store.recorder.insert_events(deposits(store, ["a", "b", "c", "taken", "d"]))
     assert store.position == before
     assert not store.exists(BallotDeposit.create_id("a"))
+
+
+def test_a_roll_of_thousands_is_saved_in_one_transaction_on_every_store(engine):
+    """A save of several megabytes (3,000 roll entries, each with a sealed contact) once hung for
+    ever on PostgreSQL in pipeline mode; it must finish, and every entry must be there."""
+    import threading
+
+    from core.voting import VotingKit
+
+    kit = VotingKit(engine)
+    kit.create("big roll", allow_revote=True, batch_size=50)
+    rows = "\n".join(f"h{i},010{i:08d},{i % 20}" for i in range(3000))
+    outcome: dict[str, object] = {}
+
+    def import_roll() -> None:
+        try:
+            outcome["result"] = kit.import_roll("big roll", "entry_id,contact,group\n" + rows)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=import_roll, daemon=True)
+    worker.start()
+    worker.join(180)
+    assert not worker.is_alive(), "the save of a large roll did not finish"
+    assert "error" not in outcome, outcome.get("error")
+    assert len(kit.roll("big roll").entries) == 3000
