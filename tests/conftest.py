@@ -85,3 +85,29 @@ def sqlite_engine(manual_clock: ManualClock, tmp_path) -> Iterator[Engine]:
         yield eng
     finally:
         eng.close()
+
+
+# -- figures of the reliability tests (tests/support/figures.py) --------------------------------
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.support.figures import FILE_ENV
+
+    if not hasattr(config, "workerinput"):  # the controller (or a run without workers) owns the file
+        path = os.path.join(tempfile.mkdtemp(prefix="civic-test-figures-"), "figures.jsonl")
+        os.environ[FILE_ENV] = path  # workers inherit it
+        config.stash[_FIGURES] = path
+
+
+_FIGURES = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    from pathlib import Path
+
+    from tests.support.figures import totals
+
+    path = config.stash.get(_FIGURES, None)
+    figures = totals(Path(path)) if path else {}
+    if figures:
+        terminalreporter.section("figures established by this run")
+        for name, values in sorted(figures.items()):
+            terminalreporter.write_line(f"{name}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(values.items())))

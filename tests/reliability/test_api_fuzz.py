@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.reliability.conftest import CALLERS, CHECKS
+from tests.support.figures import record
 
 EXAMPLES = int(os.environ.get("CIVIC_FUZZ_EXAMPLES", "4"))
 SOAK = "CIVIC_FUZZ_EXAMPLES" in os.environ  # the soak explores new inputs each run; CI repeats the same
@@ -54,6 +55,8 @@ def test_operation_for_every_caller(method, path, world, api_schema):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             before = engine.position
             response = case.call(headers=headers)
+            record("API fuzzing (schemathesis)", requests=1, server_errors=int(response.status_code >= 500),
+                   refused=int(not 200 <= response.status_code < 300))
             case.validate_response(response, checks=CHECKS)
             if not 200 <= response.status_code < 300:
                 assert engine.position == before, (caller, case.method, case.formatted_path, response.status_code)

@@ -28,6 +28,7 @@ from core.plugins import make_plugin_manager
 from core.voting import COUNTED, VotingKit
 from plugins.budget_vote import service as budget
 from plugins.complaints import service as complaints
+from tests.support.figures import record
 from tests.web.conftest import ROOT, free_port
 
 ADMIN = "test:admin"
@@ -179,6 +180,11 @@ def test_sigkill_during_bursts_of_ballots_and_complaints_loses_nothing_acknowled
         descriptions = [complaints.get_complaint(engine, cid).description for cid in stored]
         assert len(descriptions) == len(set(descriptions))  # no report taken in twice
         assert set(reports) <= set(stored)
+        record(f"SIGKILL during bursts ({'PostgreSQL' if store.startswith('postgresql') else 'SQLite'})",
+               kills=KILLS, ballots_acknowledged=len(ballots), ballots_acknowledged_found=len(set(ballots) & set(codes)),
+               ballot_duplicates=len(codes) - len(set(codes)), complaints_acknowledged=len(reports),
+               complaints_acknowledged_found=len(set(reports) & set(stored)),
+               complaint_duplicates=len(descriptions) - len(set(descriptions)))
     finally:
         engine.close()
     audit_verifies(store)
