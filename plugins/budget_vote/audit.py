@@ -7,7 +7,7 @@ budget and the published winners and total checked."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from core import Discrepancy, LogRecord, RetallyReport
@@ -46,9 +46,11 @@ def final_winners(cycle: dict[str, Any]) -> tuple[list[str], list[str]]:
     return winners, problems
 
 
-def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
-    """Recount every recorded budget result in ``records`` (the whole public log, in order)."""
-    records = list(records)
+def retally(records: Iterable[LogRecord]) -> RetallyReport | None:
+    """Recount every recorded budget result in ``records`` (the whole public log, in order): a
+    re-iterable is read once for the fold and once per recounted box, never held as a list."""
+    if iter(records) is records:  # a one-shot iterator: keep it to read it more than once
+        records = list(records)
     cycles = fold(records)
     if not cycles:
         return None
@@ -69,7 +71,7 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
             problems.append(Discrepancy(position, f"{name}: the box was not opened or the lottery seed not revealed"))
             continue
         try:
-            counted = [rules.CountedBallot.from_content(b.tracking_code, b.content) for b in box.opened.counted]
+            counted = [rules.CountedBallot.from_content(code, content) for code, content in box.opened.counted_contents()]
         except ValueError as exc:
             problems.append(Discrepancy(position, f"{name}: {exc}"))
             continue
