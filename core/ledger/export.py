@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.canonical import CanonicalizationError, canonical_json
 from core.ledger.checkpoint import CHECKPOINT_TOPIC, NoteError, VerifierKey, b64
 from core.ledger.leaves import Entry, check_public_record, public_record
 
@@ -77,7 +78,7 @@ def write_export(
             stated = None
             if pending is not None and pending.index == index and pending.position == record.position:
                 stated = b64(pending.leaf_hash)
-            f.write(_dump({"type": "record", "index": index, "leaf_hash": stated, "record": public_record(record)}))
+            f.write(record_line(index, stated, public_record(record)))
             count += 1
             checkpoints += record.topic == CHECKPOINT_TOPIC
             if progress and count % 2000 == 0:
@@ -89,6 +90,36 @@ def write_export(
     os.replace(tmp, out)
     return {"path": str(out), "records": count, "checkpoints": checkpoints,
             "origin": key.name if key else None, "outside_checkpoint": outside is not None}
+
+
+RECORD_KEY = b',"record":'
+
+
+def record_line(index: int, stated: str | None, record: dict[str, Any]) -> str:
+    """A record line, its record last and in its canonical form (the leaf's own bytes), so that
+    a verifier can hash the text as it stands instead of encoding the record again."""
+    try:
+        text = canonical_json(record).decode("utf-8")
+    except CanonicalizationError:  # the verifier reports it; the line stays readable
+        return _dump({"type": "record", "index": index, "leaf_hash": stated, "record": record})
+    head = json.dumps({"type": "record", "index": index, "leaf_hash": stated}, separators=(",", ":"))
+    return f"{head[:-1]},\"record\":{text}}}\n"
+
+
+def _splitrecord_line(raw: bytes) -> tuple[dict[str, Any], bytes] | None:
+    """(the line's other fields, the record's exact text) of a record line written as
+    ``record_line`` writes them; None for any other layout (then the line is read whole)."""
+    at = raw.find(RECORD_KEY)
+    end = raw.rstrip().rfind(b"}")
+    if at < 0 or end < at:
+        return None
+    try:
+        head = json.loads(raw[:at] + b"}")
+    except ValueError:
+        return None
+    if not isinstance(head, dict) or head.get("type") != "record" or "record" in head:
+        return None
+    return head, raw[at + len(RECORD_KEY):end]
 
 
 def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], line: int) -> Any:
@@ -130,8 +161,14 @@ def read_export(
                 progress(len(raw))
             if not raw.strip():
                 continue
+            split = _splitrecord_line(raw) if number > 1 else None
+            text = None
             try:
-                obj = json.loads(raw)
+                if split is not None:
+                    obj, text = split
+                    obj["record"] = json.loads(text)
+                else:
+                    obj = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise ExportFormatError(number, f"not JSON ({exc})") from None
             if not isinstance(obj, dict):
@@ -159,7 +196,7 @@ def read_export(
                     record = check_public_record(obj.get("record"))
                 except ValueError as exc:
                     raise ExportFormatError(number, str(exc)) from None
-                yield "record", Entry(record, index, leaf_hash)
+                yield "record", Entry(record, index, leaf_hash, text)
             elif kind == "checkpoint":
                 yield "checkpoint", _field(obj, "note", str, number)
             elif kind == "end":

@@ -5,13 +5,20 @@ through the plugins' re-tallies.
 The same ``Verifier`` reads a live store (``verify_database``) or an export file
 (``verify_export``). What the ledger stated about each leaf (its hash, its index, its position)
 is used only to *locate* a change; what proves the log is the chain of signed roots.
+
+It streams: one pass over the records, nothing kept per record in memory (leaf hashes and
+positions go to a temporary file, ``LeafLog``), and the plugins' re-tallies read the records
+again from their source (``records`` is re-iterable) instead of a list of the whole log. Every
+signed root is recomputed from the same leaves, so successive checkpoints that each match are
+consistent with each other by construction (no separate consistency proof is needed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from array import array
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,15 +26,16 @@ import attrs
 
 from core.ledger.checkpoint import CHECKPOINT_TOPIC, Checkpoint, NoteError, VerifierKey, b64, unb64
 from core.ledger.export import read_export
-from core.ledger.leaves import Entry, LeafEncodingError, log_record, public_record, record_leaf_hash
-from core.ledger.merkle import EMPTY_ROOT, MerkleTree, verify_consistency, verify_inclusion
+from core.canonical import CanonicalizationError, canonical_json
+from core.ledger.leaves import Entry, log_record, public_record, record_leaf_hash
+from core.ledger.merkle import EMPTY_ROOT, LEAF_PREFIX, NODE_PREFIX, verify_inclusion
 from core.records import LogRecord, RetallyReport
 
 if TYPE_CHECKING:
     from core.engine import Engine
     from core.ledger.leaf_table import StoredLeaf
 
-Retally = Callable[[list[LogRecord]], Sequence[RetallyReport]]
+Retally = Callable[[Iterable[LogRecord]], Sequence[RetallyReport]]
 Progress = Callable[[int], None]
 MAX_PROBLEMS = 100
 PROGRESS_EVERY = 2000
@@ -91,6 +99,88 @@ class VerifyReport:
         }
 
 
+class LeafLog:
+    """Every leaf hash and log position seen so far, in a temporary file; in memory only the
+    complete subtrees of the tree so far (its compact range, log n hashes), snapshotted every
+    ``STRIDE`` leaves. The root of any earlier size then costs at most ``STRIDE`` hashes and a
+    short read, and memory stays flat however long the log is."""
+
+    STRIDE = 4096
+    _ROW = 40  # leaf hash (32 bytes) and position (8 bytes)
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="civic-verify-")
+        self._pending = bytearray()
+        self._written = 0  # leaves in the file
+        self._stack: list[tuple[int, bytes]] = []  # (leaves, hash) of complete subtrees, left to right
+        self._snapshots: list[tuple[tuple[int, bytes], ...]] = [()]  # the stack at each multiple of STRIDE
+        self.size = 0
+        self.last_position: int | None = None
+
+    def __len__(self) -> int:
+        return self.size
+
+    def append(self, digest: bytes, position: int) -> None:
+        self._pending += digest
+        self._pending += position.to_bytes(8, "big", signed=True)
+        self.last_position = position
+        _fold(self._stack, digest)
+        self.size += 1
+        if self.size % self.STRIDE == 0:
+            self._snapshots.append(tuple(self._stack))
+            if len(self._pending) >= 1 << 20:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._file.seek(self._written * self._ROW)
+            self._file.write(self._pending)
+            self._written += len(self._pending) // self._ROW
+            self._pending = bytearray()
+
+    def _rows(self, start: int, stop: int) -> bytes:
+        self._flush()
+        self._file.seek(start * self._ROW)
+        return self._file.read((stop - start) * self._ROW)
+
+    def position(self, index: int) -> int:
+        return int.from_bytes(self._rows(index, index + 1)[32:], "big", signed=True)
+
+    def root(self, size: int | None = None) -> bytes:
+        """The RFC 9162 root of the first ``size`` leaves (all of them by default)."""
+        size = self.size if size is None else size
+        if not 0 <= size <= self.size:
+            raise ValueError(f"no root for {size} leaves in a tree of {self.size}")
+        if size == self.size:
+            return _root(self._stack)
+        base = size // self.STRIDE * self.STRIDE
+        stack = list(self._snapshots[base // self.STRIDE])
+        rows = self._rows(base, size)
+        for at in range(0, len(rows), self._ROW):
+            _fold(stack, rows[at:at + 32])
+        return _root(stack)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _fold(stack: list[tuple[int, bytes]], digest: bytes) -> None:
+    width, node = 1, digest
+    while stack and stack[-1][0] == width:
+        node = hashlib.sha256(NODE_PREFIX + stack.pop()[1] + node).digest()
+        width *= 2
+    stack.append((width, node))
+
+
+def _root(stack: list[tuple[int, bytes]]) -> bytes:
+    if not stack:
+        return EMPTY_ROOT
+    node = stack[-1][1]
+    for _, left in reversed(stack[:-1]):
+        node = hashlib.sha256(NODE_PREFIX + left + node).digest()
+    return node
+
+
 @attrs.frozen
 class _Good:
     checkpoint: Checkpoint
@@ -98,28 +188,29 @@ class _Good:
 
 
 class Verifier:
-    """Feed records in log order with ``add``, outside checkpoints with ``add_outside``, then
-    ``finish``.
+    """Feed records in log order with ``add`` (or ``add_record``), outside checkpoints with
+    ``add_outside``, then ``finish``.
 
     ``key`` is the key checkpoints must be signed with. ``stored`` are the leaves the follower
-    recorded (live store only): they locate a changed, missing or inserted record exactly.
+    recorded (live store only), read along in order: they locate a changed, missing or inserted
+    record exactly. ``retally`` is given ``records``, a re-iterable of the log's records (read
+    again from the source, not kept), when the verifier finishes.
     """
 
     def __init__(
         self,
         key: VerifierKey | None,
         *,
-        stored: Sequence[StoredLeaf] | None = None,
+        stored: Iterable[StoredLeaf] | None = None,
         retally: Retally | None = None,
-        keep_records: bool = True,
+        records: Iterable[LogRecord] | None = None,
     ) -> None:
         self.key = key
-        self.stored = stored
+        self.stored: Iterator[StoredLeaf] | None = iter(stored) if stored is not None else None
+        self._next_stored: StoredLeaf | None = None
         self.retally = retally
-        self.keep_records = keep_records and retally is not None
-        self.tree = MerkleTree()
-        self.positions = array("q")
-        self.records: list[LogRecord] = []
+        self.records = records
+        self.tree = LeafLog()
         self.problems: list[Problem] = []
         self.more_problems = 0
         self.checkpoints = 0
@@ -127,7 +218,7 @@ class Verifier:
         self.latest: dict[str, Any] | None = None
         self._aligned = True  # stored leaves still line up with the records
         self._index_mismatches: list[tuple[int, int, int, int | None]] = []
-        self._seen_indexes: set[int] = set()
+        self._awaited: set[int] = set()  # leaf indexes skipped where the stated index jumped, until seen
         self._offset = 0  # stated index − actual index of the previous line
         self._outside: list[tuple[str, str]] = []
 
@@ -140,39 +231,54 @@ class Verifier:
 
     @property
     def last_position(self) -> int | None:
-        return self.positions[-1] if self.positions else None
+        return self.tree.last_position
 
     # -- records -------------------------------------------------------------------------
     def add(self, entry: Entry) -> None:
-        record = entry.record
-        k = len(self.tree)
+        self.add_record(entry.record, entry.index, entry.leaf_hash, entry.text)
+
+    def add_record(self, record: dict[str, Any], index: int | None = None, leaf_hash: bytes | None = None,
+                   text: bytes | None = None) -> None:
+        """One record in log order. ``text``, the record's JSON as the source holds it, is
+        hashed as it stands when that gives the stated ``leaf_hash`` (then it is the canonical
+        encoding the ledger hashed); otherwise the record is encoded canonically again."""
+        k = self.tree.size
         position = record["position"]
-        previous = self.last_position
-        try:
-            digest = record_leaf_hash(record)
-        except LeafEncodingError as exc:
-            self.problem(position, str(exc))
-            digest = b"\xff" * 32  # no leaf can hash to this; later roots will not match either
+        previous = self.tree.last_position
+        digest = None
+        if text is not None and leaf_hash is not None:
+            digest = hashlib.sha256(LEAF_PREFIX + text).digest()
+            if digest != leaf_hash:
+                digest = None
+        if digest is None:
+            try:
+                digest = hashlib.sha256(LEAF_PREFIX + canonical_json(record)).digest()
+            except CanonicalizationError as exc:
+                self.problem(position, f"position {position}: the record cannot be canonicalised ({exc})")
+                digest = b"\xff" * 32  # no leaf can hash to this; later roots will not match either
         if previous is not None and position <= previous:
             self.problem(position, f"position {position} comes after position {previous}: out of order")
-        if entry.index is not None:
-            self._seen_indexes.add(entry.index)
-            offset = entry.index - k
-            # one line removed or added shifts every later index: report where the shift starts
-            if offset != 0 and offset != self._offset:
-                self._index_mismatches.append((k, entry.index, position, previous))
-            self._offset = offset
+        if index is not None:
+            offset = index - k
+            if offset != self._offset:
+                # one line removed or added shifts every later index: report where the shift starts
+                if offset != 0 and len(self._index_mismatches) < MAX_PROBLEMS:
+                    self._index_mismatches.append((k, index, position, previous))
+                    if index > k:
+                        self._awaited.add(k)
+                self._offset = offset
+            if self._awaited:
+                self._awaited.discard(index)
         if record["topic"] == CHECKPOINT_TOPIC:  # first: its reason is the more telling one
             self._check_recorded_checkpoint(record, k)
-        if entry.leaf_hash is not None and entry.leaf_hash != digest:
+        if leaf_hash is not None and leaf_hash != digest:
             self.problem(position, f"the record at position {position} does not match the leaf hash "
                                    f"the ledger stated for leaf {k}: it was changed")
-        if self.stored is not None and self._aligned and k < len(self.stored):
-            self._compare_stored(self.stored[k], position, digest)
-        self.tree.append(digest)
-        self.positions.append(position)
-        if self.keep_records:
-            self.records.append(log_record(record))
+        if self.stored is not None and self._aligned:
+            stored = next(self.stored, None)
+            if stored is not None:
+                self._compare_stored(stored, position, digest)
+        self.tree.append(digest, position)
 
     def _compare_stored(self, stored: StoredLeaf, position: int, digest: bytes) -> None:
         k = stored.index
@@ -222,7 +328,7 @@ class Verifier:
                 self.latest = {**checkpoint.to_json(), "where": where}
             return
         before = max((g.checkpoint.size for g in self.good if g.checkpoint.size < size), default=0)
-        first, last = self.positions[before], self.positions[size - 1]
+        first, last = self.tree.position(before), self.tree.position(size - 1)
         self.problem(first, f"the first {size} leaves do not hash to the root signed in {where}; the last "
                             f"matching checkpoint covers {before} leaves, so a record among positions "
                             f"{first}–{last} was changed, removed, inserted or reordered", precise=False)
@@ -247,20 +353,28 @@ class Verifier:
 
     # -- the end ---------------------------------------------------------------------------
     def finish(self, *, expected_records: int | None = None, progress: Progress | None = None) -> VerifyReport:
+        try:
+            return self._finish(expected_records)
+        finally:
+            self.tree.close()
+
+    def _finish(self, expected_records: int | None) -> VerifyReport:
         n = len(self.tree)
         for k, stated, position, previous in self._index_mismatches:
-            if stated > k and k not in self._seen_indexes:
+            if stated > k and k in self._awaited:
                 self.problem((previous or 0) + 1, f"leaf {k} is missing: nothing between position "
                                                   f"{previous} and position {position}")
             else:
                 self.problem(position, f"position {position} is stated as leaf {stated} but is leaf {k}: "
                                        f"records were reordered or inserted")
-        if self.stored is not None and self._aligned and len(self.stored) > n:
-            gone = self.stored[n]
-            self.problem(gone.position, f"the log ends at position {self.last_position}, but the ledger "
-                                        f"followed {len(self.stored)} leaves: position {gone.position} and "
-                                        f"{len(self.stored) - n - 1} more were removed")
-        inner_gap = any(k < n and k not in self._seen_indexes for k, _, _, _ in self._index_mismatches)
+        if self.stored is not None and self._aligned:
+            gone = next(self.stored, None)
+            if gone is not None:
+                more = sum(1 for _ in self.stored)
+                self.problem(gone.position, f"the log ends at position {self.last_position}, but the ledger "
+                                            f"followed {n + 1 + more} leaves: position {gone.position} and "
+                                            f"{more} more were removed")
+        inner_gap = any(k < n and k in self._awaited for k, _, _, _ in self._index_mismatches)
         if expected_records is not None and expected_records > n and inner_gap:
             self.problem(None, f"the export announces {expected_records} records but holds {n}", precise=False)
         elif expected_records is not None and expected_records > n:
@@ -268,14 +382,13 @@ class Verifier:
             self.problem(missing, f"the export announces {expected_records} records but holds {n}: "
                                   f"cut short after position {self.last_position}")
         elif expected_records is not None and expected_records < n:
-            extra = self.positions[expected_records]
+            extra = self.tree.position(expected_records)
             self.problem(extra, f"the export announces {expected_records} records but holds {n}: "
                                 f"records from position {extra} on were added")
         for note, label in self._outside:
             self._check_outside(note, label)
-        self._check_consistency()
         reports: tuple[RetallyReport, ...] = ()
-        if self.retally is not None:
+        if self.retally is not None and self.records is not None:
             reports = self._run_retally()
         return VerifyReport(
             records=n,
@@ -287,18 +400,8 @@ class Verifier:
             retally=reports,
         )
 
-    def _check_consistency(self) -> None:
-        """Successive signed checkpoints must each extend the one before (RFC 9162 §2.1.4)."""
-        by_size = sorted({g.checkpoint.size: g for g in self.good}.values(), key=lambda g: g.checkpoint.size)
-        for older, newer in zip(by_size, by_size[1:]):
-            a, b = older.checkpoint, newer.checkpoint
-            proof = self.tree.consistency_proof(a.size, b.size)
-            if not verify_consistency(a.size, b.size, a.root_hash, b.root_hash, proof):
-                self.problem(self.positions[a.size], f"{newer.where} is not consistent with {older.where}",
-                             precise=False)
-
     def _run_retally(self) -> tuple[RetallyReport, ...]:
-        assert self.retally is not None
+        assert self.retally is not None and self.records is not None
         try:
             reports = tuple(r for r in self.retally(self.records) if r is not None)
         except Exception as exc:  # a plugin's bug must not pass as a clean audit
@@ -311,8 +414,26 @@ class Verifier:
 
 
 # -- the two sources ------------------------------------------------------------------------
+class Reread:
+    """The log's records, read afresh from their source on every iteration: each plugin's
+    re-tally may go through them as often as it needs, and no list of the whole log is kept."""
+
+    def __init__(self, read: Callable[[], Iterable[LogRecord]]) -> None:
+        self._read = read
+
+    def __iter__(self) -> Iterator[LogRecord]:
+        return iter(self._read())
+
+
+def export_records(path: str | Path) -> Iterator[LogRecord]:
+    """The records of an export file as ``LogRecord``s (for the re-tallies)."""
+    for kind, value in read_export(path):
+        if kind == "record":
+            yield log_record(value.record)
+
+
 def plugin_retally(pm: Any) -> Retally:
-    def retally(records: list[LogRecord]) -> list[RetallyReport]:
+    def retally(records: Iterable[LogRecord]) -> list[RetallyReport]:
         return [r for r in pm.hook.civic_audit_retally(records=records) if r is not None]
 
     return retally
@@ -330,10 +451,9 @@ def verify_database(
     checkpoint file kept outside it, and any ``(note, label)`` an auditor brings."""
     ledger = engine.ledger
     key = key or ledger.existing_verifier_key()
-    stored = list(ledger.stored_leaves())
-    verifier = Verifier(key, stored=stored, retally=retally)
+    verifier = Verifier(key, stored=ledger.stored_leaves(), retally=retally, records=Reread(engine.records))
     for count, record in enumerate(engine.records(), 1):
-        verifier.add(Entry(public_record(record)))
+        verifier.add_record(public_record(record))
         if progress and count % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
     outside = ledger.outside_checkpoint()
@@ -357,14 +477,15 @@ def verify_export(
 
     verifier: Verifier | None = None
     expected: int | None = None
+    records = Reread(lambda: export_records(path))
     for kind, value in read_export(path, progress=progress):
         if kind == "header":
             stated = value["key"]
             if key is not None and stated is not None and stated != key:
-                verifier = Verifier(key, retally=retally)
+                verifier = Verifier(key, retally=retally, records=records)
                 verifier.problem(None, f"the export names the key {stated}, not the trusted key {key}")
             else:
-                verifier = Verifier(key or stated, retally=retally)
+                verifier = Verifier(key or stated, retally=retally, records=records)
             if value.get("checkpoint_topic") != CHECKPOINT_TOPIC:
                 # checkpoint records are recognised by this verifier's own topic, never the file's
                 verifier.problem(None, f"the export names checkpoint records {value.get('checkpoint_topic')!r}, "
