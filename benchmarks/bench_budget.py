@@ -15,11 +15,10 @@ import random
 import threading
 import time
 
-from benchmarks.common import BareItem, bare_app, bare_hpke_open_rate, temp_dir
+from benchmarks.common import BareItem, bare_app, bare_hpke_open_rate, ledger_following, temp_dir
 from core.voting.parallel import usable_cores
 from core.engine import Engine
 from core.ledger.verify import Reread
-from core.service import LEDGER_SECONDS
 from core.plugins import make_plugin_manager
 from core.voting import VotingKit
 from plugins.budget_vote import civic_audit_retally, service
@@ -73,39 +72,28 @@ def run(table) -> None:
             for n in range(start, stop):
                 service.cast_ballot(engine, cycle_id, credential=credentials[n], choice=choices[n % len(choices)])
 
-        # as in `civic serve`, the ledger follows the log while ballots arrive (core.service's
-        # ledger job), so that closing does not have a whole burst to catch up on
-        stop_following = threading.Event()
-
-        def follow_ledger() -> None:
-            while not stop_following.wait(LEDGER_SECONDS):
-                engine.ledger.tick()
-
-        follower = threading.Thread(target=follow_ledger, name="ledger")
-        follower.start()
-        for block in range(BLOCKS):
-            first = block * per_block
-            started = time.perf_counter()
-            cast_range(first, first + half)
-            serial_seconds += time.perf_counter() - started
-            serial += half
-            rest = per_block - half
-            bounds = [first + half + rest * t // THREADS for t in range(THREADS + 1)]
-            threads = [threading.Thread(target=cast_range, args=(bounds[t], bounds[t + 1])) for t in range(THREADS)]
-            started = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            concurrent_seconds += time.perf_counter() - started
-            concurrent += rest
-            started = time.perf_counter()
-            for n in range(BARE_PER_BLOCK):
-                bare.save(BareItem(f"b{block}-{n}"))
-            bare_seconds += time.perf_counter() - started
-            bare_saved += BARE_PER_BLOCK
-        stop_following.set()
-        follower.join()
+        with ledger_following(engine):  # as in `civic serve`, the ledger follows while ballots arrive
+            for block in range(BLOCKS):
+                first = block * per_block
+                started = time.perf_counter()
+                cast_range(first, first + half)
+                serial_seconds += time.perf_counter() - started
+                serial += half
+                rest = per_block - half
+                bounds = [first + half + rest * t // THREADS for t in range(THREADS + 1)]
+                threads = [threading.Thread(target=cast_range, args=(bounds[t], bounds[t + 1])) for t in range(THREADS)]
+                started = time.perf_counter()
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                concurrent_seconds += time.perf_counter() - started
+                concurrent += rest
+                started = time.perf_counter()
+                for n in range(BARE_PER_BLOCK):
+                    bare.save(BareItem(f"b{block}-{n}"))
+                bare_seconds += time.perf_counter() - started
+                bare_saved += BARE_PER_BLOCK
         bare.close()
         cast = serial + concurrent
         started = time.perf_counter()
