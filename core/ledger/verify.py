@@ -1,5 +1,5 @@
 """The auditor's check of a whole log: every leaf and root recomputed, every checkpoint's
-signature and root checked, successive checkpoints proven consistent, the events replayed
+signature and root checked (so successive checkpoints are consistent), the events replayed
 through the plugins' re-tallies.
 
 The same ``Verifier`` reads a live store (``verify_database``) or an export file
@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from core.canonical import CanonicalizationError, canonical_json
 from core.ledger.checkpoint import CHECKPOINT_TOPIC, Checkpoint, NoteError, VerifierKey, b64, unb64
 from core.ledger.export import ExportFormatError, open_export, parse_header, parse_line, read_export
-from core.canonical import CanonicalizationError, canonical_json
 from core.ledger.leaves import Entry, log_record, public_record, record_leaf_hash
 from core.ledger.merkle import EMPTY_ROOT, LEAF_PREFIX, NODE_PREFIX, verify_inclusion
 from core.records import LogRecord, RetallyReport
