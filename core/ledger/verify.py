@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import tempfile
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -149,7 +150,11 @@ class LeafLog:
         self._written = 0  # leaves in the file
         self._stack: list[tuple[int, bytes]] = []  # (leaves, hash) of complete subtrees, left to right
         self._recent: list[bytes] = []  # leaves after the last multiple of CHUNK
-        self._snapshots: list[tuple[tuple[int, bytes], ...]] = [()]  # the stack at each multiple of STRIDE
+        # the stack at each multiple of STRIDE, its hashes end to end in one buffer (its widths are
+        # the size's binary digits): one growing object, not thousands of small ones scattered
+        # over the heap, which would keep freed memory from being returned
+        self._snapshots = bytearray()
+        self._snapshot_starts = array("q", [0])
         self.size = 0
         self.last_position: int | None = None
 
@@ -166,7 +171,8 @@ class LeafLog:
             _fold(self._stack, _subtree(self._recent), self.CHUNK)
             self._recent = []
             if self.size % self.STRIDE == 0:
-                self._snapshots.append(tuple(self._stack))
+                self._snapshots += b"".join(node for _, node in self._stack)
+                self._snapshot_starts.append(len(self._snapshots))
             if len(self._pending) >= 1 << 20:
                 self._flush()
 
@@ -194,12 +200,18 @@ class LeafLog:
             stack, leaves = list(self._stack), self._recent
         else:
             base = size // self.STRIDE * self.STRIDE
-            stack = list(self._snapshots[base // self.STRIDE])
+            stack = self._snapshot(base)
             rows = self._rows(base, size)
             leaves = [rows[at:at + 32] for at in range(0, len(rows), self._ROW)]
         for leaf in leaves:
             _fold(stack, leaf, 1)
         return _root(stack)
+
+    def _snapshot(self, size: int) -> list[tuple[int, bytes]]:
+        n = size // self.STRIDE
+        hashes = self._snapshots[self._snapshot_starts[n - 1]:self._snapshot_starts[n]] if n else b""
+        widths = [1 << bit for bit in range(size.bit_length() - 1, -1, -1) if size >> bit & 1]
+        return [(width, bytes(hashes[32 * i:32 * i + 32])) for i, width in enumerate(widths)]
 
     def close(self) -> None:
         self._file.close()
@@ -230,12 +242,6 @@ def _root(stack: list[tuple[int, bytes]]) -> bytes:
     return node
 
 
-@attrs.frozen
-class _Good:
-    checkpoint: Checkpoint
-    where: str
-
-
 class Verifier:
     """Feed records in log order with ``add`` (or ``add_record``), outside checkpoints with
     ``add_outside``, then ``finish``.
@@ -263,7 +269,7 @@ class Verifier:
         self.problems: list[Problem] = []
         self.more_problems = 0
         self.checkpoints = 0
-        self.good: list[_Good] = []
+        self._good_sizes = array("q")  # sizes of the checkpoints whose roots matched
         self.latest: dict[str, Any] | None = None
         self._aligned = True  # stored leaves still line up with the records
         self._index_mismatches: list[tuple[int, int, int, int | None]] = []
@@ -363,11 +369,11 @@ class Verifier:
     def _check_root(self, checkpoint: Checkpoint, where: str, position: int | None) -> None:
         size = checkpoint.size
         if self.tree.root(size) == checkpoint.root_hash:
-            self.good.append(_Good(checkpoint, where))
+            self._good_sizes.append(size)
             if self.latest is None or size >= self.latest["size"]:
                 self.latest = {**checkpoint.to_json(), "where": where}
             return
-        before = max((g.checkpoint.size for g in self.good if g.checkpoint.size < size), default=0)
+        before = max((s for s in self._good_sizes if s < size), default=0)
         first, last = self.tree.position(before), self.tree.position(size - 1)
         self.problem(first, f"the first {size} leaves do not hash to the root signed in {where}; the last "
                             f"matching checkpoint covers {before} leaves, so a record among positions "
