@@ -135,7 +135,8 @@ def _hashed(record: dict[str, Any], index: int | None, leaf_hash: bytes | None, 
 class LeafLog:
     """Every leaf hash and log position seen so far, in a temporary file; in memory only the
     complete subtrees of the tree so far (its compact range, log n hashes), snapshotted every
-    ``STRIDE`` leaves, and the leaves since the last multiple of ``CHUNK``. The root of any
+    ``STRIDE`` leaves, and the leaves since the last multiple of ``CHUNK``, all in a few
+    growing buffers rather than many small objects. The root of any
     earlier size then costs at most ``STRIDE`` hashes and a short read, and memory stays flat
     however long the log is. Leaves are hashed into the tree ``CHUNK`` at a time, level by level
     (fewer Python steps per leaf than folding each one in)."""
@@ -149,7 +150,7 @@ class LeafLog:
         self._pending = bytearray()
         self._written = 0  # leaves in the file
         self._stack: list[tuple[int, bytes]] = []  # (leaves, hash) of complete subtrees, left to right
-        self._recent: list[bytes] = []  # leaves after the last multiple of CHUNK
+        self._recent = bytearray()  # leaf hashes after the last multiple of CHUNK, end to end
         # the stack at each multiple of STRIDE, its hashes end to end in one buffer (its widths are
         # the size's binary digits): one growing object, not thousands of small ones scattered
         # over the heap, which would keep freed memory from being returned
@@ -165,11 +166,11 @@ class LeafLog:
         self._pending += digest
         self._pending += position.to_bytes(8, "big", signed=True)
         self.last_position = position
-        self._recent.append(digest)
+        self._recent += digest
         self.size += 1
-        if len(self._recent) == self.CHUNK:
-            _fold(self._stack, _subtree(self._recent), self.CHUNK)
-            self._recent = []
+        if len(self._recent) == 32 * self.CHUNK:
+            _fold(self._stack, _subtree(_hashes(self._recent)), self.CHUNK)
+            self._recent = bytearray()
             if self.size % self.STRIDE == 0:
                 self._snapshots += b"".join(node for _, node in self._stack)
                 self._snapshot_starts.append(len(self._snapshots))
@@ -197,7 +198,7 @@ class LeafLog:
         if not 0 <= size <= self.size:
             raise ValueError(f"no root for {size} leaves in a tree of {self.size}")
         if size == self.size:
-            stack, leaves = list(self._stack), self._recent
+            stack, leaves = list(self._stack), _hashes(self._recent)
         else:
             base = size // self.STRIDE * self.STRIDE
             stack = self._snapshot(base)
@@ -215,6 +216,10 @@ class LeafLog:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _hashes(joined: bytes | bytearray) -> list[bytes]:
+    return [bytes(joined[at:at + 32]) for at in range(0, len(joined), 32)]
 
 
 def _subtree(leaves: list[bytes]) -> bytes:
