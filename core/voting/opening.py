@@ -12,7 +12,7 @@ import json
 from bisect import bisect_right
 from collections import Counter
 from itertools import accumulate
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -207,38 +207,84 @@ class ProcessAudit:
         return not self.problems
 
 
+@attrs.define
+class _Gathered:
+    """What the log says about one process's box, gathered in one pass."""
+
+    box: dict[str, Any] | None = None
+    closing_at: int | None = None
+    closed: dict[str, Any] | None = None
+    seed_hex: str | None = None
+    credentials: Counter[str] = attrs.Factory(Counter)  # group -> credentials issued
+    deposit_positions: list[int] = attrs.Factory(list)
+    batches: list[tuple[int, dict[str, Any]]] = attrs.Factory(list)
+
+
+class BoxAudits:
+    """Reads the log once (``add`` each record, or ``watch`` a stream another reader consumes)
+    and keeps what the box audit of every process needs; ``audit(process_id)`` then recounts
+    one. A plugin's re-tally that folds the log can watch the same pass instead of reading the
+    log again for each box."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, str]] = {}  # entry aggregate id -> (process, group)
+        self._boxes: dict[str, str] = {}  # box aggregate id -> process
+        self._processes: dict[str, _Gathered] = {}
+
+    def _of(self, process_id: str) -> _Gathered:
+        gathered = self._processes.get(process_id)
+        if gathered is None:
+            gathered = self._processes[process_id] = _Gathered()
+        return gathered
+
+    def watch(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
+        for r in records:
+            self.add(r)
+            yield r
+
+    def add(self, r: LogRecord) -> None:
+        topic, p = r.topic, r.payload
+        if topic == TOPIC["registered"]:
+            self._entries[r.originator_id] = (str(p.get("process_id")), p.get("group", ""))
+        elif topic == TOPIC["credential"]:
+            entry = self._entries.get(r.originator_id)
+            if entry is not None:
+                self._of(entry[0]).credentials[entry[1]] += 1
+        elif topic == TOPIC["box_created"]:
+            gathered = self._of(str(p.get("process_id")))
+            gathered.box = dict(p, id=r.originator_id)
+            self._boxes[r.originator_id] = str(p.get("process_id"))
+        elif topic == TOPIC["deposit"]:
+            self._of(str(p.get("process_id"))).deposit_positions.append(r.position)
+        elif topic == TOPIC["batch"]:
+            self._of(str(p.get("process_id"))).batches.append((r.position, p))
+        elif r.originator_id in self._boxes:
+            gathered = self._of(self._boxes[r.originator_id])
+            if topic == TOPIC["box_closing"]:
+                gathered.closing_at = r.position
+            elif topic == TOPIC["box_closed"]:
+                gathered.closed = p
+            elif topic == TOPIC["seed"]:
+                gathered.seed_hex = p["seed"]
+
+    def audit(self, process_id: str) -> ProcessAudit:
+        return _audit(str(process_id), self._processes.get(str(process_id)) or _Gathered())
+
+
 def audit_process(records: Iterable[LogRecord], process_id: str) -> ProcessAudit:
     """Recount one process from log records: every deposit before the Closing event is in exactly
     one batch slot, no more pseudonyms counted than credentials issued, the released key is the
     committed one, every ballot opens, the revealed seed matches its commitment."""
-    process_id = str(process_id)
-    problems: list[str] = []
-    box: dict[str, Any] | None = None
-    closing_at = closed = None
-    seed_hex = None
-    entries: dict[str, str] = {}  # entry aggregate id -> group
-    credentials: Counter[str] = Counter()  # group -> credentials issued
-    deposit_positions: list[int] = []
-    batches: list[tuple[int, dict[str, Any]]] = []
+    audits = BoxAudits()
     for r in records:
-        p = r.payload
-        if r.topic == TOPIC["registered"] and p.get("process_id") == process_id:
-            entries[r.originator_id] = p.get("group", "")
-        elif r.topic == TOPIC["credential"] and r.originator_id in entries:
-            credentials[entries[r.originator_id]] += 1
-        elif p.get("process_id") == process_id and r.topic == TOPIC["box_created"]:
-            box = dict(p, id=r.originator_id)
-        elif p.get("process_id") == process_id and r.topic == TOPIC["deposit"]:
-            deposit_positions.append(r.position)
-        elif p.get("process_id") == process_id and r.topic == TOPIC["batch"]:
-            batches.append((r.position, p))
-        elif box is not None and r.originator_id == box["id"]:
-            if r.topic == TOPIC["box_closing"]:
-                closing_at = r.position
-            elif r.topic == TOPIC["box_closed"]:
-                closed = p
-            elif r.topic == TOPIC["seed"]:
-                seed_hex = p["seed"]
+        audits.add(r)
+    return audits.audit(process_id)
+
+
+def _audit(process_id: str, gathered: _Gathered) -> ProcessAudit:
+    problems: list[str] = []
+    box, closing_at, closed, seed_hex = gathered.box, gathered.closing_at, gathered.closed, gathered.seed_hex
+    credentials, deposit_positions, batches = gathered.credentials, gathered.deposit_positions, gathered.batches
     if box is None:
         return ProcessAudit(process_id, ("no ballot box for this process in the log",), sum(credentials.values()),
                             0, 0, None, None)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core import Discrepancy, LogRecord, RetallyReport
-from core.voting import audit_process
+from core.voting import BoxAudits
 from plugins.budget_vote import rules
 from plugins.budget_vote.domain import MIN_REASON
 from plugins.budget_vote.fold import fold
@@ -47,11 +47,10 @@ def final_winners(cycle: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 
 def retally(records: Iterable[LogRecord]) -> RetallyReport | None:
-    """Recount every recorded budget result in ``records`` (the whole public log, in order): a
-    re-iterable is read once for the fold and once per recounted box, never held as a list."""
-    if iter(records) is records:  # a one-shot iterator: keep it to read it more than once
-        records = list(records)
-    cycles = fold(records)
+    """Recount every recorded budget result in ``records`` (the whole public log, in order),
+    read once: the boxes' records are gathered while the cycles are folded."""
+    boxes = BoxAudits()
+    cycles = fold(boxes.watch(records))
     if not cycles:
         return None
     problems: list[Discrepancy] = []
@@ -65,7 +64,7 @@ def retally(records: Iterable[LogRecord]) -> RetallyReport | None:
         if cycle["closed_at"] is None or position < cycle["closed_at"]:
             problems.append(Discrepancy(position, f"{name}: a result was recorded before voting closed"))
         # the ballots: recounted from the box's own records (deposits, batches, released key, seed)
-        box = audit_process(records, cycle_id)
+        box = boxes.audit(cycle_id)
         problems += [Discrepancy(position, f"{name}: ballot box: {p}") for p in box.problems]
         if box.opened is None or box.seed is None:
             problems.append(Discrepancy(position, f"{name}: the box was not opened or the lottery seed not revealed"))
