@@ -7,6 +7,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +30,27 @@ class BareItem(Aggregate):
 
 class BareApp(Application):
     name = "bare"
+
+
+@contextmanager
+def ledger_following(engine) -> Iterator[None]:
+    """As in ``civic serve`` (core.service's ledger job): the ledger follows the log every
+    half second while the block runs, so that a close does not have a whole burst to catch up."""
+    from core.service import LEDGER_SECONDS
+
+    stop = threading.Event()
+
+    def follow() -> None:
+        while not stop.wait(LEDGER_SECONDS):
+            engine.ledger.tick()
+
+    thread = threading.Thread(target=follow, name="ledger")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager

@@ -70,7 +70,7 @@ class Engine:
         self.create, self.update = store.create, store.update
         self.save_or_refuse = store.save_or_refuse
         self.notifications, self.log_events, self.records = store.notifications, store.log_events, store.records
-        self.decode_payload, self.record_of = store.decode_payload, store.record_of
+        self.decode_payload, self.payload_bytes, self.record_of = store.decode_payload, store.payload_bytes, store.record_of
         self.side, self.recorder = store.side, store.recorder
         self._kept: dict[str, Any] = {}
         self._kept_lock = threading.Lock()

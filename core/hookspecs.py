@@ -64,11 +64,13 @@ def civic_register_permissions() -> dict[str, Iterable[str]]:
 
 
 @hookspec
-def civic_audit_retally(records: Sequence[LogRecord]) -> RetallyReport | None:
+def civic_audit_retally(records: Iterable[LogRecord]) -> RetallyReport | None:
     """Replay the whole log through the plugin's pure rules and compare every result the plugin
     recorded with the result recomputed; return a report (``None`` when nothing is the plugin's).
 
-    ``records`` is the full public log, in order, as an auditor reads it from an export.
+    ``records`` is the full public log, in order, as an auditor reads it from an export: a
+    re-iterable that reads the log again on each pass (not a list; keep only what the recount
+    needs).
     """
 
 

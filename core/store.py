@@ -225,14 +225,19 @@ class EventStore(Application):
         for n in self.notifications(start, stop, topics=topics):
             yield n.id, self.mapper.to_domain_event(n)
 
-    def decode_payload(self, notification: Notification) -> dict[str, Any]:
-        """The event's state as the transcoder wrote it (after decryption at rest)."""
+    def payload_bytes(self, notification: Notification) -> bytes:
+        """The event's state as the transcoder wrote it (after decryption at rest), still JSON
+        text: for work that hands it to another process undecoded."""
         state = notification.state
         if self.mapper.cipher:
             state = self.mapper.cipher.decrypt(state)
         if self.mapper.compressor:
             state = self.mapper.compressor.decompress(state)
-        return json.loads(state)
+        return state
+
+    def decode_payload(self, notification: Notification) -> dict[str, Any]:
+        """The event's state as the transcoder wrote it (after decryption at rest)."""
+        return json.loads(self.payload_bytes(notification))
 
     def record_of(self, notification: Notification) -> LogRecord:
         return LogRecord.from_notification(notification, self.decode_payload(notification))

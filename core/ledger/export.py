@@ -13,8 +13,9 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
+from core.canonical import CanonicalizationError, canonical_json
 from core.ledger.checkpoint import CHECKPOINT_TOPIC, NoteError, VerifierKey, b64
 from core.ledger.leaves import Entry, check_public_record, public_record
 
@@ -32,6 +33,10 @@ class ExportFormatError(ValueError):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(f"line {line}: {message}")
         self.line = line
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses process boundaries intact
+        return (type(self), (self.line, self.message))
 
 
 def _dump(value: Any) -> str:
@@ -77,7 +82,7 @@ def write_export(
             stated = None
             if pending is not None and pending.index == index and pending.position == record.position:
                 stated = b64(pending.leaf_hash)
-            f.write(_dump({"type": "record", "index": index, "leaf_hash": stated, "record": public_record(record)}))
+            f.write(record_line(index, stated, public_record(record)))
             count += 1
             checkpoints += record.topic == CHECKPOINT_TOPIC
             if progress and count % 2000 == 0:
@@ -89,6 +94,36 @@ def write_export(
     os.replace(tmp, out)
     return {"path": str(out), "records": count, "checkpoints": checkpoints,
             "origin": key.name if key else None, "outside_checkpoint": outside is not None}
+
+
+RECORD_KEY = b',"record":'
+
+
+def record_line(index: int, stated: str | None, record: dict[str, Any]) -> str:
+    """A record line, its record last and in its canonical form (the leaf's own bytes), so that
+    a verifier can hash the text as it stands instead of encoding the record again."""
+    try:
+        text = canonical_json(record).decode("utf-8")
+    except CanonicalizationError:  # the verifier reports it; the line stays readable
+        return _dump({"type": "record", "index": index, "leaf_hash": stated, "record": record})
+    head = json.dumps({"type": "record", "index": index, "leaf_hash": stated}, separators=(",", ":"))
+    return f"{head[:-1]},\"record\":{text}}}\n"
+
+
+def _split_record_line(raw: bytes) -> tuple[dict[str, Any], bytes] | None:
+    """(the line's other fields, the record's exact text) of a record line written as
+    ``record_line`` writes them; None for any other layout (then the line is read whole)."""
+    at = raw.find(RECORD_KEY)
+    end = raw.rstrip().rfind(b"}")
+    if at < 0 or end < at:
+        return None
+    try:
+        head = json.loads(raw[:at] + b"}")
+    except ValueError:
+        return None
+    if not isinstance(head, dict) or head.get("type") != "record" or "record" in head:
+        return None
+    return head, raw[at + len(RECORD_KEY):end]
 
 
 def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], line: int) -> Any:
@@ -119,53 +154,86 @@ def read_export(
     """``("header", {"key": VerifierKey | None, ...})``, then ``("record", Entry)`` per record,
     ``("checkpoint", note)``, ``("end", count)``. Raises ``ExportFormatError`` for a file that
     cannot be read as an export."""
-    try:
-        f = Path(path).open("rb")
-    except OSError as exc:
-        raise ExportFormatError(0, f"cannot open {path}: {exc.strerror}") from None
-    with f:
+    with open_export(path) as f:
         ended = False
         for number, raw in enumerate(f, 1):
             if progress:
                 progress(len(raw))
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ExportFormatError(number, f"not JSON ({exc})") from None
-            if not isinstance(obj, dict):
-                raise ExportFormatError(number, "not a JSON object")
-            kind = obj.get("type")
             if number == 1:
-                if kind != "header" or obj.get("format") != FORMAT:
-                    raise ExportFormatError(1, f"not a {FORMAT} file")
-                if obj.get("version") != VERSION:
-                    raise ExportFormatError(1, f"export version {obj.get('version')} is not supported")
-                yield "header", {**obj, "key": _header_key(obj, 1)}
+                yield "header", parse_header(raw)
+                continue
+            line = parse_line(number, raw)
+            if line is None:
                 continue
             if ended:
                 raise ExportFormatError(number, "content after the end line")
-            if kind == "record":
-                index = _field(obj, "index", int, number)
-                stated = obj.get("leaf_hash")
-                leaf_hash = None
-                if stated is not None:
-                    try:
-                        leaf_hash = base64.b64decode(_field(obj, "leaf_hash", str, number), validate=True)
-                    except (binascii.Error, ValueError):
-                        raise ExportFormatError(number, "leaf_hash is not base64") from None
-                try:
-                    record = check_public_record(obj.get("record"))
-                except ValueError as exc:
-                    raise ExportFormatError(number, str(exc)) from None
-                yield "record", Entry(record, index, leaf_hash)
-            elif kind == "checkpoint":
-                yield "checkpoint", _field(obj, "note", str, number)
-            elif kind == "end":
-                ended = True
-                yield "end", _field(obj, "records", int, number)
-            else:
-                raise ExportFormatError(number, f"unknown line type {kind!r}")
+            ended = line[0] == "end"
+            yield line
         if f.tell() == 0:
             raise ExportFormatError(1, "the file is empty")
+
+
+def open_export(path: str | os.PathLike[str]) -> BinaryIO:
+    try:
+        return Path(path).open("rb")
+    except OSError as exc:
+        raise ExportFormatError(0, f"cannot open {path}: {exc.strerror}") from None
+
+
+def _json_object(number: int, raw: bytes) -> dict[str, Any]:
+    try:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ExportFormatError(number, f"not JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise ExportFormatError(number, "not a JSON object")
+    return obj
+
+
+def parse_header(raw: bytes) -> dict[str, Any]:
+    """The first line: the header, with its key parsed (``VerifierKey`` or None)."""
+    if not raw.strip():
+        raise ExportFormatError(1, "the file is empty" if not raw else f"not a {FORMAT} file")
+    obj = _json_object(1, raw)
+    if obj.get("type") != "header" or obj.get("format") != FORMAT:
+        raise ExportFormatError(1, f"not a {FORMAT} file")
+    if obj.get("version") != VERSION:
+        raise ExportFormatError(1, f"export version {obj.get('version')} is not supported")
+    return {**obj, "key": _header_key(obj, 1)}
+
+
+def parse_line(number: int, raw: bytes) -> tuple[str, Any] | None:
+    """A line after the header: ``("record", Entry)``, ``("checkpoint", note)``, ``("end",
+    count)``, or None for a blank line. Pure: the same for every reader of the file."""
+    if not raw.strip():
+        return None
+    split = _split_record_line(raw)
+    text = None
+    if split is not None:
+        obj, text = split
+        try:
+            obj["record"] = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ExportFormatError(number, f"not JSON ({exc})") from None
+    else:
+        obj = _json_object(number, raw)
+    kind = obj.get("type")
+    if kind == "record":
+        index = _field(obj, "index", int, number)
+        stated = obj.get("leaf_hash")
+        leaf_hash = None
+        if stated is not None:
+            try:
+                leaf_hash = base64.b64decode(_field(obj, "leaf_hash", str, number), validate=True)
+            except (binascii.Error, ValueError):
+                raise ExportFormatError(number, "leaf_hash is not base64") from None
+        try:
+            record = check_public_record(obj.get("record"))
+        except ValueError as exc:
+            raise ExportFormatError(number, str(exc)) from None
+        return "record", Entry(record, index, leaf_hash, text)
+    if kind == "checkpoint":
+        return "checkpoint", _field(obj, "note", str, number)
+    if kind == "end":
+        return "end", _field(obj, "records", int, number)
+    raise ExportFormatError(number, f"unknown line type {kind!r}")

@@ -78,3 +78,6 @@ class Entry:
     record: dict[str, Any]
     index: int | None = None
     leaf_hash: bytes | None = None
+    # the record's JSON text exactly as the line holds it: when it hashes to the stated leaf
+    # hash it is the canonical encoding, and need not be made again
+    text: bytes | None = None

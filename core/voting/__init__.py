@@ -25,12 +25,12 @@ from core.voting.box import CLOSED, OPEN, PREPARED, BallotBox, box_id
 from core.voting.crypto import BallotCredential
 from core.voting.kit import (CastReceipt, CloseReport, RollImport, Turnout, Validator, VotingKit)
 from core.voting.lottery import commitment, draw, verify_seed
-from core.voting.opening import (COUNTED, REPLACED, UNOPENABLE, OpenedBallot, OpenedBox, ProcessAudit,
-                                 audit_process, open_box)
+from core.voting.opening import (COUNTED, REPLACED, UNOPENABLE, BoxAudits, OpenedBallot, OpenedBox,
+                                 ProcessAudit, audit_process, open_box)
 from core.voting.roll import RollRow, parse_roll_csv
 
 __all__ = [
-    "CLOSED", "COUNTED", "OPEN", "PREPARED", "REPLACED", "UNOPENABLE", "BallotBox", "BallotCredential", "CastReceipt", "CloseReport", "OpenedBallot",
+    "CLOSED", "COUNTED", "OPEN", "PREPARED", "REPLACED", "UNOPENABLE", "BallotBox", "BallotCredential", "BoxAudits", "CastReceipt", "CloseReport", "OpenedBallot",
     "OpenedBox", "ProcessAudit", "RollImport", "RollRow", "Turnout", "Validator", "VotingKit",
     "audit_process", "box_id", "commitment", "draw", "open_box", "parse_roll_csv", "verify_seed",
 ]

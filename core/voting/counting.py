@@ -3,6 +3,7 @@ the tie lottery."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 from uuid import UUID
@@ -11,11 +12,12 @@ import attrs
 
 from core.errors import NotFound, RuleViolation
 from core.store import StoreConflict
-from core.voting import crypto, lottery
+from core.voting import crypto, lottery, parallel
 from core.voting.base import process_key
 from core.voting.box import CLOSED, OPEN, PREPARED, BallotBatch, BallotBox, box_id
 from core.voting.casting import BallotCasting, backoff
 from core.voting.committer import committer
+from core.voting.parallel import RawBatch
 from core.voting.opening import OpenedBallot, OpenedBox, ProcessAudit, audit_process, open_box
 
 # closing is two steps (begin, then close with the cutoff): each may lose a race and be redone
@@ -47,6 +49,8 @@ class ClosingAndCounting(BallotCasting):
             index = self.batch_index(pid)
             if box.status == CLOSED:
                 return CloseReport(cutoff=box.cutoff, batches=len(index.batches), ballots=index.ballots)
+            if index.ballots >= parallel.PARALLEL_FROM:
+                parallel.warm_up()  # the opening after close will want worker processes
             # every batch so far was written while the box was open: the Closing event is later
             cutoff = self._closing_position(box, index.through + 1)
             pending = self._pending(pid, index.through, cutoff - 1)
@@ -64,12 +68,15 @@ class ClosingAndCounting(BallotCasting):
 
     def _batch_lists(self, pid: str) -> tuple[list[list[dict[str, Any]]], list[int | None]]:
         positions: list[int | None] = []
-        return list(self._stream_batches(pid, positions)), positions
+        lists = [json.loads(raw.payload)["ballots"] for raw in self._stream_batches(pid, positions)]
+        return lists, positions
 
-    def _stream_batches(self, pid: str, positions: list[int | None]) -> Iterator[list[dict[str, Any]]]:
-        """The box's batches, read from the log one at a time in order (the payloads as written,
-        no aggregate rebuilt); ``positions`` receives each batch's log position as it is read."""
+    def _stream_batches(self, pid: str, positions: list[int | None]) -> Iterator[RawBatch]:
+        """The box's batches, read from the log one at a time in order, as stored (the payload's
+        JSON undecoded, for the process that opens it; no aggregate rebuilt); ``positions``
+        receives each batch's log position as it is read."""
         index = self.batch_index(pid)
+        sizes = {b["number"]: b["size"] for b in index.batches}
         wanted = {BallotBatch.create_id(pid, b["number"]): b["number"] for b in index.batches}
         if not wanted:
             return
@@ -82,7 +89,7 @@ class ClosingAndCounting(BallotCasting):
             if number != found:  # batches are numbered in log order: anything else is damage
                 raise RuleViolation(f"Batch {number} of the box is out of order in the log.")
             positions.append(n.id)
-            yield self.engine.decode_payload(n)["ballots"]
+            yield RawBatch(self.engine.payload_bytes(n), sizes[number])
             if found == len(wanted):
                 return
         raise RuleViolation(f"The log holds {found} of the box's {len(wanted)} batches.")

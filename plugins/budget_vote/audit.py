@@ -7,11 +7,11 @@ budget and the published winners and total checked."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from core import Discrepancy, LogRecord, RetallyReport
-from core.voting import audit_process
+from core.voting import BoxAudits
 from plugins.budget_vote import rules
 from plugins.budget_vote.domain import MIN_REASON
 from plugins.budget_vote.fold import fold
@@ -46,10 +46,11 @@ def final_winners(cycle: dict[str, Any]) -> tuple[list[str], list[str]]:
     return winners, problems
 
 
-def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
-    """Recount every recorded budget result in ``records`` (the whole public log, in order)."""
-    records = list(records)
-    cycles = fold(records)
+def retally(records: Iterable[LogRecord]) -> RetallyReport | None:
+    """Recount every recorded budget result in ``records`` (the whole public log, in order),
+    read once: the boxes' records are gathered while the cycles are folded."""
+    boxes = BoxAudits()
+    cycles = fold(boxes.watch(records))
     if not cycles:
         return None
     problems: list[Discrepancy] = []
@@ -63,13 +64,13 @@ def retally(records: Sequence[LogRecord]) -> RetallyReport | None:
         if cycle["closed_at"] is None or position < cycle["closed_at"]:
             problems.append(Discrepancy(position, f"{name}: a result was recorded before voting closed"))
         # the ballots: recounted from the box's own records (deposits, batches, released key, seed)
-        box = audit_process(records, cycle_id)
+        box = boxes.audit(cycle_id)
         problems += [Discrepancy(position, f"{name}: ballot box: {p}") for p in box.problems]
         if box.opened is None or box.seed is None:
             problems.append(Discrepancy(position, f"{name}: the box was not opened or the lottery seed not revealed"))
             continue
         try:
-            counted = [rules.CountedBallot.from_content(b.tracking_code, b.content) for b in box.opened.counted]
+            counted = [rules.CountedBallot.from_content(code, content) for code, content in box.opened.counted_contents()]
         except ValueError as exc:
             problems.append(Discrepancy(position, f"{name}: {exc}"))
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from hypothesis import given, settings
@@ -70,6 +71,32 @@ def test_two_worker_processes_open_exactly_what_each_ballot_opens_to(plan):
     assert seen(in_pool) == expected
     assert seen(open_box(PROCESS, PRIVATE, batches, workers=1)) == expected
     assert [x.position for x in in_pool.ballots] == [b for b, ballots in enumerate(batches) for _ in ballots]
+
+
+@settings(max_examples=6, deadline=None)
+@given(plan=st.lists(st.lists(ballot, max_size=7), min_size=1, max_size=4))
+def test_batches_read_as_stored_bytes_and_cut_when_large_open_exactly_what_each_ballot_opens_to(plan):
+    """What the kit sends from the log: each batch's payload undecoded (``RawBatch``); batches
+    longer than two tasks are decoded and cut in the reading process."""
+    import core.voting.parallel as parallel
+
+    batches = make_batches(plan)
+    expected = reference(batches)
+    raw = [parallel.RawBatch(json.dumps({"process_id": PROCESS, "ballots": b}).encode(), len(b)) for b in batches]
+    previous = parallel.CHUNK
+    parallel.CHUNK = 2  # a batch of more than 4 ballots is cut
+    try:
+        in_pool = open_box(PROCESS, PRIVATE, iter(raw), workers=2)
+        alone = open_box(PROCESS, PRIVATE, raw, workers=1)
+    finally:
+        parallel.CHUNK = previous
+    assert seen(in_pool) == seen(alone) == expected
+    counted = [(code, content) for code, _, _, content, state, _, _ in expected if state == COUNTED]
+    assert in_pool.counted_contents() == counted
+    assert in_pool.tally_input() == [(group, content) for _, _, group, content, state, _, _ in expected
+                                     if state == COUNTED]
+    for code, *_ in expected:
+        assert in_pool.find(code).tracking_code == code
 
 
 def test_a_released_key_that_is_not_a_key_opens_nothing():
