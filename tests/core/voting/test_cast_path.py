@@ -99,6 +99,9 @@ def test_while_the_box_is_unchanged_no_read_follows_the_commit(kit, monkeypatch)
 
 
 def test_the_writer_waits_for_a_cast_still_preparing(kit, monkeypatch):
+    # long enough that a loaded machine cannot make the second cast miss the wait; the writer
+    # stops waiting as soon as it is handed over
+    monkeypatch.setattr("core.voting.committer.GATHER_SECONDS", 5.0)
     open_process(kit, ["a"])
     deposits = committer(kit.engine)
     sizes = []

@@ -205,9 +205,7 @@ class Crash(BaseException):
 
 
 def test_decision_and_re_review_notices_are_saved_with_the_session_close(in_session, sunday, monkeypatch):
-    import sqlite3
-
-    from eventsourcing.sqlite import SQLiteApplicationRecorder
+    from tests.support.store_faults import fail_event_inserts
 
     from core.engine import Engine
 
@@ -218,12 +216,9 @@ def test_decision_and_re_review_notices_are_saved_with_the_session_close(in_sess
     sunday.advance(days=5)
     before = engine.position
 
-    def disk_full(self, *args, **kwargs):
-        raise sqlite3.OperationalError("database or disk is full")
-
     # the store fails while saving the close: no result, no notice
     with monkeypatch.context() as patch:
-        patch.setattr(SQLiteApplicationRecorder, "_insert_events", disk_full)
+        fail_event_inserts(patch)
         with pytest.raises(Exception, match="disk is full"):
             service.close_session(engine, "secretary", sid)
     assert engine.position == before and not engine.get(sid, Session).closed

@@ -126,21 +126,16 @@ class Crash(BaseException):
 
 
 def test_the_text_is_saved_in_the_resolutions_transaction(manual_clock, tmp_path, monkeypatch):
-    import sqlite3
-
-    from eventsourcing.sqlite import SQLiteApplicationRecorder
+    from tests.support.store_faults import fail_event_inserts
 
     db, outbox = str(tmp_path / "civic.db"), tmp_path / "outbox.jsonl"
     first = open_engine(db, outbox)
     c = report(first)
     before = first.position
 
-    def disk_full(self, *args, **kwargs):
-        raise sqlite3.OperationalError("database or disk is full")
-
     # the store fails while saving the resolution: neither the event nor its text is left
     with monkeypatch.context() as patch:
-        patch.setattr(SQLiteApplicationRecorder, "_insert_events", disk_full)
+        fail_event_inserts(patch)
         with pytest.raises(Exception, match="disk is full"):
             service.act(first, c.id, "resolve", note="완료")
     assert first.position == before and first.get(c.id).status != "resolved"
