@@ -65,8 +65,8 @@ def _amount(value: int | str, currency: str | None) -> str:
 @click.option("--rule", type=click.Choice(rules.RULE_NAMES), help="Winner rule (default: the file's rule).")
 @json_option
 def import_pb(engine, actor, file: Path, name: str | None, rule: str | None, as_json: bool) -> None:
-    """Import a Pabulib approval or choose-1 FILE as a closed cycle with its result computed
-    (embargoed). Cumulative, scoring and ordinal files are refused: use `tally --pb`."""
+    """Import a Pabulib FILE (approval, choose-1, cumulative, scoring or ordinal) as a closed
+    cycle with its result computed (embargoed). Its ballots are counted as pabutools counts them."""
     from plugins.budget_vote import pabulib_exchange
     from plugins.budget_vote.views import result_view
     election = read_pb_file(file)
