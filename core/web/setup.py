@@ -118,8 +118,10 @@ class WebLayer:
 
     # -- request and response hooks ---------------------------------------------------------
     async def before_request(self, request: Request) -> None:
-        # async, so that the language set here is in the context the handler's thread copies
-        self.choose_language(request)
+        # async, so that the language set here is in the context the handler's thread copies;
+        # only pages speak the resident's language (the JSON faces answer in fixed English)
+        if is_page(request.scope["path"]):
+            self.choose_language(request)
 
     def choose_language(self, request: Request) -> None:
         language = i18n.choose_language(request.cookies.get(i18n.LANGUAGE_COOKIE),
@@ -128,7 +130,8 @@ class WebLayer:
         i18n.current_catalogue.set(self.translations[language])
         request.state["language"] = language
 
-    def after_request(self, response: Response) -> Response:
+    async def after_request(self, response: Response) -> Response:
+        # async: Litestar runs a plain function hook in a worker thread, a hop per request
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from litestar import get
 from litestar.testing import TestClient
 
 from core.engine import Engine
-from core.http import create_app
+from core.hookspecs import hookimpl
+from core.http import REQUEST_THREADS, create_app
 from core.plugins import make_plugin_manager
 from tests.support import petition
 
@@ -113,3 +119,48 @@ def test_openapi_documents_the_problem_json_each_route_answers(client):
     refused = client.post("/api/staff/00000000-0000-0000-0000-000000000000/roles", json={"roles": []})
     assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
     assert set(refused.json()) >= {"type", "title", "status", "detail"}
+
+
+class _Rendezvous:
+    """A plugin with one blocking route: each request waits until ``parties`` requests are in."""
+
+    def __init__(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties, timeout=20)
+
+        @get("/api/rendezvous", sync_to_thread=True)
+        def rendezvous() -> dict[str, int]:
+            return {"arrived": self.barrier.wait()}
+
+        self.route = rendezvous
+
+    @hookimpl
+    def civic_register_routes(self, engine):
+        return [self.route]
+
+
+def test_more_blocking_requests_run_at_once_than_asyncio_gives_threads(tmp_path):
+    # a cast holds its thread until its group commit is durable: with asyncio's default pool
+    # (cores + 4 threads) the 20 requests below could never all be in at once
+    parties = 20
+    assert parties > min(32, (os.cpu_count() or 1) + 4) and parties <= REQUEST_THREADS
+    plugin = _Rendezvous(parties)
+    engine = Engine(str(tmp_path / "civic.db"), plugins=make_plugin_manager(allow=set(), extra=[plugin]),
+                    outbox=tmp_path / "o.jsonl")
+    try:
+        with TestClient(create_app(engine)) as client, ThreadPoolExecutor(parties) as callers:
+            answers = list(callers.map(lambda _: client.get("/api/rendezvous"), range(parties)))
+    finally:
+        engine.close()
+    assert [a.status_code for a in answers] == [200] * parties
+    assert sorted(a.json()["arrived"] for a in answers) == list(range(parties))
+
+
+def test_security_headers_on_pages_and_json_faces(client):
+    for path in ("/healthz", "/api/plugins", "/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in client.get("/").headers["Content-Security-Policy"]
+    assert "Content-Security-Policy" not in client.get("/healthz").headers
