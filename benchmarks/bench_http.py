@@ -42,7 +42,6 @@ PER_USER_RATE = 0.5  # users = 2 × offered rate
 BUSY_USERS = 96
 READ_USERS = 32
 RESIDENTS = int(os.environ.get("BENCH_HTTP_RESIDENTS", "1000"))
-ROLL_PART = 250
 TARGET_SATURATION = 1000
 TARGET_P99_MS = 50
 
@@ -74,10 +73,8 @@ def prepare(db: str, home: Path) -> dict[str, Any]:
         service.advance(engine, cycle.id, "screening", by=demo.ADMIN)
         for n in range(1, 6):
             service.screen(engine, cycle.id, str(n), feasible=True, cost=5_000_000, reason="ok", by=demo.COMMITTEE)
-        # in parts: one import of 2,000 entries on PostgreSQL hung in psycopg's pipeline sync
-        for start in range(0, RESIDENTS, ROLL_PART):
-            rows = "\n".join(f"L{n:05d},010{n:08d},필동" for n in range(start, min(start + ROLL_PART, RESIDENTS)))
-            service.import_roll(engine, cycle.id, "entry_id,contact,group\n" + rows + "\n")
+        rows = "\n".join(f"L{n:05d},010{n:08d},필동" for n in range(RESIDENTS))
+        service.import_roll(engine, cycle.id, "entry_id,contact,group\n" + rows + "\n")
         service.advance(engine, cycle.id, "voting", by=demo.ADMIN)
         service.issue_codes(engine, cycle.id)
         prefix = f"voting-code/{cycle.id}/"
