@@ -46,3 +46,13 @@ def contact_of(kit: VotingKit, process_id: str, entry_id: str) -> str:
 def sign_in(kit: VotingKit, process_id: str, entry_id: str, client: str = "203.0.113.9"):
     code = latest_codes(kit.engine)[contact_of(kit, process_id, entry_id)]
     return kit.authenticate(process_id, entry_id, code, client)
+
+
+def open_voting(kit: VotingKit, voters: list[str], *, process_id: str, allow_revote: bool = True,
+                batch_size: int = 0) -> dict[str, str]:
+    """A process open for voting with ``voters`` on its roll, each signed in: their credentials."""
+    kit.create(process_id, allow_revote=allow_revote, batch_size=batch_size)
+    kit.import_roll(process_id, roll_csv([(v, "") for v in voters]))
+    kit.open(process_id)
+    kit.issue_codes(process_id, "Code {code}")
+    return {v: sign_in(kit, process_id, v) for v in voters}

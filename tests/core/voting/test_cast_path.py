@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -17,17 +18,12 @@ from core.instance import InstanceSecrets
 from core.voting import VotingKit
 from core.voting.box import BallotBox, BallotDeposit
 from core.voting.committer import PendingDeposit, committer
-from tests.core.voting.support import make_engine, roll_csv, sign_in
+from tests.core.voting.support import make_engine, open_voting
 
 P = "pb-cast-path"
 
 
-def open_process(kit: VotingKit, voters, *, allow_revote=True, batch_size=0) -> dict:
-    kit.create(P, allow_revote=allow_revote, batch_size=batch_size)
-    kit.import_roll(P, roll_csv([(v, "") for v in voters]))
-    kit.open(P)
-    kit.issue_codes(P, "Code {code}")
-    return {v: sign_in(kit, P, v) for v in voters}
+open_process = partial(open_voting, process_id=P)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from core.errors import RuleViolation
 from core.voting import VotingKit
 from core.voting.committer import PendingDeposit, committer
-from tests.core.voting.support import make_engine, roll_csv, sign_in
+from tests.core.voting.support import make_engine, open_voting
 
 P = "pb-group-commit"
 
@@ -26,12 +27,7 @@ def kit(db_url, manual_clock, tmp_path):
     engine.close()
 
 
-def open_process(kit: VotingKit, voters, *, allow_revote=True, batch_size=5) -> dict:
-    kit.create(P, allow_revote=allow_revote, batch_size=batch_size)
-    kit.import_roll(P, roll_csv([(v, "") for v in voters]))
-    kit.open(P)
-    kit.issue_codes(P, "Code {code}")
-    return {v: sign_in(kit, P, v) for v in voters}
+open_process = partial(open_voting, process_id=P, batch_size=5)
 
 
 def run_together(work, args) -> None:
