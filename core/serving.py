@@ -58,6 +58,9 @@ def serve(db: str, host: str, port: int, tick_seconds: float, workers: int, *, a
         uvicorn.run("core.serving:worker_app", factory=True, workers=workers, **uvicorn_options(host, port, access_log=access_log))
         return
     engine = Engine(db, plugins=plugin_manager())
+    # the app first: building it imports every plugin's modules, and the jobs' threads must not
+    # import the same aggregate classes at the same time (eventsourcing defines them unlocked)
+    app = create_app(engine)
     jobs = BackgroundJobs(engine, tick_seconds=tick_seconds)
     jobs.start()
     click.echo(f"civic: serving {engine.kind} store at http://{host}:{port} (OpenAPI: /schema)")
@@ -65,7 +68,7 @@ def serve(db: str, host: str, port: int, tick_seconds: float, workers: int, *, a
         click.echo(f"civic: messages no notifier takes go to {engine.outbox.path} in plain text "
                    "(development stand-in; CIVIC_OUTBOX=off for a live instance)")
     try:
-        uvicorn.run(create_app(engine), **uvicorn_options(host, port, access_log=access_log))
+        uvicorn.run(app, **uvicorn_options(host, port, access_log=access_log))
     finally:
         jobs.stop()
         engine.close()
