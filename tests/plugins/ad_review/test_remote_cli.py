@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from core import SEOUL, Engine, Role, utc_now
 from core.cli import cli
+from core.ledger.checkpoint import CHECKPOINT_TOPIC
 from plugins.ad_review import service
 from plugins.ad_review.cli import adreview
 from plugins.ad_review.domain import Deliberation, deliberation_id
@@ -78,10 +79,13 @@ def token_of(url: str, username: str) -> str:
     return answer.json()["token"]
 
 
-def stored(db: Path, session: str, application: str) -> tuple[Deliberation, int]:
+def stored(db: Path, session: str, application: str) -> tuple[Deliberation, list[str]]:
+    """The deliberation and every event's topic in the log, leaving out the checkpoints the
+    server's ledger signs on its own thread whenever it likes."""
     engine = Engine(str(db))
     try:
-        return engine.get(deliberation_id(session, application), Deliberation), engine.position
+        topics = [n.topic for n in engine.store.notifications() if n.topic != CHECKPOINT_TOPIC]
+        return engine.get(deliberation_id(session, application), Deliberation), topics
     finally:
         engine.close()
 
