@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from core.voting import crypto
-from core.voting.box import BallotBox, BatchIndex, batch_index_id, box_id
+from core.voting.box import BallotBox, FollowedIndexes, IndexState, box_id
 from core.voting.roll import RollEntry, VoterRoll, entry_aggregate_id, roll_id
 
 
@@ -38,8 +38,9 @@ class KitBase:
     def box(self, process_id: str | UUID) -> BallotBox:
         return self.engine.get(box_id(process_key(process_id)), BallotBox, what="ballot box")
 
-    def batch_index(self, process_id: str | UUID) -> BatchIndex:
-        return self.engine.get(batch_index_id(process_key(process_id)), BatchIndex, what="ballot box")
+    def batch_index(self, process_id: str | UUID) -> IndexState:
+        indexes = self.engine.kept("voting.batch-indexes", lambda: FollowedIndexes(self.engine.store))
+        return indexes.get(process_key(process_id))
 
     def roll(self, process_id: str | UUID) -> VoterRoll:
         return self.engine.get(roll_id(process_key(process_id)), VoterRoll, what="voter roll")

@@ -18,7 +18,7 @@ from core.errors import InvalidInput, RuleViolation, Unauthorized
 from core.store import StoreConflict
 from core.voting import crypto
 from core.voting.base import KitBase, process_key
-from core.voting.box import OPEN, BallotBatch, BallotBox, BallotDeposit, BatchIndex
+from core.voting.box import OPEN, BallotBatch, BallotBox, BallotDeposit, BatchIndex, IndexState
 from core.voting.committer import FRESH_SECONDS, PendingDeposit, committer
 from core.voting.crypto import BallotCredential
 
@@ -111,19 +111,21 @@ class BallotCasting(KitBase):
                 found.append((n.id, payload["blob"]))
         return found
 
-    def _batches(self, index: BatchIndex, pending: list[tuple[int, dict[str, Any]]], through: int) -> list[BallotBatch]:
+    def _batches(self, index: IndexState, pending: list[tuple[int, dict[str, Any]]], through: int) -> list[Any]:
+        """The shuffled batches of ``pending``, each with the index's event recording it."""
         last_position: dict[str, int] = {}
         for position, item in pending:
             last_position[item["pseudonym"]] = position
         ballots = [{"pseudonym": item["pseudonym"], "group": item["group"], "sealed": item["sealed"],
                     "superseded": last_position[item["pseudonym"]] != position} for position, item in pending]
         _shuffler.shuffle(ballots)
-        made = []
+        made: list[Any] = []
+        number, version = len(index.batches), index.version
         for start in range(0, len(ballots), MAX_BALLOTS_PER_BATCH):
             chunk = ballots[start:start + MAX_BALLOTS_PER_BATCH]
-            number = len(index.batches) + 1
+            number, version = number + 1, version + 1
             made.append(BallotBatch(process_id=index.process_id, number=number, through=through, ballots=chunk))
-            index.record_batch(number=number, through=through, size=len(chunk))
+            made.append(BatchIndex.recorded(index.process_id, version, number=number, through=through, size=len(chunk)))
         return made
 
     def pending_count(self, process_id: str | UUID) -> int:
@@ -159,7 +161,7 @@ class BallotCasting(KitBase):
             pending = [(position, crypto.unwrap_deposit(key, pid, blob)) for position, blob in blobs]
             batches = self._batches(index, pending, through)
             try:
-                self._save(index, *batches)
+                self._save(*batches)
             except StoreConflict:
                 backoff(attempt)
                 continue

@@ -57,7 +57,7 @@ class ClosingAndCounting(BallotCasting):
             batches = self._batches(index, pending, cutoff - 1) if pending else []
             box.close(cutoff=cutoff, private_key=crypto.private_key_text(self._private_key(pid)))
             try:
-                self._save(box, index, *batches)
+                self._save(box, *batches)
             except StoreConflict:
                 backoff(attempt)
                 continue
