@@ -70,7 +70,7 @@ def retally(records: Iterable[LogRecord]) -> RetallyReport | None:
             problems.append(Discrepancy(position, f"{name}: the box was not opened or the lottery seed not revealed"))
             continue
         try:
-            counted = [rules.CountedBallot.from_content(code, content) for code, content in box.opened.counted_contents()]
+            counted = rules.CountedBallot.from_opened(box.opened.counted_contents())
         except ValueError as exc:
             problems.append(Discrepancy(position, f"{name}: {exc}"))
             continue

@@ -536,6 +536,22 @@ class CountedBallot:
         return cls(tracking_code, tuple(content["choice"]), str(content.get("channel", "mobile")),
                    dict(points) if points is not None else None, tuple(ranking) if ranking is not None else None)
 
+    @classmethod
+    def from_opened(cls, pairs: Iterable[tuple[str, Any]]) -> list[CountedBallot]:
+        """``from_content`` of every (tracking code, content) of an opened box. The box decodes
+        identical plaintexts once, into one shared content: each is checked once, and its
+        ballots share one choice tuple (``compute_result`` works per distinct ballot by it)."""
+        checked: dict[int, CountedBallot] = {}
+        counted = []
+        for code, content in pairs:
+            model = checked.get(id(content))
+            if model is None:
+                model = checked[id(content)] = cls.from_content(code, content)
+                counted.append(model)
+            else:
+                counted.append(cls(code, model.choice, model.channel, model.points, model.ranking))
+        return counted
+
     def weights(self) -> dict[str, int]:
         """What the ballot gives each project it names: 1 for a choice, its points, or the
         Borda score of its place."""
@@ -575,10 +591,22 @@ def compute_result(cycle: Mapping[str, Any], counted: Sequence[CountedBallot], s
     from core.voting import draw  # here, not above: the voting kit is heavy to import (``tally --pb`` needs none of it)
 
     costs: Mapping[str, int] = cycle["costs"]
-    digest = ballots_digest(b.digest_items() for b in counted)
+    # per distinct ballot, not per ballot: ballots of one content share their choice tuple
+    # (``from_opened``), so a box of a million holds a few thousand distinct ones. Keyed by the
+    # identity of objects all alive here, so two different ballots never share a key.
+    distinct: dict[tuple[int, int, int, str], tuple[tuple[str, ...], dict[str, int]]] = {}
+    items, weights = [], []
+    for b in counted:
+        key = (id(b.choice), id(b.points), id(b.ranking), b.channel)
+        seen = distinct.get(key)
+        if seen is None:
+            seen = distinct[key] = (tuple(sorted(b.digest_items())), b.weights())
+        items.append(seen[0])
+        weights.append(seen[1])
+    digest = ballots_digest(items)
     order = draw(seed, bytes.fromhex(digest), sorted(costs), TIE_CONTEXT)
     rule = WinnerRule.from_dict(cycle["rule"])
-    outcome = compute_winners(rule, costs, cycle["budget"], [b.weights() for b in counted], order)
+    outcome = compute_winners(rule, costs, cycle["budget"], weights, order)
     channels = Counter(b.channel for b in counted)
     inputs = {
         "budget": cycle["budget"],

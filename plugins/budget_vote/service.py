@@ -262,7 +262,7 @@ def cycle_state(engine: Engine, cycle_id: UUID) -> dict[str, Any]:
 
 def counted_ballots(engine: Engine, cycle_id: UUID) -> list[rules.CountedBallot]:
     opened = VotingKit(engine).opened(cycle_id)
-    return [rules.CountedBallot.from_content(code, content) for code, content in opened.counted_contents()]
+    return rules.CountedBallot.from_opened(opened.counted_contents())
 
 
 # -- result -------------------------------------------------------------------------------------
