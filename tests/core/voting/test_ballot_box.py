@@ -208,6 +208,34 @@ def test_large_flushes_are_split_into_bounded_batches(kit, monkeypatch):
     assert kit.audit(P).ok
 
 
+def test_two_engines_on_one_store_continue_each_others_batches(kit, db_url, tmp_path, monkeypatch):
+    """Two server processes flush the same box in turn: each follows the batch index the other
+    wrote (a stale look would reuse a batch number and lose the race every time)."""
+    monkeypatch.setattr("core.voting.casting._shuffler.randrange", lambda n: 1)  # only explicit flushes
+    open_process(kit, [(f"v{i}", "") for i in range(10)], batch_size=2)
+    other = VotingKit(make_engine(db_url, tmp_path))
+    try:
+        credentials = [sign_in(kit, P, f"v{i}") for i in range(10)]
+        for i in range(4):
+            kit.cast(P, credentials[i], i)
+        assert kit.flush(P) == 2 and kit.batch_index(P).version == 2  # batch 1
+        for i in range(4, 8):
+            other.cast(P, credentials[i], i)
+        assert other.flush(P) == 4  # batch 2: it read batch 1 first
+        for i in range(8, 10):
+            kit.cast(P, credentials[i], i)
+        assert kit.flush(P) == 2  # batch 3, after the other's batch 2
+        report = other.close(P)  # the last 2 in batch 4
+        assert (report.batches, report.ballots) == (4, 10)
+        index = kit.batch_index(P)
+        assert [b["number"] for b in index.batches] == [1, 2, 3, 4] and index.ballots == 10
+        assert [b["size"] for b in index.batches] == [2, 4, 2, 2]
+        assert sorted(c for _, c in kit.tally_input(P)) == list(range(10))
+        assert kit.audit(P).ok
+    finally:
+        other.engine.close()
+
+
 def test_turnout_counts_credentials_by_group(kit):
     open_process(kit, [("a", "101"), ("b", "101"), ("c", "102")])
     sign_in(kit, P, "a")
