@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from core import InvalidInput, NotFound, RuleViolation, utc_now
+from core import InvalidInput, NotFound, RuleViolation, StoreConflict, utc_now
 from plugins.complaints import rules
 from plugins.complaints.domain import Complaint, Inspection, Taxonomy, inspection_id, taxonomy_id
 from plugins.complaints.media import keep_photo, uploaded_photo
@@ -26,7 +26,8 @@ MAX_DESCRIPTION = 2000
 
 # -- taxonomy ----------------------------------------------------------------------------------
 def ensure_taxonomy(engine: Any) -> Taxonomy:
-    """The jurisdiction's taxonomy; established with the shipped defaults on first use."""
+    """The jurisdiction's taxonomy; established with the shipped defaults if it is not yet
+    (the demo does this; a request establishes it only with the change that relies on it)."""
     tid = taxonomy_id(JURISDICTION_ID)
     try:
         return engine.get(tid, Taxonomy, what="taxonomy")
@@ -39,6 +40,34 @@ def ensure_taxonomy(engine: Any) -> Taxonomy:
     return engine.get(tid, Taxonomy, what="taxonomy")
 
 
+def unestablished_taxonomy(engine: Any) -> Taxonomy | None:
+    """The shipped defaults as a new, unsaved ``Taxonomy`` while the log holds none, else None.
+    A change that relies on the taxonomy saves it in its own transaction (``create_with_taxonomy``):
+    the log then holds the taxonomy before the first complaint (the audit checks complaints
+    against it), and a read or a refused request writes nothing."""
+    tid = taxonomy_id(JURISDICTION_ID)
+    if engine.recorder.select_events(tid, limit=1):
+        return None
+    return Taxonomy(id=tid, taxonomy=default_taxonomy())
+
+
+def create_with_taxonomy(engine: Any, *aggregates: Any, what: str, messages: Sequence[Any] = ()) -> None:
+    """Save new ``aggregates`` (and the ``messages`` they cause) in one transaction, with the
+    taxonomy when it is not established yet; refused (nothing saved) when one already exists."""
+    first = unestablished_taxonomy(engine)
+    try:
+        engine.save(*([first] if first is not None else []), *aggregates, *messages)
+        return
+    except StoreConflict:
+        if first is None or unestablished_taxonomy(engine) is not None:
+            raise RuleViolation(f"A {what} with this identity already exists.") from None
+    # the taxonomy was established concurrently (with the same defaults): save without it
+    try:
+        engine.save(*aggregates, *messages)
+    except StoreConflict:
+        raise RuleViolation(f"A {what} with this identity already exists.") from None
+
+
 class TaxonomySeen:
     """The taxonomy as last read, per engine: every intake reads the taxonomy, and replaying it
     each time would cost more than the intake itself. Its newest version is one indexed query."""
@@ -48,19 +77,30 @@ class TaxonomySeen:
 
 
 def taxonomy(engine: Any) -> dict[str, Any]:
-    """The current taxonomy (read-only: callers must not modify it)."""
+    """The current taxonomy (read-only: callers must not modify it): the shipped defaults until
+    a change establishes it in the log."""
     seen = engine.kept("complaints.taxonomy", TaxonomySeen)
     latest = engine.recorder.select_events(taxonomy_id(JURISDICTION_ID), desc=True, limit=1)
     cached = seen.version_and_state
-    if latest and cached is not None and cached[0] == latest[0].originator_version:
+    version = latest[0].originator_version if latest else 0
+    if cached is not None and cached[0] == version:
         return cached[1]
-    current = ensure_taxonomy(engine)
-    seen.version_and_state = (current.version, current.state)
+    current = engine.get(taxonomy_id(JURISDICTION_ID), Taxonomy, what="taxonomy") if latest else unestablished_taxonomy(engine)
+    if current is None:  # established between the two looks
+        return taxonomy(engine)
+    seen.version_and_state = (version, current.state)
     return current.state
 
 
 def change_taxonomy(engine: Any, name: str, by: str = "system", **data: Any) -> dict[str, Any]:
-    ensure_taxonomy(engine)
+    first = unestablished_taxonomy(engine)
+    if first is not None:
+        first.change(name, by=by, **data)  # a refused change saves nothing, the defaults included
+        try:
+            engine.create(first, what="taxonomy")
+            return first.state
+        except RuleViolation:
+            pass  # established concurrently: change that one
 
     def change(t: Taxonomy) -> dict[str, Any]:
         t.change(name, by=by, **data)
@@ -148,7 +188,8 @@ def intake(engine: Any, *, photo_bytes: Sequence[bytes] = (), photo_hashes: Sequ
     photos = [keep_photo(engine, content) for content in photo_bytes]
     photos += [uploaded_photo(engine, sha) for sha in photo_hashes]
     complaint = build_complaint(engine, tax, photos=photos, **fields)
-    return engine.create(complaint, what="complaint")
+    create_with_taxonomy(engine, complaint, what="complaint")
+    return complaint
 
 
 def bulk_intake(engine: Any, specs: Iterable[dict[str, Any]], *, batch: int = 1000) -> int:
@@ -173,11 +214,11 @@ def bulk_intake(engine: Any, specs: Iterable[dict[str, Any]], *, batch: int = 10
                 texts.append(resolution_message(engine, complaint, complaint.version, complaint.history[-1]["note"]))
         pending.append(complaint)
         if len(pending) >= batch:
-            engine.save(*pending, *filter(None, texts))
+            create_with_taxonomy(engine, *pending, what="complaint", messages=list(filter(None, texts)))
             count += len(pending)
             pending, texts = [], []
     if pending:
-        engine.save(*pending, *filter(None, texts))
+        create_with_taxonomy(engine, *pending, what="complaint", messages=list(filter(None, texts)))
         count += len(pending)
     return count
 
@@ -359,7 +400,7 @@ def publish_inspection(engine: Any, kind: str, period: str, by: str) -> Inspecti
         raise InvalidInput("An inspection is monthly or yearly.", field="kind")
     inspection = Inspection(id=inspection_id(kind, period), kind=kind, period=period, as_of=rules.iso(now),
                             rows=rows, by=by)
-    engine.create(inspection, what=f"{kind} inspection for {period}")
+    create_with_taxonomy(engine, inspection, what=f"{kind} inspection for {period}")
     ledger = getattr(engine, "ledger", None)
     if ledger is not None:
         ledger.checkpoint()

@@ -168,3 +168,25 @@ def test_erasing_the_reporter_keeps_reports_and_log(engine, manual_clock):
     verified = verify_database(engine, retally=plugin_retally(engine.pm))
     assert verified.ok, verified.first
     assert any(r.plugin == "complaints" and r.ok and r.checked >= 4 for r in verified.retally)
+
+
+def test_on_a_new_store_reads_and_refusals_write_nothing_and_the_first_intake_brings_the_taxonomy(engine, manual_clock):
+    """The taxonomy's shipped defaults are read without being written; the first change that
+    relies on them saves them in its own transaction, so the log holds the taxonomy before the
+    first complaint (the audit checks complaints against it)."""
+    from plugins.complaints.audit import retally
+
+    assert engine.position == 0
+    assert "illegal_parking" in service.taxonomy(engine)["items"]
+    with pytest.raises(InvalidInput):
+        report(engine, description=" ")
+    with pytest.raises(InvalidInput):
+        service.change_taxonomy(engine, "ItemChanged", code="illegal_parking", changes={"sla_hours": -1})
+    with pytest.raises(InvalidInput, match="Unknown dong"):
+        report(engine, dong="없는동")
+    assert engine.position == 0  # a refused request, or a read, wrote nothing
+    c = report(engine)
+    names = [r.event_name for r in engine.records()]
+    assert names[0] == "Taxonomy.Established" and names[1:] == ["Complaint.Received", "Complaint.Transferred"]
+    assert report(engine).officer == c.officer  # the second intake finds it established
+    assert retally(engine.records()).ok
