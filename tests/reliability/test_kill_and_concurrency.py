@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -29,7 +28,7 @@ from core.voting import COUNTED, VotingKit
 from plugins.budget_vote import service as budget
 from plugins.complaints import service as complaints
 from tests.support.figures import record
-from tests.web.conftest import ROOT, free_port
+from tests.support.serve import ROOT, ServeProcess, free_port
 
 ADMIN = "test:admin"
 PLUGINS = {"budget_vote", "complaints"}
@@ -66,37 +65,11 @@ def voting_cycle(engine: Engine, voters: int, *, revote: bool = True) -> tuple[s
     return str(cycle.id), [kit.issue_credential_in_person(cycle.id, f"r{n}", by=ADMIN).token for n in range(voters)]
 
 
-class Server:
+class Server(ServeProcess):
     def __init__(self, db: str, folder: Path) -> None:
-        self.db, self.port = db, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / f"serve-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Server:
+        port = free_port()
         env = {**os.environ, "CIVIC_PLUGINS": ",".join(sorted(PLUGINS)), "PYTHONPATH": str(ROOT)}
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "core", "serve", "--db", self.db, "--port",
-                                             str(self.port), "--tick-seconds", "3600"], env=env, cwd=ROOT,
-                                            stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError(f"civic serve did not start: {self.log.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        super().__init__(db, port, env, folder / f"serve-{port}.log", timeout=90)
 
 
 def audit_verifies(db: str) -> None:

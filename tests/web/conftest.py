@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.serve import ROOT, ServeProcess, free_port
+
 SCREENSHOTS = Path(os.environ.get("CIVIC_SCREENSHOTS", ROOT / "var" / "screenshots"))
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--no-first-run", "--disable-dev-shm-usage"]
@@ -47,41 +43,12 @@ def browser():
         browser.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Site:
-    """A ``civic serve`` process over a store prepared by a test."""
-
-    module = "core"  # what ``python -m`` runs (a test may run serve through a launcher of its own)
+class Site(ServeProcess):
+    """A ``civic serve`` process over a store prepared by a test, with its development outbox."""
 
     def __init__(self, db: Path, port: int, env: dict[str, str]) -> None:
-        self.db, self.port, self.env = db, port, env
-        self.url = f"http://127.0.0.1:{port}"
+        super().__init__(db, port, env, db.with_suffix(".serve.log"))
         self.outbox = Path(env["CIVIC_OUTBOX"])
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = open(self.db.with_suffix(".serve.log"), "wb")  # noqa: SIM115 - kept open for the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module, "serve", "--db", str(self.db), "--port", str(self.port),
-             "--tick-seconds", "3600"], env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError(f"civic serve did not start: {self.db.with_suffix('.serve.log').read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
 
     def texts(self) -> list[dict[str, str]]:
         import json

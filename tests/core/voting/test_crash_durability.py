@@ -15,7 +15,8 @@ from core.engine import Engine
 from core.plugins import make_plugin_manager
 from core.voting import COUNTED, VotingKit
 from plugins.budget_vote import service
-from tests.web.conftest import ROOT, Site, free_port
+from tests.support.serve import ROOT, free_port
+from tests.web.conftest import Site
 
 ADMIN = "test:admin"
 VOTERS = 16

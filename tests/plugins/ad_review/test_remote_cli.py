@@ -24,8 +24,9 @@ from plugins.ad_review.cli import adreview
 from plugins.ad_review.domain import Deliberation, deliberation_id
 from plugins.ad_review.schedule import iso_week
 from tests.plugins.ad_review.helpers import application
+from tests.support.serve import free_port
 from tests.support.staff import PASSWORD, add_staff, cheap_passwords
-from tests.web.conftest import Site, free_port
+from tests.web.conftest import Site
 
 if "adreview" not in cli.commands:
     cli.add_command(adreview)
