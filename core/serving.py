@@ -5,7 +5,6 @@ once-only jobs; see ``core.leadership``)."""
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import click
@@ -19,17 +18,6 @@ from core.store import is_postgres_url
 
 # how the parent ``civic serve`` tells its workers what to serve
 DB_ENV, TICK_ENV = "CIVIC_SERVE_DB", "CIVIC_SERVE_TICK_SECONDS"
-# how long a thread holding the GIL runs before a waiting thread may take it (Python's default is
-# 5 ms). A request thread whose database answer has arrived waits for the GIL behind the threads
-# that are sealing, parsing and answering; with the default, a group commit's few round trips
-# (it holds the log's table lock from its first to its last) took 12 to 15 ms at 300 ballots/s
-# offered, with 1 ms about 5 ms, and ballots' p50 fell from about 70 to 25 ms (docs/serving.md)
-SWITCH_INTERVAL_SECONDS = 0.001
-
-
-def serving_process() -> None:
-    """What every process that serves requests sets up first."""
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 def uvicorn_options(host: str, port: int, *, access_log: bool = True) -> dict[str, Any]:
@@ -43,7 +31,6 @@ def uvicorn_options(host: str, port: int, *, access_log: bool = True) -> dict[st
 def worker_app() -> Any:
     """The app of one worker process (uvicorn calls this factory in each): its own engine, and
     background jobs that run the scheduler and the ledger only while this worker leads."""
-    serving_process()
     db = os.environ[DB_ENV]
     engine = Engine(db, plugins=plugin_manager())
     jobs = BackgroundJobs(engine, tick_seconds=float(os.environ.get(TICK_ENV, "30")), leadership=Leadership(db))
@@ -70,7 +57,6 @@ def serve(db: str, host: str, port: int, tick_seconds: float, workers: int, *, a
                    "(OpenAPI: /schema)")
         uvicorn.run("core.serving:worker_app", factory=True, workers=workers, **uvicorn_options(host, port, access_log=access_log))
         return
-    serving_process()
     engine = Engine(db, plugins=plugin_manager())
     # the app first: building it imports every plugin's modules, and the jobs' threads must not
     # import the same aggregate classes at the same time (eventsourcing defines them unlocked)
