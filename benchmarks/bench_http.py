@@ -4,8 +4,9 @@ serve`` on SQLite, driven by locust (headless, FastHttpUser) from 127.0.0.1.
 Per store: residents cast ballots through the JSON API a phone app uses (``POST
 /api/budget/cycles/{id}/ballot`` with the credential its voting code was traded for) at offered
 100, 300 and 500 ballots/s (open loop: enough users that each waits up to 2 s for an answer
-without lowering the rate offered), then as fast as the server answers (closed loop, saturation);
-then the public reads (a published cycle's results, the ledger checkpoint, Open311
+without lowering the rate offered, each casting on its own schedule from a random start, so that
+the casts arrive spread evenly over time), then as fast as the server answers (closed loop,
+saturation); then the public reads (a published cycle's results, the ledger checkpoint, Open311
 services.json) and ``/healthz``, closed loop. The cycle, its residents and their credentials are
 prepared in this process through the engine, so the measurement is casting alone. Afterwards
 every acknowledged ballot must be in the store.

@@ -12,8 +12,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
+import time
 
-from locust import FastHttpUser, constant, constant_throughput, events, task
+import gevent
+from locust import FastHttpUser, constant, events, task
 
 CONFIG = json.loads(open(os.environ["CIVIC_LOAD_CONFIG"], encoding="utf-8").read())
 CAST_PATH = f"/api/budget/cycles/{CONFIG['cycle_id']}/ballot"
@@ -38,11 +41,28 @@ def _cast(user: FastHttpUser) -> None:
 
 
 class OfferedVoter(FastHttpUser):
-    """Open loop: each user casts at ``PER_USER_RATE`` per second; the rate offered is the number
-    of users times that (as long as a response comes within 1 / ``PER_USER_RATE`` seconds)."""
+    """Open loop: each user casts on a fixed schedule, every 1 / ``PER_USER_RATE`` seconds, from
+    a start drawn at random within the first period; the rate offered is the number of users
+    times ``PER_USER_RATE`` (as long as a response comes within one period), and the casts of all
+    users arrive spread evenly over time.
 
-    wait_time = constant_throughput(PER_USER_RATE)
+    Locust starts the users of one second's spawning at the same instant, and its
+    ``constant_throughput`` keeps each user's phase: every user then cast within the same few
+    milliseconds, once a period (at 100 ballots/s offered, 200 casts at once every 2 s and
+    nothing between), and the figures measured that burst's queue instead of the rate."""
+
     network_timeout = connection_timeout = 30.0
+    period = 1 / PER_USER_RATE
+
+    def on_start(self) -> None:
+        self._next_at = time.monotonic() + random.uniform(0, self.period)  # noqa: S311 - a load's phase
+        gevent.sleep(self._next_at - time.monotonic())
+
+    def wait_time(self) -> float:
+        # the schedule, not the end of the last cast, sets the next one: a slow answer does not
+        # shift this user's phase (a cast later than its turn goes at once)
+        self._next_at += self.period
+        return max(0.0, self._next_at - time.monotonic())
 
     @task
     def cast(self) -> None:

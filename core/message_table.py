@@ -115,6 +115,7 @@ except ImportError:  # psycopg not installed: SQLite only
 else:
     from eventsourcing.persistence import InterfaceError, OperationalError
     from eventsourcing.utils import retry
+    from psycopg.pq import TransactionStatus
     from psycopg.sql import SQL
 
     # above this many bytes of event state in one save, no pipeline mode (see insert_events)
@@ -127,13 +128,13 @@ else:
 
         @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
         def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-            """Small saves go through eventsourcing's pipelined insert (fewer round trips). A large
-            one (a voter roll of thousands) is sent without pipeline mode: in pipeline mode psycopg
-            waited for the server's answer while the server still waited for the rest of the
-            statement, and the save hung for ever."""
+            """Small saves are sent in pipeline mode, in one round trip (``_insert_pipelined``). A
+            large one (a voter roll of thousands) is sent without pipeline mode: in pipeline mode
+            psycopg waited for the server's answer while the server still waited for the rest of
+            the statement, and the save hung for ever."""
             size = sum(len(e.state) for e in stored_events) + sum(len(r.sealed or "") for r in _rows(kwargs))
             if size < PIPELINE_LIMIT_BYTES:
-                return super().insert_events(stored_events, **kwargs)
+                return self._insert_pipelined(stored_events, **kwargs)
             with self.datastore.get_connection() as conn, conn.transaction():
                 with conn.cursor() as curs:
                     self._insert_events(curs, stored_events, **kwargs)
@@ -142,6 +143,36 @@ else:
                 with conn.cursor() as curs:
                     self._insert_stored_events(curs, stored_events, **kwargs)
                     return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+        def _insert_pipelined(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+            """BEGIN, the table lock, the inserts and COMMIT go to the server together and are
+            answered together; the positions are read once the commit is answered.
+
+            The table lock (eventsourcing's: it keeps the log's positions in commit order) makes
+            every writer of the log wait for the one holding it. eventsourcing's own pipelined
+            insert waits for the inserts' answer and only then sends COMMIT, so the lock was held
+            across a round trip to this process too; under load, a worker's thread waiting for
+            the GIL among the request threads held it for milliseconds, and the two workers'
+            group commits queued behind each other. Here it is held for the server's work and
+            the commit's flush to disk. An insert refused (a unique key taken) aborts the whole
+            pipeline: nothing is committed and the error is raised, as before."""
+            with self.datastore.get_connection() as conn:
+                inserted = conn.cursor()
+                try:
+                    with conn.pipeline(), conn.transaction():
+                        with conn.cursor() as curs:
+                            self._insert_events(curs, stored_events, **kwargs)
+                        if stored_events:
+                            self._insert_stored_events(inserted, stored_events, **kwargs)
+                    return self._fetch_ids_after_insert_events(inserted, stored_events, **kwargs) if stored_events else []
+                except BaseException:
+                    # the aborted pipeline leaves the transaction open and failed: end it before
+                    # the connection goes back to the pool
+                    if not conn.closed and conn.info.transaction_status == TransactionStatus.INERROR:
+                        conn.rollback()
+                    raise
+                finally:
+                    inserted.close()
 
         def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
             rows = _rows(kwargs)

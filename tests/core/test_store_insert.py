@@ -66,3 +66,23 @@ def test_a_roll_of_thousands_is_saved_in_one_transaction_on_every_store(engine):
     assert not worker.is_alive(), "the save of a large roll did not finish"
     assert "error" not in outcome, outcome.get("error")
     assert len(kit.roll("big roll").entries) == 3000
+
+
+def test_a_refused_save_saves_nothing_and_the_store_goes_on_on_every_store(engine):
+    """On PostgreSQL a small save goes to the server in one pipeline (lock, inserts, COMMIT): a
+    refusal there aborts all of it, and the connection it used, back in the pool, still works.
+    More refusals than the pool has connections, then saves that must all land, in order."""
+    recorder, store = engine.recorder, engine.store
+    recorder.insert_events(deposits(store, ["taken"]))
+    before = engine.position
+    for n in range(12):
+        with pytest.raises(StoreConflict):
+            recorder.insert_events(deposits(store, [f"refused-{n}", "taken", f"after-{n}"]))
+    assert engine.position == before
+    assert not any(store.exists(BallotDeposit.create_id(f"{kind}-{n}")) for kind in ("refused", "after")
+                   for n in range(12))
+    saved = [recorder.insert_events(deposits(store, [f"k{n}a", f"k{n}b"])) for n in range(12)]
+    positions = [p for pair in saved for p in pair]
+    assert positions == sorted(positions) and len(set(positions)) == 24
+    logged = [(n.id, store.decode_payload(n)["deposit_key"]) for n in engine.notifications(before + 1)]
+    assert logged == list(zip(positions, [f"k{n}{x}" for n in range(12) for x in "ab"], strict=True))
