@@ -3,6 +3,8 @@ batches so that the order of the box does not reveal the order of voting."""
 
 from __future__ import annotations
 
+import bisect
+import logging
 import random
 import secrets as stdlib_secrets
 import threading
@@ -33,6 +35,7 @@ Validator = Callable[[Any, str], Any]
 ``InvalidInput`` for a ballot the process does not accept (e.g. over budget, too many choices)."""
 
 _shuffler = random.SystemRandom()
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -89,9 +92,10 @@ class BallotCasting(KitBase):
         # returns once durable; refuses a second ballot without revote, or one logged after closing
         deposits.commit(deposit, announced=True)
         if box.batch_size and _shuffler.randrange(box.batch_size) == 0:
-            # about one cast in batch_size tries to flush (it writes only when the pool is full):
-            # the pool stays bounded without a scheduler, and casting stays cheap
-            self.flush(pid)
+            # about one cast in batch_size asks for a flush (it writes only when the pool is
+            # full): the pool stays bounded without a scheduler. The flush runs on a thread of
+            # its own, so this voter's answer never waits for a batch being written.
+            self.engine.kept("voting.flusher", lambda: BackgroundFlusher(self.engine)).kick(pid)
         return CastReceipt(tracking_code=crypto.tracking_code(sealed), pseudonym=name)
 
     # -- batches -------------------------------------------------------------------------------
@@ -104,12 +108,8 @@ class BallotCasting(KitBase):
         before anything is decrypted."""
         if upto <= after:
             return []
-        found = []
-        for n in self.engine.notifications(after + 1, upto, topics=(BallotDeposit.Deposited,)):
-            payload = self.engine.decode_payload(n)
-            if payload.get("process_id") == pid:
-                found.append((n.id, payload["blob"]))
-        return found
+        pool = self.engine.kept(f"voting.pending/{pid}", lambda: PendingDeposits(pid))
+        return pool.between(self.engine, after, upto)
 
     def _batches(self, index: IndexState, pending: list[tuple[int, dict[str, Any]]], through: int) -> list[Any]:
         """The shuffled batches of ``pending``, each with the index's event recording it."""
@@ -201,3 +201,64 @@ class _BoxStatus:
         self.position = 0
         self.names: dict[Any, str] = {}
         self.status: dict[str, str] = {}
+
+
+class PendingDeposits:
+    """A box's deposits not yet in a batch, as read from the log so far (kept per engine): each
+    deposit is read and decoded once, not again by every flush that looks at the pool."""
+
+    def __init__(self, process_id: str) -> None:
+        self.process_id = process_id
+        self.lock = threading.Lock()
+        self.read_to = 0  # every deposit logged up to here has been read
+        self.items: list[tuple[int, str]] = []  # (position, sealed deposit), in log order
+
+    def between(self, engine: Any, after: int, upto: int) -> list[tuple[int, str]]:
+        """(position, sealed deposit) of the deposits logged in (after, upto]."""
+        with self.lock:
+            if self.items and self.items[0][0] <= after:  # batched since (here or by another process)
+                self.items = self.items[bisect.bisect_right(self.items, after, key=_position):]
+            start = max(self.read_to, after) + 1
+            if start <= upto:
+                for n in engine.notifications(start, upto, topics=(BallotDeposit.Deposited,)):
+                    payload = engine.decode_payload(n)
+                    if payload.get("process_id") == self.process_id:
+                        self.items.append((n.id, payload["blob"]))
+                self.read_to = upto
+            return [item for item in self.items if after < item[0] <= upto]
+
+
+def _position(item: tuple[int, str]) -> int:
+    return item[0]
+
+
+class BackgroundFlusher:
+    """Flushes boxes on a thread of its own when casts ask (kept per engine): a thread runs while
+    there is a box to flush, then ends. A flush that fails (a lost race, a store going away)
+    leaves the deposits pending: the next flush, the scheduler's tick or the close moves them."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.wanted: set[str] = set()
+        self.running = False
+
+    def kick(self, process_id: str) -> None:
+        with self.lock:
+            self.wanted.add(process_id)
+            if self.running:
+                return
+            self.running = True
+        threading.Thread(target=self._run, name="civic-ballot-flush", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self.lock:
+                if not self.wanted:
+                    self.running = False
+                    return
+                pid = self.wanted.pop()
+            try:
+                BallotCasting(self.engine).flush(pid)
+            except Exception:  # noqa: BLE001 - nothing is lost: the deposits stay pending
+                log.info("flushing the ballot box of %s failed; its deposits stay pending", pid, exc_info=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -234,6 +235,47 @@ def test_two_engines_on_one_store_continue_each_others_batches(kit, db_url, tmp_
         assert kit.audit(P).ok
     finally:
         other.engine.close()
+
+
+def test_a_cast_asking_for_a_flush_does_not_wait_for_it_and_the_pool_is_read_once(kit, monkeypatch):
+    """About one cast in batch_size asks for a flush; the flush runs on a thread of its own (the
+    voter's answer does not wait for a batch being written), and reads each deposit once."""
+    open_process(kit, [(f"v{i}", "") for i in range(8)], batch_size=2)
+    credentials = [sign_in(kit, P, f"v{i}") for i in range(8)]
+    monkeypatch.setattr("core.voting.casting._shuffler.randrange", lambda n: 1)  # no flush asked
+    for i in range(5):
+        kit.cast(P, credentials[i], i)
+    decoded = []
+    decode = kit.engine.decode_payload
+    monkeypatch.setattr(kit.engine, "decode_payload", lambda n: decoded.append(n.id) or decode(n))
+    assert kit.pending_count(P) == 5 and len(decoded) == 5
+    assert kit.pending_count(P) == 5 and len(decoded) == 5  # read before: not decoded again
+    # the next cast asks for a flush, which is held up: the cast returns all the same
+    release, flushing = threading.Event(), threading.Event()
+    real_flush = kit.flush.__func__
+    threads = []
+
+    def slow_flush(self, process_id, **kw):
+        threads.append(threading.current_thread().name)
+        flushing.set()
+        assert release.wait(10)
+        return real_flush(self, process_id, **kw)
+
+    monkeypatch.setattr("core.voting.casting.BallotCasting.flush", slow_flush)
+    monkeypatch.setattr("core.voting.casting._shuffler.randrange", lambda n: 0)
+    kit.cast(P, credentials[5], 5)
+    assert flushing.wait(10) and threads == ["civic-ballot-flush"]
+    assert kit.pending_count(P) == 6  # the cast returned while its flush waits
+    release.set()
+    deadline = time.monotonic() + 10
+    while kit.pending_count(P) != 2 and time.monotonic() < deadline:  # all but batch_size moved
+        time.sleep(0.02)
+    assert kit.pending_count(P) == 2 and kit.batch_index(P).ballots == 4
+    assert len(decoded) == 6  # each deposit read once, by every look and the flush together
+    monkeypatch.setattr("core.voting.casting._shuffler.randrange", lambda n: 1)
+    for i in (6, 7):
+        kit.cast(P, credentials[i], i)
+    assert kit.close(P).ballots == 8 and kit.audit(P).ok
 
 
 def test_turnout_counts_credentials_by_group(kit):
