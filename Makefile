@@ -56,10 +56,11 @@ bench-http: install-test
 	$(BIN)/python -m benchmarks http
 
 # At a million: `civic audit verify` of a 1,000,000-event export (with the 100,000 figure beside
-# it, to compare peak memory), then the budget vote at a million ballots (hours on a small
-# machine). Not run in CI.
+# it, to compare peak memory), the tally of a box of a million sealed ballots (minutes), then the
+# budget vote at a million ballots cast one by one (hours on a small machine). Not run in CI.
 bench-large: install-test
 	BENCH_AUDIT_EVENTS=1000000 $(BIN)/python -m benchmarks audit
+	BENCH_TALLY_BALLOTS=1000000 $(BIN)/python -m benchmarks tally
 	BENCH_BUDGET_BALLOTS=1000000 $(BIN)/python -m benchmarks budget
 
 clean:
