@@ -3,11 +3,13 @@ aggregates by process id."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from uuid import UUID
 
+from core.errors import NotFound
 from core.voting import crypto
-from core.voting.box import BallotBox, FollowedIndexes, IndexState, box_id
+from core.voting.box import BallotBox, BatchIndex, IndexState, batch_index_id, box_id
 from core.voting.roll import RollEntry, VoterRoll, entry_aggregate_id, roll_id
 
 
@@ -54,3 +56,31 @@ class KitBase:
             if n.originator_id == box.id:
                 return n.id
         return None
+
+
+class FollowedIndexes:
+    """Each process's batch index as last read, brought up to date with one indexed query for
+    its newer events (kept per engine: replaying an index of thousands of batches for every
+    batch made casting slow down as the box filled)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.lock = threading.Lock()
+        self.known: dict[str, IndexState] = {}
+
+    def get(self, process_id: str) -> IndexState:
+        with self.lock:
+            known = self.known.get(process_id)
+            aggregate_id = batch_index_id(process_id)
+            version, batches = (0, []) if known is None else (known.version, list(known.batches))
+            newer = list(self.store.repository.event_store.get(originator_id=aggregate_id, gt=version or None))
+            if known is None and not newer:
+                raise NotFound(f"No ballot box with id {aggregate_id}.")
+            for event in newer:
+                if isinstance(event, BatchIndex.BatchRecorded):
+                    batches.append({"number": event.number, "through": event.through, "size": event.size})
+                version = event.originator_version
+            if known is None or newer:
+                known = IndexState(process_id=process_id, version=version, batches=tuple(batches))
+                self.known[process_id] = known
+            return known

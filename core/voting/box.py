@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import attrs
 
 from core.domain import CivicAggregate, event, natural_id, topic_of
-from core.errors import NotFound, RuleViolation
+from core.errors import RuleViolation
 
 PREPARED, OPEN, CLOSING, CLOSED = "prepared", "open", "closing", "closed"
 
@@ -111,16 +110,12 @@ class BatchIndex(CivicAggregate):
         self.batches.append({"number": number, "through": through, "size": size})
         self.through = through
 
-    @property
-    def ballots(self) -> int:
-        return sum(b["size"] for b in self.batches)
-
     @classmethod
     def recorded(cls, process_id: str, version: int, *, number: int, through: int,
                  size: int) -> BatchIndex.BatchRecorded:
         """The event ``record_batch`` records at ``version``, made without the aggregate: the
         index grows by a batch every few dozen ballots, and casting keeps it followed
-        (``IndexState``) instead of replaying it for every batch."""
+        (``base.FollowedIndexes``) instead of replaying it for every batch."""
         return cls.BatchRecorded(originator_id=batch_index_id(process_id), originator_version=version,
                                  timestamp=cls.Event.create_timestamp(), number=number, through=through, size=size)
 
@@ -140,34 +135,6 @@ class IndexState:
     @property
     def ballots(self) -> int:
         return sum(b["size"] for b in self.batches)
-
-
-class FollowedIndexes:
-    """Each process's batch index as last read, brought up to date with one indexed query for
-    its newer events (kept per engine: replaying an index of thousands of batches for every
-    batch made casting slow down as the box filled)."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.lock = threading.Lock()
-        self.known: dict[str, IndexState] = {}
-
-    def get(self, process_id: str) -> IndexState:
-        with self.lock:
-            known = self.known.get(process_id)
-            aggregate_id = batch_index_id(process_id)
-            version, batches = (0, []) if known is None else (known.version, list(known.batches))
-            newer = list(self.store.repository.event_store.get(originator_id=aggregate_id, gt=version or None))
-            if known is None and not newer:
-                raise NotFound("No ballot box with id " + str(aggregate_id) + ".")
-            for event in newer:
-                if isinstance(event, BatchIndex.BatchRecorded):
-                    batches.append({"number": event.number, "through": event.through, "size": event.size})
-                version = event.originator_version
-            if known is None or newer:
-                known = IndexState(process_id=process_id, version=version, batches=tuple(batches))
-                self.known[process_id] = known
-            return known
 
 
 class BallotDeposit(CivicAggregate):
