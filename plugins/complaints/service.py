@@ -34,7 +34,7 @@ def ensure_taxonomy(engine: Any) -> Taxonomy:
     except NotFound:
         pass
     try:
-        engine.create(Taxonomy(id=tid, taxonomy=default_taxonomy()), what="taxonomy")
+        engine.create(_shipped_taxonomy(), what="taxonomy")
     except RuleViolation:
         pass  # established concurrently
     return engine.get(tid, Taxonomy, what="taxonomy")
@@ -45,10 +45,13 @@ def unestablished_taxonomy(engine: Any) -> Taxonomy | None:
     A change that relies on the taxonomy saves it in its own transaction (``create_with_taxonomy``):
     the log then holds the taxonomy before the first complaint (the audit checks complaints
     against it), and a read or a refused request writes nothing."""
-    tid = taxonomy_id(JURISDICTION_ID)
-    if engine.recorder.select_events(tid, limit=1):
+    if engine.recorder.select_events(taxonomy_id(JURISDICTION_ID), limit=1):
         return None
-    return Taxonomy(id=tid, taxonomy=default_taxonomy())
+    return _shipped_taxonomy()
+
+
+def _shipped_taxonomy() -> Taxonomy:
+    return Taxonomy(id=taxonomy_id(JURISDICTION_ID), taxonomy=default_taxonomy())
 
 
 def create_with_taxonomy(engine: Any, *aggregates: Any, what: str, messages: Sequence[Any] = ()) -> None:
@@ -85,9 +88,7 @@ def taxonomy(engine: Any) -> dict[str, Any]:
     version = latest[0].originator_version if latest else 0
     if cached is not None and cached[0] == version:
         return cached[1]
-    current = engine.get(taxonomy_id(JURISDICTION_ID), Taxonomy, what="taxonomy") if latest else unestablished_taxonomy(engine)
-    if current is None:  # established between the two looks
-        return taxonomy(engine)
+    current = engine.get(taxonomy_id(JURISDICTION_ID), Taxonomy, what="taxonomy") if latest else _shipped_taxonomy()
     seen.version_and_state = (version, current.state)
     return current.state
 
