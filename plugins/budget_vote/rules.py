@@ -215,20 +215,21 @@ def validate_vote(style: BallotStyle, costs: Mapping[str, int], budget: int, con
     for p, w in points.items():
         if isinstance(w, bool) or not isinstance(w, int) or w < 0:
             raise InvalidInput(f"The points for {p} must be a whole number, 0 or more.", rule="points")
-        if style.min_points is not None and w < style.min_points:
-            raise InvalidInput(f"Give each project at least {style.min_points} point(s); {p} has {w}.",
-                               rule="min-points")
-        if style.max_points is not None and w > style.max_points:
-            raise InvalidInput(f"Give each project at most {style.max_points} point(s); {p} has {w}.",
-                               rule="max-points")
+        _within(w, style.min_points, style.max_points, "points", "Give each project {limit} {bound} point(s)",
+                f"{p} has {w}.")
     total = sum(points.values())
-    if style.min_sum_points is not None and total < style.min_sum_points:
-        raise InvalidInput(f"Give at least {style.min_sum_points} point(s) in all; this ballot gives {total}.",
-                           rule="min-sum-points")
-    if style.max_sum_points is not None and total > style.max_sum_points:
-        raise InvalidInput(f"Give at most {style.max_sum_points} point(s) in all; this ballot gives {total}.",
-                           rule="max-sum-points")
+    _within(total, style.min_sum_points, style.max_sum_points, "sum-points", "Give {limit} {bound} point(s) in all",
+            f"this ballot gives {total}.")
     return {"choice": list(chosen), "points": {p: points[p] for p in chosen}}
+
+
+def _within(value: int, low: int | None, high: int | None, rule: str, refusal: str, detail: str) -> None:
+    """Refuse ``value`` outside [low, high] (a missing bound does not apply): ``refusal`` names
+    the bound as ``{limit} {bound}``, then ``detail``; the rule is ``min-``/``max-`` + ``rule``."""
+    if low is not None and value < low:
+        raise InvalidInput(f"{refusal.format(limit='at least', bound=low)}; {detail}", rule=f"min-{rule}")
+    if high is not None and value > high:
+        raise InvalidInput(f"{refusal.format(limit='at most', bound=high)}; {detail}", rule=f"max-{rule}")
 
 
 def _named_projects(style: BallotStyle, costs: Mapping[str, int], budget: int, named: list[Any]) -> tuple[str, ...]:
