@@ -17,6 +17,7 @@ import os
 import random
 import time
 
+from benchmarks import bench_budget
 from benchmarks.common import bare_hpke_open_rate, temp_dir
 from core.engine import Engine
 from core.plugins import make_plugin_manager
@@ -27,7 +28,8 @@ from plugins.budget_vote import rules
 BALLOTS = int(os.environ.get("BENCH_TALLY_BALLOTS", "100000"))
 PER_BATCH = 1000
 PROCESS = "bench-tally"
-COSTS = {str(n): c * 1_000_000 for n, c in enumerate([25, 30, 40, 35, 45, 20, 30, 50, 15, 35, 20], start=1)}
+# the budget benchmark's projects and budget (million won)
+COSTS = {str(n): c * 1_000_000 for n, c in enumerate(bench_budget.COSTS, start=1)}
 
 
 def fill_box(engine: Engine, kit: VotingKit) -> None:
