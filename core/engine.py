@@ -75,6 +75,7 @@ class Engine:
         self._kept: dict[str, Any] = {}
         self._kept_lock = threading.Lock()
         self._kept_locks: dict[str, threading.Lock] = {}
+        self._on_close: list[Callable[[], None]] = []
 
     # -- the store -----------------------------------------------------------------------
     @property
@@ -198,7 +199,14 @@ class Engine:
         times = [t for t in self.pm.hook.civic_next_deadline(engine=self, after=after) if t is not None]
         return min(times) if times else None
 
+    def on_close(self, stop: Callable[[], None]) -> None:
+        """Have ``close`` call ``stop`` first: a thread working on this engine (kept by a plugin
+        or the kit) must end before the store's connections do."""
+        self._on_close.append(stop)
+
     def close(self) -> None:
+        for stop in self._on_close:
+            stop()
         self.read_models.flush()
         if "privacy" in self.__dict__:
             self.privacy.close()

@@ -234,28 +234,40 @@ def _position(item: tuple[int, str]) -> int:
 
 class BackgroundFlusher:
     """Flushes boxes on a thread of its own when casts ask (kept per engine): a thread runs while
-    there is a box to flush, then ends. A flush that fails (a lost race, a store going away)
-    leaves the deposits pending: the next flush, the scheduler's tick or the close moves them."""
+    there is a box to flush, then ends. A flush that fails (a lost race) leaves the deposits
+    pending: the next flush, the scheduler's tick or the close moves them. Closing the engine
+    waits for a flush under way (its store's connections must outlive it) and starts no more."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         self.lock = threading.Lock()
         self.wanted: set[str] = set()
-        self.running = False
+        self.thread: threading.Thread | None = None
+        self.closed = False
+        engine.on_close(self.close)
 
     def kick(self, process_id: str) -> None:
         with self.lock:
-            self.wanted.add(process_id)
-            if self.running:
+            if self.closed:
                 return
-            self.running = True
-        threading.Thread(target=self._run, name="civic-ballot-flush", daemon=True).start()
+            self.wanted.add(process_id)
+            if self.thread is not None:
+                return
+            self.thread = threading.Thread(target=self._run, name="civic-ballot-flush", daemon=True)
+            self.thread.start()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed, self.wanted = True, set()
+            thread = self.thread
+        if thread is not None:
+            thread.join()
 
     def _run(self) -> None:
         while True:
             with self.lock:
                 if not self.wanted:
-                    self.running = False
+                    self.thread = None
                     return
                 pid = self.wanted.pop()
             try:

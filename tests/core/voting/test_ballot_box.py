@@ -278,6 +278,38 @@ def test_a_cast_asking_for_a_flush_does_not_wait_for_it_and_the_pool_is_read_onc
     assert kit.close(P).ballots == 8 and kit.audit(P).ok
 
 
+def test_closing_the_engine_waits_for_a_flush_under_way_and_starts_no_more(db_url, tmp_path, monkeypatch):
+    """A flush the casts asked for must end before the store's connections do (on SQLite, a
+    connection closed under a running query crashed the process)."""
+    kit = VotingKit(make_engine(db_url, tmp_path))
+    open_process(kit, [(f"v{i}", "") for i in range(3)], batch_size=1)
+    credentials = [sign_in(kit, P, f"v{i}") for i in range(3)]
+    release, flushing, flushed = threading.Event(), threading.Event(), []
+    real_flush = kit.flush.__func__
+
+    def slow_flush(self, process_id, **kw):
+        flushing.set()
+        assert release.wait(10)
+        flushed.append(real_flush(self, process_id, **kw))
+        return flushed[-1]
+
+    monkeypatch.setattr("core.voting.casting.BallotCasting.flush", slow_flush)
+    monkeypatch.setattr("core.voting.casting._shuffler.randrange", lambda n: 0)  # every cast asks
+    for credential in credentials:
+        kit.cast(P, credential, 1)
+    assert flushing.wait(10)
+    closer = threading.Thread(target=kit.engine.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive()  # close waits for the flush under way
+    release.set()
+    closer.join(10)
+    assert not closer.is_alive() and flushed == [2]  # it flushed on an open store, then close ended
+    flusher = kit.engine.kept("voting.flusher", lambda: None)
+    flusher.kick(P)
+    assert flusher.thread is None  # a closed engine starts no flush
+
+
 def test_turnout_counts_credentials_by_group(kit):
     open_process(kit, [("a", "101"), ("b", "101"), ("c", "102")])
     sign_in(kit, P, "a")
