@@ -144,7 +144,8 @@ class Ledger:
 
     # -- following -----------------------------------------------------------------------
     def follow(self) -> int:
-        """Append a leaf for every notification not yet followed; return how many were added."""
+        """Append a leaf for every notification recorded before the call (and perhaps a few
+        more); return how many were added."""
         added = 0
         with self._lock:
             while True:
@@ -196,6 +197,10 @@ class Ledger:
                 if stuck is not None:
                     raise stuck
                 added += len(tree) - first
+                if len(batch) < FOLLOW_BATCH:
+                    # caught up with the log as it stood: while events keep arriving, chasing
+                    # them one by one would take the writer's lock for a leaf or two at a time
+                    return added
 
     def _forget(self) -> None:
         """Drop the in-memory tree; the next use reloads it from the leaves table."""

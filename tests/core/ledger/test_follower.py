@@ -50,6 +50,35 @@ def test_every_notification_becomes_one_leaf_in_order(pet_engine):
     assert [bytes(r["hash"]) for r in rows] == [expected_leaf(r) for r in records]
 
 
+def test_while_events_keep_arriving_a_follow_takes_what_was_there_in_one_write(sqlite_pet_engine, monkeypatch):
+    """A follow ends once it has caught up with the log as it stood: under a steady stream of
+    votes, chasing each new event wrote a leaf or two per transaction and kept taking the
+    store's writer lock from the voters."""
+    engine = sqlite_pet_engine
+    add_petition(engine, "benches", 4)
+    recorder = engine.store.recorder
+    select = recorder.select_notifications
+    reads, writes = [], []
+    arriving = iter(range(50))
+
+    def select_while_a_vote_arrives(*args, **kwargs):
+        found = select(*args, **kwargs)
+        reads.append(len(found))
+        if next(arriving, None) is None:
+            raise AssertionError("the follow kept chasing new events")
+        add_petition(engine, f"arrived {len(reads)}", 0)  # the next event, right after the read
+        return found
+
+    monkeypatch.setattr(recorder, "select_notifications", select_while_a_vote_arrives)
+    append = engine.ledger.table.append
+    monkeypatch.setattr(engine.ledger.table, "append", lambda rows, cps: (writes.append(len(rows)), append(rows, cps)))
+    assert engine.ledger.follow() == 5
+    assert reads == [5] and writes == [5]
+    monkeypatch.setattr(recorder, "select_notifications", select)
+    assert engine.ledger.follow() == 1  # the event that arrived meanwhile: the next follow's
+    assert len(stored_rows(engine)) == engine.store.position
+
+
 def test_the_follower_survives_restarts_and_continues(db_url, manual_clock, tmp_path):
     plugins = make_plugin_manager(extra=[petition])
     first = Engine(db_url, plugins=plugins, outbox=tmp_path / "o")
