@@ -4,6 +4,7 @@ once-only jobs; see ``core.leadership``)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -28,6 +29,15 @@ def uvicorn_options(host: str, port: int, *, access_log: bool = True) -> dict[st
             "forwarded_allow_ips": trusted or None, "server_header": False, "access_log": access_log}
 
 
+def settle_heap() -> None:
+    """On start-up, once the app is built: everything made so far (modules, routes, templates,
+    the engine) lives as long as the process, so it is moved out of the cyclic garbage
+    collector's sight. Every full collection walked all of it (about 130,000 objects, 70-120 ms
+    holding the GIL), and every request in flight waited that long."""
+    gc.collect()
+    gc.freeze()
+
+
 def worker_app() -> Any:
     """The app of one worker process (uvicorn calls this factory in each): its own engine, and
     background jobs that run the scheduler and the ledger only while this worker leads."""
@@ -41,6 +51,7 @@ def worker_app() -> Any:
         engine.close()
 
     app.on_startup.append(jobs.start)
+    app.on_startup.append(settle_heap)
     app.on_shutdown.append(stop)
     return app
 
@@ -62,6 +73,7 @@ def serve(db: str, host: str, port: int, tick_seconds: float, workers: int, *, a
     # import the same aggregate classes at the same time (eventsourcing defines them unlocked)
     app = create_app(engine)
     jobs = BackgroundJobs(engine, tick_seconds=tick_seconds)
+    app.on_startup.append(settle_heap)
     jobs.start()
     click.echo(f"civic: serving {engine.kind} store at http://{host}:{port} (OpenAPI: /schema)")
     if engine.outbox_file_on:
