@@ -19,6 +19,10 @@ from core.web.i18n import gettext as _
 from core.web_deps import EngineDep
 
 
+class VerificationStopped(Exception):
+    """The engine is closing: a run under way ends without a result."""
+
+
 class Verification:
     """One verification at a time per engine; the last result is kept until the next run ends."""
 
@@ -33,18 +37,34 @@ class Verification:
         self.finished: Any = None
         self.seconds = 0.0
         self.failure: str | None = None
+        self.closed = False
+        self.thread: threading.Thread | None = None
+        engine.on_close(self.close)
 
     def start(self) -> bool:
-        """Start a run unless one is under way; True when this call started it."""
+        """Start a run unless one is under way (or the engine is closing); True when this call
+        started it."""
         with self.lock:
-            if self.running:
+            if self.running or self.closed:
                 return False
             self.running, self.started, self.checked = True, utc_now(), 0
             self.total = self.engine.position
-        threading.Thread(target=self._run, name="civic-console-verify", daemon=True).start()
+            self.thread = threading.Thread(target=self._run, name="civic-console-verify", daemon=True)
+            self.thread.start()
         return True
 
+    def close(self) -> None:
+        """(``engine.close``) A run under way stops at its next progress report, and the engine
+        closes its store only after: the run reads the store until then."""
+        with self.lock:
+            self.closed = True
+            thread = self.thread
+        if thread is not None:
+            thread.join()
+
     def _progress(self, count: int) -> None:
+        if self.closed:
+            raise VerificationStopped("The server stopped before the verification ended.")
         self.checked += count
 
     def _run(self) -> None:
