@@ -77,39 +77,42 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def bare_hpke_open_rate(samples: int = 3000) -> float:
-    """Opens per second on one core of bare HPKE (the kit's suite, key parsed once, nothing else);
-    a tally's limit is what ``bare_hpke_open_rate_spread`` measures on every core at once."""
+_BENCH_INFO = b"civic/bench"
+
+
+def _sealed_samples(samples: int) -> tuple[Any, list[bytes]]:
+    """A fresh box key and ``samples`` ballot-sized plaintexts sealed to it (the kit's suite)."""
     import os
 
     from core.voting import crypto
 
     key = crypto.ballot_private_key(os.urandom(32))
     public = key.public_key()
-    info = b"civic/bench"
-    sealed = [crypto.SUITE.encrypt(b'{"choice":["1","2","3"],"channel":"mobile"}', public, info=info)
-              for _ in range(samples)]
+    return key, [crypto.SUITE.encrypt(b'{"choice":["1","2","3"],"channel":"mobile"}', public, info=_BENCH_INFO)
+                 for _ in range(samples)]
+
+
+def _timed_opens(key: Any, sealed: list[bytes]) -> float:
+    """Opens per second of ``sealed`` (key parsed once, nothing else done)."""
+    from core.voting import crypto
+
     started = time.perf_counter()
     for ciphertext in sealed:
-        crypto.SUITE.decrypt(ciphertext, key, info=info)
-    return samples / (time.perf_counter() - started)
+        crypto.SUITE.decrypt(ciphertext, key, info=_BENCH_INFO)
+    return len(sealed) / (time.perf_counter() - started)
+
+
+def bare_hpke_open_rate(samples: int = 3000) -> float:
+    """Opens per second on one core of bare HPKE (the kit's suite, key parsed once, nothing else);
+    a tally's limit is what ``bare_hpke_open_rate_spread`` measures on every core at once."""
+    return _timed_opens(*_sealed_samples(samples))
 
 
 def _open_rate_in_process(samples: int, start: Any, rates: Any) -> None:
-    """(In a worker process) ``bare_hpke_open_rate``, started when every worker is ready."""
-    import os
-
-    from core.voting import crypto
-
-    key = crypto.ballot_private_key(os.urandom(32))
-    info = b"civic/bench"
-    sealed = [crypto.SUITE.encrypt(b'{"choice":["1","2","3"],"channel":"mobile"}', key.public_key(), info=info)
-              for _ in range(samples)]
+    """(In a worker process) ``bare_hpke_open_rate``, timed once every worker is ready."""
+    key, sealed = _sealed_samples(samples)
     start.wait()
-    began = time.perf_counter()
-    for ciphertext in sealed:
-        crypto.SUITE.decrypt(ciphertext, key, info=info)
-    rates.put(samples / (time.perf_counter() - began))
+    rates.put(_timed_opens(key, sealed))
 
 
 def bare_hpke_open_rate_spread(processes: int, samples: int = 6000) -> float:
