@@ -69,6 +69,10 @@ def _rows(kwargs: dict[str, Any]) -> Sequence[OutboxRow]:
 # events inserted by one statement at most (4 parameters each: far below SQLite's 32,766)
 EVENTS_PER_INSERT = 500
 
+# one event of the log as read for its public record: position, originator id as text, version,
+# topic, state (as stored: encrypted at rest when the store is)
+LogRow = tuple[int, str, int, str, bytes]
+
 
 class SQLiteOutboxRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
@@ -104,8 +108,38 @@ class SQLiteOutboxRecorder(SQLiteApplicationRecorder):
         return [found[(_stored_id(s.originator_id), s.originator_version)] for s in stored_events]
 
 
+    def select_log_rows(self, start: int, limit: int, stop: int | None = None,
+                        topics: Sequence[str] = ()) -> list[LogRow]:
+        """What ``select_notifications`` selects, as plain ``LogRow`` tuples: building a
+        ``Notification`` and a ``UUID`` for every event was most of the cost of reading the log
+        (7 of 8 µs an event), and the public records want the id as text anyway."""
+        statement = f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} WHERE rowid>=? "  # noqa: S608 - the recorder's own table
+        params: list[Any] = [start]
+        if stop is not None:
+            statement += "AND rowid<=? "
+            params.append(stop)
+        if topics:
+            statement += f"AND topic IN ({','.join('?' * len(topics))}) "
+            params.extend(topics)
+        statement += "ORDER BY rowid LIMIT ?"
+        params.append(limit)
+        as_text = _dashed if self.datastore.originator_id_type == "uuid" else str
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [(row[0], as_text(row[1]), row[2], row[3], row[4]) for row in c.fetchall()]
+
+
 def _stored_id(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+
+def _dashed(stored: str) -> str:
+    """A UUID as SQLite holds it (32 hex digits) in its usual text form, as ``str(UUID(...))``
+    writes it; anything else goes through ``UUID`` itself."""
+    if len(stored) == 32:
+        h = stored.lower()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return str(UUID(stored))
 
 
 try:
@@ -116,7 +150,8 @@ else:
     from eventsourcing.persistence import InterfaceError, OperationalError
     from eventsourcing.utils import retry
     from psycopg.pq import TransactionStatus
-    from psycopg.sql import SQL
+    from psycopg.rows import tuple_row
+    from psycopg.sql import SQL, Identifier
 
     # above this many bytes of event state in one save, no pipeline mode (see insert_events)
     PIPELINE_LIMIT_BYTES = 256 * 1024
@@ -179,6 +214,26 @@ else:
             if rows:
                 curs.executemany(INSERT.replace("?", "%s"), [r.values() for r in rows])
             super()._insert_events(curs, stored_events, **kwargs)
+
+        def select_log_rows(self, start: int, limit: int, stop: int | None = None,
+                            topics: Sequence[str] = ()) -> list[LogRow]:
+            """What ``select_notifications`` selects, as plain ``LogRow`` tuples (the id as text
+            from the server: no ``UUID`` built per event)."""
+            statement = SQL("SELECT notification_id, originator_id::text, originator_version, topic, state "
+                            "FROM {schema}.{table} WHERE notification_id>=%s").format(
+                schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+            params: list[Any] = [start]
+            if stop is not None:
+                statement += SQL(" AND notification_id<=%s")
+                params.append(stop)
+            if topics:
+                statement += SQL(" AND topic = ANY(%s)")
+                params.append(list(topics))
+            statement += SQL(" ORDER BY notification_id LIMIT %s")
+            params.append(limit)
+            with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                curs.execute(statement, params, prepare=True)
+                return [(row[0], row[1], row[2], row[3], bytes(row[4])) for row in curs.fetchall()]
 
 
 SQLITE_RECORDER_TOPIC = "core.message_table:SQLiteOutboxRecorder"
