@@ -35,6 +35,7 @@ from core.ledger.checkpoint import CHECKPOINT_TOPIC, Checkpoint, NoteError, Veri
 from core.ledger.export import ExportFormatError, open_export, parse_header, parse_line, read_export
 from core.ledger.leaves import Entry, log_record, public_record, record_leaf_hash
 from core.ledger.merkle import EMPTY_ROOT, LEAF_PREFIX, NODE_PREFIX, verify_inclusion
+from core.ledger.shared_pass import read_once_for_all
 from core.records import LogRecord, RetallyReport
 
 if TYPE_CHECKING:
@@ -484,8 +485,15 @@ def export_records(path: str | Path) -> Iterator[LogRecord]:
 
 
 def plugin_retally(pm: Any) -> Retally:
+    """Every plugin's ``civic_audit_retally`` over the records, in the order pluggy calls them,
+    the log read once for all of them (``read_once_for_all``)."""
+
     def retally(records: Iterable[LogRecord]) -> list[RetallyReport]:
-        return [r for r in pm.hook.civic_audit_retally(records=records) if r is not None]
+        plugins = [impl.plugin for impl in reversed(pm.hook.civic_audit_retally.get_hookimpls())]
+        callers = [pm.subset_hook_caller("civic_audit_retally", [p for p in plugins if p is not plugin])
+                   for plugin in plugins]
+        readers = [lambda rs, call=call: call(records=rs) for call in callers]
+        return [r for results in read_once_for_all(readers, records) for r in results if r is not None]
 
     return retally
 
