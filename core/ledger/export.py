@@ -173,6 +173,24 @@ def read_export(
             raise ExportFormatError(1, "the file is empty")
 
 
+def read_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """The public records of an export file, in order, each line decoded once and nothing else
+    made of it: what the re-tallies read, after the verify's own pass has checked the layout,
+    the stated hashes and the order (``read_export``). A line that is not a record line of the
+    right shape raises ``ExportFormatError`` as there."""
+    with open_export(path) as f:
+        for number, raw in enumerate(f, 1):
+            if number == 1 or not raw.strip():
+                continue
+            obj = _json_object(number, raw)
+            if obj.get("type") != "record":
+                continue
+            try:
+                yield check_public_record(obj.get("record"))
+            except ValueError as exc:
+                raise ExportFormatError(number, str(exc)) from None
+
+
 def open_export(path: str | os.PathLike[str]) -> BinaryIO:
     try:
         return Path(path).open("rb")

@@ -32,7 +32,7 @@ import attrs
 
 from core.canonical import CanonicalizationError, canonical_json
 from core.ledger.checkpoint import CHECKPOINT_TOPIC, Checkpoint, NoteError, VerifierKey, b64, unb64
-from core.ledger.export import ExportFormatError, open_export, parse_header, parse_line, read_export
+from core.ledger.export import ExportFormatError, open_export, parse_header, parse_line, read_records
 from core.ledger.leaves import Entry, log_record, public_record, record_leaf_hash
 from core.ledger.merkle import EMPTY_ROOT, LEAF_PREFIX, NODE_PREFIX, verify_inclusion
 from core.ledger.shared_pass import read_once_for_all
@@ -479,9 +479,8 @@ class Reread:
 
 def export_records(path: str | Path) -> Iterator[LogRecord]:
     """The records of an export file as ``LogRecord``s (for the re-tallies)."""
-    for kind, value in read_export(path):
-        if kind == "record":
-            yield log_record(value.record)
+    for record in read_records(path):
+        yield log_record(record)
 
 
 def plugin_retally(pm: Any) -> Retally:
