@@ -70,7 +70,8 @@ def civic_audit_retally(records: Iterable[LogRecord]) -> RetallyReport | None:
 
     ``records`` is the full public log, in order, as an auditor reads it from an export: a
     re-iterable that reads the log again on each pass (not a list; keep only what the recount
-    needs).
+    needs). Every plugin's re-tally runs at once, on a thread of its own, the first pass shared
+    by all of them: keep state in the call, not in module globals.
     """
 
 
