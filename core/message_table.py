@@ -107,7 +107,6 @@ class SQLiteOutboxRecorder(SQLiteApplicationRecorder):
                 found[(originator_id, version)] = position
         return [found[(_stored_id(s.originator_id), s.originator_version)] for s in stored_events]
 
-
     def select_log_rows(self, start: int, limit: int, stop: int | None = None,
                         topics: Sequence[str] = ()) -> list[LogRow]:
         """What ``select_notifications`` selects, as plain ``LogRow`` tuples: building a

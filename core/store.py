@@ -12,7 +12,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -97,6 +97,16 @@ def sibling_path(db: str, suffix: str) -> Path:
 
 def _topics(kinds: Iterable[str | type]) -> tuple[str, ...]:
     return tuple(k if isinstance(k, str) else get_topic(k) for k in kinds)
+
+
+def _in_batches(select: Callable[[int], Sequence[R]], start: int, position: Callable[[R], int]) -> Iterator[Sequence[R]]:
+    """``select(first)`` from ``start`` on, ``READ_BATCH`` at a time, until a batch comes back short."""
+    while True:
+        batch = select(start)
+        yield batch
+        if len(batch) < READ_BATCH:
+            return
+        start = position(batch[-1]) + 1
 
 
 class EventStore(Application):
@@ -213,12 +223,10 @@ class EventStore(Application):
         """Every notification from ``start`` (inclusive) to ``stop`` (inclusive), in order; only
         those of ``topics`` (event classes or topic strings) when given."""
         wanted = _topics(topics)
-        while True:
-            batch = self.recorder.select_notifications(start, READ_BATCH, stop=stop, topics=wanted)
+        for batch in _in_batches(lambda first: self.recorder.select_notifications(first, READ_BATCH, stop=stop,
+                                                                                 topics=wanted),
+                                 start, lambda n: n.id):
             yield from batch
-            if len(batch) < READ_BATCH:
-                return
-            start = batch[-1].id + 1
 
     def log_events(self, start: int = 1, stop: int | None = None, *,
                    topics: Iterable[str | type] = ()) -> Iterator[tuple[int, Any]]:
@@ -251,18 +259,12 @@ class EventStore(Application):
 
     def records(self, start: int = 1, stop: int | None = None, *,
                 topics: Iterable[str | type] = ()) -> Iterator[LogRecord]:
-        """The log as public records (what auditors and the plugins' folds read). The store's
-        own recorders hand over plain rows (``select_log_rows``): a re-tally reads every event."""
-        select_rows = getattr(self.recorder, "select_log_rows", None)
-        if select_rows is None:  # eventsourcing's own recorders
-            for n in self.notifications(start, stop, topics=topics):
-                yield self.record_of(n)
-            return
+        """The log as public records (what auditors and the plugins' folds read), from the
+        recorder's plain rows (``select_log_rows``), not notifications: a re-tally reads every
+        event."""
         wanted, decode = _topics(topics), self._decode_state
-        while True:
-            batch = select_rows(start, READ_BATCH, stop=stop, topics=wanted)
+        for batch in _in_batches(lambda first: self.recorder.select_log_rows(first, READ_BATCH, stop=stop,
+                                                                            topics=wanted),
+                                 start, lambda row: row[0]):
             for position, originator_id, version, topic, state in batch:
                 yield LogRecord(position, originator_id, version, topic, decode(state))
-            if len(batch) < READ_BATCH:
-                return
-            start = batch[-1][0] + 1
