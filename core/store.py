@@ -262,9 +262,15 @@ class EventStore(Application):
         """The log as public records (what auditors and the plugins' folds read), from the
         recorder's plain rows (``select_log_rows``), not notifications: a re-tally reads every
         event."""
-        wanted, decode = _topics(topics), self._decode_state
-        for batch in _in_batches(lambda first: self.recorder.select_log_rows(first, READ_BATCH, stop=stop,
-                                                                            topics=wanted),
-                                 start, lambda row: row[0]):
-            for position, originator_id, version, topic, state in batch:
-                yield LogRecord(position, originator_id, version, topic, decode(state))
+        wanted = _topics(topics)
+        for batch in _in_batches(lambda first: self.record_batch(first, READ_BATCH, stop=stop, topics=wanted),
+                                 start, lambda record: record.position):
+            yield from batch
+
+    def record_batch(self, start: int, limit: int, *, stop: int | None = None,
+                     topics: Iterable[str | type] = ()) -> list[LogRecord]:
+        """At most ``limit`` public records from position ``start`` on, read with one query."""
+        decode = self._decode_state
+        return [LogRecord(position, originator_id, version, topic, decode(state))
+                for position, originator_id, version, topic, state
+                in self.recorder.select_log_rows(start, limit, stop=stop, topics=_topics(topics))]

@@ -153,16 +153,16 @@ class Ledger:
                 tree = self._tree
                 assert tree is not None
                 start = (self._positions[-1] + 1) if self._positions else 1
-                batch = self.store.recorder.select_notifications(start, FOLLOW_BATCH)
+                batch = self.store.record_batch(start, FOLLOW_BATCH)
                 if not batch:
                     return added
                 first = len(tree)
                 prepared: list[tuple[int, dict[str, Any], bytes]] = []
                 stuck: LeafEncodingError | None = None
-                for n in batch:
-                    record = public_record(self.store.record_of(n))
+                for log_record in batch:
+                    record = public_record(log_record)
                     try:
-                        prepared.append((n.id, record, record_leaf_hash(record)))
+                        prepared.append((log_record.position, record, record_leaf_hash(record)))
                     except LeafEncodingError as exc:
                         stuck = exc  # keep what precedes it, then stop here
                         break

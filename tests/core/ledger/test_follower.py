@@ -57,7 +57,7 @@ def test_while_events_keep_arriving_a_follow_takes_what_was_there_in_one_write(s
     engine = sqlite_pet_engine
     add_petition(engine, "benches", 4)
     recorder = engine.store.recorder
-    select = recorder.select_notifications
+    select = recorder.select_log_rows
     reads, writes = [], []
     arriving = iter(range(50))
 
@@ -69,12 +69,12 @@ def test_while_events_keep_arriving_a_follow_takes_what_was_there_in_one_write(s
         add_petition(engine, f"arrived {len(reads)}", 0)  # the next event, right after the read
         return found
 
-    monkeypatch.setattr(recorder, "select_notifications", select_while_a_vote_arrives)
+    monkeypatch.setattr(recorder, "select_log_rows", select_while_a_vote_arrives)
     append = engine.ledger.table.append
     monkeypatch.setattr(engine.ledger.table, "append", lambda rows, cps: (writes.append(len(rows)), append(rows, cps)))
     assert engine.ledger.follow() == 5
     assert reads == [5] and writes == [5]
-    monkeypatch.setattr(recorder, "select_notifications", select)
+    monkeypatch.setattr(recorder, "select_log_rows", select)
     assert engine.ledger.follow() == 1  # the event that arrived meanwhile: the next follow's
     assert len(stored_rows(engine)) == engine.store.position
 
