@@ -1,11 +1,12 @@
 """Small saves on PostgreSQL (fsync on) while other threads of the process keep the CPU busy, as a
 ``civic serve`` worker's request threads do: civic's save (BEGIN, table lock, inserts and COMMIT
-in one round trip) against eventsourcing's own pipelined insert (COMMIT sent once the inserts are
-answered), the same events on the same database in the same run, alternating.
+composed first and sent as one message) against eventsourcing's own pipelined insert (a statement
+at a time, COMMIT sent once the inserts are answered), the same events on the same database in the
+same run, alternating.
 
 Every save takes the events table's lock until it commits, so the time it holds the lock bounds
-how many saves go through. eventsourcing's insert holds it across a round trip to the saving
-thread, which, woken by the answer, waits for the GIL behind the busy threads."""
+how many saves go through. eventsourcing's insert holds it while the saving thread adapts the
+values and sends each statement, each time waiting for the GIL behind the busy threads."""
 
 from __future__ import annotations
 
@@ -83,5 +84,5 @@ def run(table) -> None:  # noqa: ANN001 - benchmarks.__main__.Table
     note = f"{WRITERS} threads saving, {BUSY_THREADS} busy; median of {ROUNDS} runs of {SECONDS:.0f} s"
     table.add("PostgreSQL: eventsourcing's pipelined insert, 1 event/save", bare_rate, "saves/s",
               f"p50 {median([p for _, p in reference]):.1f} ms; {note}; the reference")
-    table.add("PostgreSQL: civic's save, 1 event/save (one round trip)", ours, "saves/s",
+    table.add("PostgreSQL: civic's save, 1 event/save (one message)", ours, "saves/s",
               f"p50 {median([p for _, p in civic]):.1f} ms; {note}", ratio=ours / bare_rate, target="> 1x")

@@ -146,14 +146,12 @@ try:
 except ImportError:  # psycopg not installed: SQLite only
     PostgresApplicationRecorder = None  # type: ignore[assignment,misc]
 else:
-    from eventsourcing.persistence import InterfaceError, OperationalError
+    from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError
     from eventsourcing.utils import retry
+    from psycopg import ClientCursor
     from psycopg.pq import TransactionStatus
     from psycopg.rows import tuple_row
     from psycopg.sql import SQL, Identifier
-
-    # above this many bytes of event state in one save, no pipeline mode (see insert_events)
-    PIPELINE_LIMIT_BYTES = 256 * 1024
 
     class PostgresOutboxRecorder(PostgresApplicationRecorder):  # type: ignore[no-redef]
         def __init__(self, datastore: Any, **kwargs: Any) -> None:
@@ -162,57 +160,51 @@ else:
 
         @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
         def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-            """Small saves are sent in pipeline mode, in one round trip (``_insert_pipelined``). A
-            large one (a voter roll of thousands) is sent without pipeline mode: in pipeline mode
-            psycopg waited for the server's answer while the server still waited for the rest of
-            the statement, and the save hung for ever."""
-            size = sum(len(e.state) for e in stored_events) + sum(len(r.sealed or "") for r in _rows(kwargs))
-            if size < PIPELINE_LIMIT_BYTES:
-                return self._insert_pipelined(stored_events, **kwargs)
-            with self.datastore.get_connection() as conn, conn.transaction():
-                with conn.cursor() as curs:
-                    self._insert_events(curs, stored_events, **kwargs)
-                if not stored_events:
-                    return []
-                with conn.cursor() as curs:
-                    self._insert_stored_events(curs, stored_events, **kwargs)
-                    return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-
-        def _insert_pipelined(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
-            """BEGIN, the table lock, the inserts and COMMIT go to the server together and are
-            answered together; the positions are read once the commit is answered.
+            """The whole transaction, composed here first, goes to the server as one message:
+            BEGIN, the outbox rows, the table lock, the inserts and COMMIT (the simple query
+            protocol, the values written into the text by psycopg's client-side binding). The
+            positions come back in the same answer.
 
             The table lock (eventsourcing's: it keeps the log's positions in commit order) makes
-            every writer of the log wait for the one holding it. eventsourcing's own pipelined
-            insert waits for the inserts' answer and only then sends COMMIT, so the lock was held
-            across a round trip to this process too; under load, a worker's thread waiting for
-            the GIL among the request threads held it for milliseconds, and the two workers'
-            group commits queued behind each other. Here it is held for the server's work and
-            the commit's flush to disk. An insert refused (a unique key taken) aborts the whole
-            pipeline: nothing is committed and the error is raised, as before."""
+            every writer of the log wait for the one holding it. Sent a statement at a time (as
+            eventsourcing's insert does, pipelined or not), each statement's values were adapted
+            after the lock was taken, and each send waited for this thread to get the GIL back
+            among the request threads: the lock was held for milliseconds while the two workers'
+            group commits and the box's flushes queued behind it. Now it is held for the
+            server's own work and the commit's flush to disk. An insert refused (a unique key
+            taken) ends the transaction: nothing is committed and the error is raised. (Pipeline
+            mode is not used: with a large save, a voter roll of thousands, psycopg waited for the
+            server's answer while the server still waited for the rest of the statement.)"""
             with self.datastore.get_connection() as conn:
-                inserted = conn.cursor()
-                try:
-                    with conn.pipeline(), conn.transaction():
-                        with conn.cursor() as curs:
-                            self._insert_events(curs, stored_events, **kwargs)
-                        if stored_events:
-                            self._insert_stored_events(inserted, stored_events, **kwargs)
-                    return self._fetch_ids_after_insert_events(inserted, stored_events, **kwargs) if stored_events else []
-                except BaseException:
-                    # the aborted pipeline leaves the transaction open and failed: end it before
-                    # the connection goes back to the pool
-                    if not conn.closed and conn.info.transaction_status == TransactionStatus.INERROR:
-                        conn.rollback()
-                    raise
-                finally:
-                    inserted.close()
-
-        def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-            rows = _rows(kwargs)
-            if rows:
-                curs.executemany(INSERT.replace("?", "%s"), [r.values() for r in rows])
-            super()._insert_events(curs, stored_events, **kwargs)
+                client = ClientCursor(conn)
+                statements = ["BEGIN"]
+                statements += [client.mogrify(INSERT.replace("?", "%s"), row.values()) for row in _rows(kwargs)]
+                if stored_events:
+                    statements += [statement.as_string(conn) for statement in self.lock_table_statements]
+                    statements.append(SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string(conn))
+                    statements.append(client.mogrify(self.insert_events_statement, (
+                        [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                         for e in stored_events],)))
+                statements.append("COMMIT")
+                with conn.cursor(row_factory=tuple_row) as curs:
+                    try:
+                        curs.execute(";\n".join(statements))
+                    except BaseException:
+                        # the failed statement left the transaction open and aborted: end it
+                        # before the connection goes back to the pool
+                        if not conn.closed and conn.info.transaction_status == TransactionStatus.INERROR:
+                            conn.rollback()
+                        raise
+                    if not stored_events:
+                        return []
+                    while curs.description is None:  # the insert's result is the one with rows
+                        if not curs.nextset():
+                            raise ProgrammingError("The insert returned no positions.")
+                    positions = [row[0] for row in curs.fetchall()]
+                if len(positions) != len(stored_events):
+                    raise ProgrammingError(f"The insert returned {len(positions)} positions for "
+                                           f"{len(stored_events)} events.")
+                return positions
 
         def select_log_rows(self, start: int, limit: int, stop: int | None = None,
                             topics: Sequence[str] = ()) -> list[LogRow]:

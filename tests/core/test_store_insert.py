@@ -69,7 +69,7 @@ def test_a_roll_of_thousands_is_saved_in_one_transaction_on_every_store(engine):
 
 
 def test_a_refused_save_saves_nothing_and_the_store_goes_on_on_every_store(engine):
-    """On PostgreSQL a small save goes to the server in one pipeline (lock, inserts, COMMIT): a
+    """On PostgreSQL a save goes to the server as one message (lock, inserts, COMMIT): a
     refusal there aborts all of it, and the connection it used, back in the pool, still works.
     More refusals than the pool has connections, then saves that must all land, in order."""
     recorder, store = engine.recorder, engine.store
@@ -86,3 +86,29 @@ def test_a_refused_save_saves_nothing_and_the_store_goes_on_on_every_store(engin
     assert positions == sorted(positions) and len(set(positions)) == 24
     logged = [(n.id, store.decode_payload(n)["deposit_key"]) for n in engine.notifications(before + 1)]
     assert logged == list(zip(positions, [f"k{n}{x}" for n in range(12) for x in "ab"], strict=True))
+
+
+def test_on_postgresql_a_save_is_written_out_before_the_table_lock_is_taken(engine, monkeypatch):
+    """The lock that keeps positions in commit order is held for the server's work only: every
+    statement of a save, values included, is composed before any of them is sent (under load,
+    composing them a statement at a time held the lock while the writer waited for the GIL)."""
+    if not engine.store.is_postgres:
+        pytest.skip("the table lock is PostgreSQL's")
+    from psycopg import ClientCursor
+
+    recorder = engine.recorder
+    locks_while_composing = []
+    compose = ClientCursor.mogrify
+
+    def mogrify_and_look(self, query, params=None):
+        with recorder.datastore.get_connection() as other:
+            held = other.execute(
+                "SELECT count(*) AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE c.relname = %s AND l.mode = 'ExclusiveLock'", (recorder.events_table_name,)).fetchone()
+        locks_while_composing.append(held["n"])
+        return compose(self, query, params)
+
+    monkeypatch.setattr(ClientCursor, "mogrify", mogrify_and_look)
+    positions = recorder.insert_events(deposits(engine.store, ["a", "b"]))
+    assert locks_while_composing == [0]
+    assert [engine.decode_payload(n)["deposit_key"] for n in engine.notifications(positions[0])] == ["a", "b"]
