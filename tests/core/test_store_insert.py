@@ -1,8 +1,10 @@
-"""Saving several events at once on SQLite (one INSERT statement for many rows): each event gets
-its own log position in the order given, across statement chunks, and a conflict anywhere saves
-nothing."""
+"""Saving several events at once: each event gets its own log position in the order given (on
+SQLite across statement chunks, on PostgreSQL in one message), a conflict anywhere saves nothing,
+and values stay values."""
 
 from __future__ import annotations
+
+from uuid import uuid4
 
 import pytest
 
@@ -112,3 +114,19 @@ def test_on_postgresql_a_save_is_written_out_before_the_table_lock_is_taken(engi
     positions = recorder.insert_events(deposits(engine.store, ["a", "b"]))
     assert locks_while_composing == [0]
     assert [engine.decode_payload(n)["deposit_key"] for n in engine.notifications(positions[0])] == ["a", "b"]
+
+
+def test_values_with_quotes_percents_and_korean_come_back_as_saved_on_every_store(engine):
+    """A PostgreSQL save writes its values into the statement's text: quotes, backslashes,
+    ``%`` placeholders and Korean in an event and in an outbox row are values, not syntax."""
+    from eventsourcing.persistence import StoredEvent
+
+    from core.message_table import OutboxRow
+
+    state = '{"text": "100% %s %(name)s \' \\\\ 가나다"}'.encode()
+    event = StoredEvent(uuid4(), 1, "tests:Odd'%s", state)
+    row = OutboxRow(key="k%s'1", plugin="p%", channel="sms", subject="주제 %s 'q'", sealed="s%(z)s", created_at=1.5)
+    [position] = engine.recorder.insert_events([event], outbox=[row])
+    [stored] = engine.recorder.select_notifications(position, 1)
+    assert (stored.topic, stored.state) == (event.topic, state)
+    assert engine.messages.status("k%s'1")["plugin"] == "p%"
