@@ -66,6 +66,13 @@ def _rows(kwargs: dict[str, Any]) -> Sequence[OutboxRow]:
     return kwargs.get("outbox") or ()
 
 
+def _newest_versions(kwargs: dict[str, Any]) -> dict[UUID, int | None]:
+    """``newest_versions``, a save's optional ``{aggregate id: None}``: both recorders fill in
+    each aggregate's newest version as the saving transaction sees it after its inserts (what
+    the ballot committer needs to know whether a box began closing before its deposits)."""
+    return kwargs.get("newest_versions") or {}
+
+
 # events inserted by one statement at most (4 parameters each: far below SQLite's 32,766)
 EVENTS_PER_INSERT = 500
 
@@ -86,9 +93,11 @@ class SQLiteOutboxRecorder(SQLiteApplicationRecorder):
             positions = self._insert_together(c, stored_events)
         else:
             positions = super()._insert_events(c, stored_events, **kwargs)
-        after_insert = kwargs.get("after_insert")
-        if after_insert is not None:  # a read the writer needs inside its own transaction
-            after_insert(c)
+        newest = _newest_versions(kwargs)
+        for originator_id in newest:  # read inside the saving transaction, after its inserts
+            c.execute(f"SELECT MAX(originator_version) FROM {self.events_table_name} "  # noqa: S608 - the recorder's own table
+                      "WHERE originator_id = ?", (_stored_id(originator_id),))
+            newest[originator_id] = c.fetchone()[0]
         return positions
 
     def _insert_together(self, c: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
@@ -175,6 +184,7 @@ else:
             taken) ends the transaction: nothing is committed and the error is raised. (Pipeline
             mode is not used: with a large save, a voter roll of thousands, psycopg waited for the
             server's answer while the server still waited for the rest of the statement.)"""
+            newest = _newest_versions(kwargs)
             with self.datastore.get_connection() as conn:
                 client = ClientCursor(conn)
                 statements = ["BEGIN"]
@@ -185,6 +195,10 @@ else:
                     statements.append(client.mogrify(self.insert_events_statement, (
                         [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
                          for e in stored_events],)))
+                    statements += [client.mogrify(SQL("SELECT MAX(originator_version) FROM {0}.{1} WHERE originator_id = %s")
+                                                  .format(Identifier(self.datastore.schema),
+                                                          Identifier(self.events_table_name)), (originator_id,))
+                                   for originator_id in newest]
                 statements.append("COMMIT")
                 with conn.cursor(row_factory=tuple_row) as curs:
                     try:
@@ -197,13 +211,18 @@ else:
                         raise
                     if not stored_events:
                         return []
-                    while curs.description is None:  # the insert's result is the one with rows
+                    answers = []  # the insert's positions, then each newest version read
+                    while True:
+                        if curs.description is not None:
+                            answers.append([row[0] for row in curs.fetchall()])
                         if not curs.nextset():
-                            raise ProgrammingError("The insert returned no positions.")
-                    positions = [row[0] for row in curs.fetchall()]
-                if len(positions) != len(stored_events):
+                            break
+                positions = answers[0] if answers else []
+                if len(positions) != len(stored_events) or len(answers) != 1 + len(newest):
                     raise ProgrammingError(f"The insert returned {len(positions)} positions for "
                                            f"{len(stored_events)} events.")
+                for originator_id, [version] in zip(newest, answers[1:], strict=True):
+                    newest[originator_id] = version
                 return positions
 
         def select_log_rows(self, start: int, limit: int, stop: int | None = None,

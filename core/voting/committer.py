@@ -11,10 +11,10 @@ holding its deposit is durable.
 
 The box is not read per ballot. Its fixed facts (public key, revote, batch size) are read once,
 its status is refreshed with one indexed query for new box events, and the writer checks whether
-the box began closing: on SQLite inside the very transaction that writes the deposits (one
-indexed read: the box's version is still the one last seen open), elsewhere, or when the box
-changed, after the commit. A deposit logged after the Closing event is refused (never
-acknowledged), every one before it is counted at close.
+the box began closing inside the very transaction that writes the deposits (one indexed read:
+the box's version is still the one last seen open), or, when the box changed, after the commit. A
+deposit logged after the Closing event is refused (never acknowledged), every one before it is
+counted at close.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from eventsourcing.persistence import StoredEvent
 
 from core.errors import RuleViolation
-from core.message_table import SQLiteOutboxRecorder
 from core.store import StoreConflict
 from core.voting import crypto
 from core.voting.box import OPEN, BallotBox, BallotDeposit, box_id
@@ -55,7 +54,6 @@ class BoxFacts:
     process_id: str
     public_key: str
     sealing_key: X25519PublicKey  # ``public_key`` parsed once
-    stored_id: str  # the box's id as the SQLite store writes it
     allow_revote: bool
     batch_size: int
     status: str
@@ -108,7 +106,7 @@ class DepositCommitter:
                 return known
         box = self.engine.get(box_id(process_id), BallotBox, what="ballot box")
         facts = BoxFacts(process_id=process_id, public_key=box.public_key,
-                         sealing_key=crypto.ballot_public_key(box.public_key), stored_id=box.id.hex,
+                         sealing_key=crypto.ballot_public_key(box.public_key),
                          allow_revote=box.allow_revote,
                          batch_size=box.batch_size, status=box.status, version=box.version, read_at=now)
         self._facts[process_id] = facts  # one dict operation: atomic
@@ -228,35 +226,17 @@ class DepositCommitter:
         if not items:
             return set()
         stored = [self.prepare(item).stored for item in items]
-        recorder = self.engine.recorder
-        unchanged: set[str] = set()
-        if isinstance(recorder, SQLiteOutboxRecorder):
-            # SQLite lets one writer in at a time: a box unchanged when looked at inside the
-            # transaction that wrote the deposits gets its Closing event, if any, after all of
-            # them. That look costs one indexed read instead of a read transaction per group.
-            process_ids = {item.process_id for item in items}
-
-            def look(cursor: Any) -> None:
-                unchanged.update(self._boxes_unchanged(cursor, recorder, process_ids))
-
-            positions = recorder.insert_events(stored, after_insert=look)
-        else:
-            positions = recorder.insert_events(stored)
+        # a box still at the version last seen open when looked at inside the transaction that
+        # wrote the deposits gets its Closing event, if any, after all of them (SQLite lets one
+        # writer in at a time; PostgreSQL's writers take the events table's lock in turn). The
+        # look costs one indexed read in that transaction instead of a query after the commit.
+        open_boxes = {pid: known for pid in {item.process_id for item in items}
+                      if (known := self._facts.get(pid)) is not None and known.status == OPEN}
+        newest: dict[Any, int | None] = {box_id(pid): None for pid in open_boxes}
+        positions = self.engine.recorder.insert_events(stored, newest_versions=newest)
         for item, position in zip(items, positions, strict=True):
             item.position = position
-        return unchanged
-
-    def _boxes_unchanged(self, cursor: Any, recorder: SQLiteOutboxRecorder, process_ids: set[str]) -> set[str]:
-        unchanged = set()
-        for pid in process_ids:
-            known = self._facts.get(pid)
-            if known is None or known.status != OPEN:
-                continue
-            cursor.execute(f"SELECT MAX(originator_version) FROM {recorder.events_table_name} "  # noqa: S608 - the recorder's own table name
-                           "WHERE originator_id = ?", (known.stored_id,))
-            if cursor.fetchone()[0] == known.version:
-                unchanged.add(pid)
-        return unchanged
+        return {pid for pid, known in open_boxes.items() if newest[box_id(pid)] == known.version}
 
     def _refuse_after_closing(self, saved: list[PendingDeposit], unchanged: AbstractSet[str] = frozenset()) -> None:
         """Once per process in the group: if the box began closing, refuse what came after.

@@ -130,3 +130,17 @@ def test_values_with_quotes_percents_and_korean_come_back_as_saved_on_every_stor
     [stored] = engine.recorder.select_notifications(position, 1)
     assert (stored.topic, stored.state) == (event.topic, state)
     assert engine.messages.status("k%s'1")["plugin"] == "p%"
+
+
+def test_a_save_reads_the_newest_versions_asked_for_in_its_own_transaction_on_every_store(engine):
+    """``newest_versions``: what the ballot writer reads inside the transaction that writes the
+    deposits, its own events included (an aggregate with no event reads None)."""
+    from eventsourcing.persistence import StoredEvent
+
+    saved, elsewhere, unknown = uuid4(), uuid4(), uuid4()
+    engine.recorder.insert_events([StoredEvent(elsewhere, v, "tests:E", b"{}") for v in (1, 2)])
+    newest = {elsewhere: None, saved: None, unknown: None}
+    positions = engine.recorder.insert_events(
+        [StoredEvent(saved, 1, "tests:E", b"{}"), StoredEvent(elsewhere, 3, "tests:E", b"{}")], newest_versions=newest)
+    assert newest == {elsewhere: 3, saved: 1, unknown: None}
+    assert len(positions) == 2 and positions[0] < positions[1]

@@ -27,8 +27,8 @@ open_process = partial(open_voting, process_id=P)
 
 
 @pytest.fixture
-def kit(tmp_path, manual_clock):
-    engine = make_engine(str(tmp_path / "civic.db"), tmp_path)
+def kit(db_url, tmp_path, manual_clock):
+    engine = make_engine(db_url, tmp_path)
     yield VotingKit(engine)
     engine.close()
 
@@ -62,12 +62,12 @@ def test_a_deposit_made_as_an_event_is_the_one_the_aggregate_records(kit):
     assert (deposit.deposit_key, deposit.process_id, deposit.blob) == ("slot-1", P, "blob")
 
 
-def test_a_ballot_logged_after_another_engine_began_closing_is_refused(kit, tmp_path):
+def test_a_ballot_logged_after_another_engine_began_closing_is_refused(kit, db_url, tmp_path):
     """The caster's engine still believes the box open (its look is fresh enough): the look
     inside the writing transaction sees the box changed, and the ballot is refused, not lost."""
     credentials = open_process(kit, ["a", "b"])
     kit.cast(P, credentials["a"], "early")  # this engine has now seen the box open
-    other = make_engine(str(tmp_path / "civic.db"), tmp_path)  # another process on the same store
+    other = make_engine(db_url, tmp_path)  # another process on the same store
     try:
         box = other.get(BallotBox.create_id(P), BallotBox)
         box.begin_closing()
