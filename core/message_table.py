@@ -219,8 +219,9 @@ else:
                             break
                 positions = answers[0] if answers else []
                 if len(positions) != len(stored_events) or len(answers) != 1 + len(newest):
-                    raise ProgrammingError(f"The insert returned {len(positions)} positions for "
-                                           f"{len(stored_events)} events.")
+                    raise ProgrammingError(f"The save's answer does not match it: {len(positions)} positions for "
+                                           f"{len(stored_events)} events, {len(answers) - 1} versions for "
+                                           f"{len(newest)} aggregates.")
                 for originator_id, [version] in zip(newest, answers[1:], strict=True):
                     newest[originator_id] = version
                 return positions
