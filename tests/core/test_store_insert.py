@@ -90,12 +90,12 @@ def test_a_refused_save_saves_nothing_and_the_store_goes_on_on_every_store(engin
     assert logged == list(zip(positions, [f"k{n}{x}" for n in range(12) for x in "ab"], strict=True))
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # the table lock is PostgreSQL's
 def test_on_postgresql_a_save_is_written_out_before_the_table_lock_is_taken(engine, monkeypatch):
     """The lock that keeps positions in commit order is held for the server's work only: every
     statement of a save, values included, is composed before any of them is sent (under load,
     composing them a statement at a time held the lock while the writer waited for the GIL)."""
-    if not engine.store.is_postgres:
-        pytest.skip("the table lock is PostgreSQL's")
     from psycopg import ClientCursor
 
     recorder = engine.recorder
