@@ -166,6 +166,12 @@ else:
         def __init__(self, datastore: Any, **kwargs: Any) -> None:
             super().__init__(datastore, **kwargs)
             self.sql_create_statements.extend(SQL(s) for s in CREATE_STATEMENTS)  # type: ignore[arg-type]
+            # the fixed part of every save, written out once: eventsourcing's lock (with its
+            # timeout) and NOTIFY; and the read of an aggregate's newest version
+            self._lock_and_notify = [s.as_string() for s in self.lock_table_statements] + [
+                SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string()]
+            self._newest_version_query = SQL("SELECT MAX(originator_version) FROM {0}.{1} WHERE originator_id = %s").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name))
 
         @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
         def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -190,15 +196,11 @@ else:
                 statements = ["BEGIN"]
                 statements += [client.mogrify(INSERT.replace("?", "%s"), row.values()) for row in _rows(kwargs)]
                 if stored_events:
-                    statements += [statement.as_string(conn) for statement in self.lock_table_statements]
-                    statements.append(SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string(conn))
+                    statements += self._lock_and_notify
                     statements.append(client.mogrify(self.insert_events_statement, (
                         [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
                          for e in stored_events],)))
-                    statements += [client.mogrify(SQL("SELECT MAX(originator_version) FROM {0}.{1} WHERE originator_id = %s")
-                                                  .format(Identifier(self.datastore.schema),
-                                                          Identifier(self.events_table_name)), (originator_id,))
-                                   for originator_id in newest]
+                    statements += [client.mogrify(self._newest_version_query, (originator_id,)) for originator_id in newest]
                 statements.append("COMMIT")
                 with conn.cursor(row_factory=tuple_row) as curs:
                     try:

@@ -230,13 +230,13 @@ class DepositCommitter:
         # wrote the deposits gets its Closing event, if any, after all of them (SQLite lets one
         # writer in at a time; PostgreSQL's writers take the events table's lock in turn). The
         # look costs one indexed read in that transaction instead of a query after the commit.
-        open_boxes = {pid: known for pid in {item.process_id for item in items}
+        open_boxes = {box_id(pid): (pid, known) for pid in {item.process_id for item in items}
                       if (known := self._facts.get(pid)) is not None and known.status == OPEN}
-        newest: dict[Any, int | None] = {box_id(pid): None for pid in open_boxes}
+        newest: dict[Any, int | None] = dict.fromkeys(open_boxes)
         positions = self.engine.recorder.insert_events(stored, newest_versions=newest)
         for item, position in zip(items, positions, strict=True):
             item.position = position
-        return {pid for pid, known in open_boxes.items() if newest[box_id(pid)] == known.version}
+        return {pid for box, (pid, known) in open_boxes.items() if newest[box] == known.version}
 
     def _refuse_after_closing(self, saved: list[PendingDeposit], unchanged: AbstractSet[str] = frozenset()) -> None:
         """Once per process in the group: if the box began closing, refuse what came after.
