@@ -166,7 +166,8 @@ def test_five_wrong_codes_lock_the_code_but_not_the_neighbours(voting, browser):
     for attempt in range(5):
         page.fill("#phone", PHONES["R003"])
         page.fill("#code", f"WRONG{attempt}")
-        page.click("button[type=submit]")
+        with page.expect_navigation():  # the form posts back to the same address
+            page.click("button[type=submit]")
         assert page.locator("#error-summary").is_visible()
     assert "5번 잘못 입력해 잠겼습니다" in page.inner_text("#error-summary")
     right = text_for(site, PHONES["R003"]).rsplit(" ", 1)[-1]

@@ -54,6 +54,7 @@ def complaint_count(site) -> int:
 
 
 def errors_listed(page) -> list[str]:
+    page.wait_for_load_state()  # a click returns once the answer starts loading, not when it is parsed
     return [a.get_attribute("href") for a in page.locator("#error-summary a").all()]
 
 

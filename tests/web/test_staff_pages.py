@@ -53,10 +53,7 @@ def test_an_official_signs_in_and_out_by_keyboard(site, browser):
 
 def test_the_console_shows_an_administrator_the_staff_list(site, browser):
     page = browser.new_page(viewport=DESKTOP, locale="ko-KR")
-    page.goto(f"{site.url}/staff/sign-in")
-    page.fill("#username", "park.admin")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_as(page, site, "park.admin")  # waits for the console, not only for the click
     assert "직원 계정 (JSON)" in page.locator("main ul a").all_inner_texts()
 
 
