@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import attrs
+
+_JSON = json.JSONDecoder()
+
+# one event as read for its public record, its state as JSON bytes (decrypted at rest):
+# position, originator id as text, version, topic, state
+PlainRow = tuple[int, str, int, str, bytes]
+
+
+def decode_state(plain: bytes) -> dict[str, Any]:
+    """An event's state from its JSON bytes as the store's transcoder wrote them (UTF-8:
+    decoding it here spares ``json.loads`` guessing)."""
+    return _JSON.decode(plain.decode())
 
 
 @attrs.frozen

@@ -37,6 +37,12 @@ class Cursor:
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._raw.fetchall()]
 
+    def fetchall_tuples(self) -> list[tuple[Any, ...]]:
+        """The rows as tuples, columns in the order selected: for long reads, where making a
+        dict of every row was most of the cost."""
+        rows = self._raw.fetchall()
+        return [tuple(r.values()) for r in rows] if self._postgres else [tuple(r) for r in rows]
+
     def fetchone(self) -> dict[str, Any] | None:
         row = self._raw.fetchone()
         return None if row is None else dict(row)

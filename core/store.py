@@ -8,7 +8,6 @@ public log records.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
@@ -25,7 +24,7 @@ from eventsourcing.utils import get_topic
 
 from core.errors import NotFound, RuleViolation
 from core.message_table import POSTGRES_RECORDER_TOPIC, SQLITE_RECORDER_TOPIC, OutboxRow
-from core.records import LogRecord
+from core.records import LogRecord, PlainRow, decode_state
 from core.sidestore import SideStore
 
 # Another writer saved the same aggregate version first: re-read and try again, or refuse.
@@ -39,7 +38,6 @@ AES_CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 # A command that keeps losing the race for an aggregate is reported, not retried forever.
 COMMAND_RETRIES = 20
 READ_BATCH = 5000
-_JSON = json.JSONDecoder()
 
 
 def is_postgres_url(db: str) -> bool:
@@ -251,8 +249,7 @@ class EventStore(Application):
         return self._decode_state(notification.state)
 
     def _decode_state(self, state: bytes) -> dict[str, Any]:
-        # the transcoder writes UTF-8: decoding it here spares ``json.loads`` guessing
-        return _JSON.decode(self._plain_state(state).decode())
+        return decode_state(self._plain_state(state))
 
     def record_of(self, notification: Notification) -> LogRecord:
         return LogRecord.from_notification(notification, self.decode_payload(notification))
@@ -266,6 +263,13 @@ class EventStore(Application):
         for batch in _in_batches(lambda first: self.record_batch(first, READ_BATCH, stop=stop, topics=wanted),
                                  start, lambda record: record.position):
             yield from batch
+
+    def plain_row_batch(self, start: int, limit: int) -> list[PlainRow]:
+        """At most ``limit`` events from position ``start`` on, their state decrypted but not
+        decoded: for a reader that decodes them in other processes (``decode_state``)."""
+        plain = self._plain_state
+        return [(position, originator_id, version, topic, plain(state))
+                for position, originator_id, version, topic, state in self.recorder.select_log_rows(start, limit)]
 
     def record_batch(self, start: int, limit: int, *, stop: int | None = None,
                      topics: Iterable[str | type] = ()) -> list[LogRecord]:

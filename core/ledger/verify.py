@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -36,7 +36,7 @@ from core.ledger.export import ExportFormatError, open_export, parse_header, par
 from core.ledger.leaves import Entry, log_record, public_record, record_leaf_hash
 from core.ledger.merkle import EMPTY_ROOT, LEAF_PREFIX, NODE_PREFIX, verify_inclusion
 from core.ledger.shared_pass import read_once_for_all
-from core.records import LogRecord, RetallyReport
+from core.records import LogRecord, PlainRow, RetallyReport, decode_state
 
 if TYPE_CHECKING:
     from core.engine import Engine
@@ -504,14 +504,18 @@ def verify_database(
     checkpoints: Iterable[tuple[str, str]] = (),
     retally: Retally | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> VerifyReport:
     """Verify a live store read-only: its records, the checkpoints recorded in it, the
-    checkpoint file kept outside it, and any ``(note, label)`` an auditor brings."""
+    checkpoint file kept outside it, and any ``(note, label)`` an auditor brings. A large store's
+    records are decoded and hashed on every core (``workers`` overrides how many)."""
     ledger = engine.ledger
     key = key or ledger.existing_verifier_key()
     verifier = Verifier(key, stored=ledger.stored_leaves(), retally=retally, records=Reread(engine.records))
-    for count, record in enumerate(engine.records(), 1):
-        verifier.add_record(public_record(record))
+    if workers is None:
+        workers = _usable_cores() if engine.position >= PARALLEL_FROM_RECORDS else 1
+    for count, line in enumerate(_hashed_records(engine, workers), 1):
+        verifier.add_hashed(line)
         if progress and count % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
     outside = ledger.outside_checkpoint()
@@ -522,10 +526,61 @@ def verify_database(
     return verifier.finish()
 
 
+# stores with at least this many events are decoded and hashed by worker processes (as large
+# exports are, below)
+PARALLEL_FROM_RECORDS = 20_000
+ROWS_PER_TASK = 2000
+
+
+def _hash_rows(rows: Sequence[PlainRow]) -> list[Hashed]:
+    """Each of ``rows`` (``EventStore.plain_row_batch``) decoded, made public and hashed."""
+    return [_hashed(public_record(LogRecord(position, originator_id, version, topic, decode_state(state))),
+                    None, None, None)
+            for position, originator_id, version, topic, state in rows]
+
+
+def _row_tasks(engine: Engine) -> Iterator[list[PlainRow]]:
+    start = 1
+    while True:
+        rows = engine.store.plain_row_batch(start, ROWS_PER_TASK)
+        if rows:
+            yield rows
+        if len(rows) < ROWS_PER_TASK:
+            return
+        start = rows[-1][0] + 1
+
+
+def _hashed_records(engine: Engine, workers: int) -> Iterator[Hashed]:
+    """Every record of the store, hashed, in log order; on ``workers`` processes (1: this one)."""
+    if workers <= 1:
+        for record in engine.records():
+            yield _hashed(public_record(record), None, None, None)
+        return
+    for hashed in _in_workers(_hash_rows, ((rows,) for rows in _row_tasks(engine)), workers):
+        yield from hashed
+
+
 # exports at least this large are read by worker processes (parsing and hashing each line is
 # the verify's cost; the order-dependent checks stay in this process)
 PARALLEL_FROM_BYTES = 8 << 20
 LINES_PER_TASK = 2000
+
+T = TypeVar("T")
+
+
+def _in_workers(work: Callable[..., T], tasks: Iterable[tuple[Any, ...]], workers: int) -> Iterator[T]:
+    """``work(*task)`` of every task, in order, on ``workers`` processes, with a bounded number
+    of tasks in flight so that memory stays flat however long the input."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["core.ledger.verify"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[T]] = deque()
+        for task in tasks:
+            pending.append(pool.submit(work, *task))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _hash_block(first: int, block: bytes) -> list[tuple[str, Any, int]]:
@@ -572,16 +627,8 @@ def _hashed_lines(f: Any, progress: Progress | None, workers: int) -> Iterator[t
         for first, block in _blocks(f, progress):
             yield from _hash_block(first, block)
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["core.ledger.verify"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[list[tuple[str, Any, int]]]] = deque()
-        for first, block in _blocks(f, progress):
-            pending.append(pool.submit(_hash_block, first, block))
-            if len(pending) > 2 * workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    for lines in _in_workers(_hash_block, _blocks(f, progress), workers):
+        yield from lines
 
 
 def _usable_cores() -> int:

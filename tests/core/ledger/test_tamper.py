@@ -23,6 +23,7 @@ from core.ledger.checkpoint import Checkpoint, SigningKey, VerifierKey, note_tex
 from core.ledger.export import ExportFormatError, write_export
 from core.ledger.leaf_table import LEAVES
 from core.ledger.merkle import root_of
+from core.ledger import verify
 from core.ledger.verify import VerifyReport, verify_database, verify_export
 from core.plugins import make_plugin_manager
 from tests.core.ledger.conftest import Store, build_log
@@ -95,6 +96,51 @@ def test_store_inserted_forged_event(logged):
     store.insert_before(10, store.row(10)["topic"], forged)
     assert logged.position == 22
     failed_at(verify_database(logged), 10)
+
+
+def _edited(store: Store) -> None:
+    store.set_state(10, dict(store.state(10), who="mallory"))
+
+
+def _forged(store: Store) -> None:
+    store.insert_before(10, store.row(10)["topic"], dict(store.state(10), who="mallory"))
+
+
+def _other_root(store: Store) -> None:
+    store.set_state(14, dict(store.state(14), note=with_other_root(store.state(14)["note"])))
+
+
+@pytest.mark.parametrize("tamper", [None, _edited, lambda store: store.delete(10), lambda store: store.swap(9, 11),
+                                    _forged, lambda store: store.truncate_from(17), _other_root],
+                         ids=["untouched", "edited", "deleted", "swapped", "forged", "truncated", "other root"])
+def test_worker_processes_find_what_one_process_finds(logged, monkeypatch, tamper):
+    """A large store is hashed by worker processes: tasks of 4 rows here, so that several are
+    in flight and must come back in log order."""
+    monkeypatch.setattr(verify, "ROWS_PER_TASK", 4)
+    if tamper is not None:
+        tamper(Store(logged))
+    in_pool, alone = verify_database(logged, workers=2), verify_database(logged, workers=1)
+    assert [p.to_json() for p in in_pool.problems] == [p.to_json() for p in alone.problems]
+    assert (in_pool.records, in_pool.checkpoints, in_pool.root_hash) == (alone.records, alone.checkpoints,
+                                                                        alone.root_hash)
+    assert in_pool.ok == (tamper is None)
+
+
+def test_worker_processes_read_a_store_encrypted_at_rest(tmp_path, manual_clock, monkeypatch):
+    from eventsourcing.cryptography import AESCipher
+
+    from core.engine import Engine
+
+    monkeypatch.setattr(verify, "ROWS_PER_TASK", 4)
+    engine = Engine(str(tmp_path / "enc.db"), plugins=make_plugin_manager(extra=[petition]),
+                    cipher_key=AESCipher.create_key(16), outbox=tmp_path / "o.jsonl")
+    try:
+        build_log(engine)
+        assert verify_database(engine, workers=2).ok
+        Store(engine).delete(10)  # the states are ciphertext: the intruder can only remove a row
+        failed_at(verify_database(engine, workers=2), 10, "missing")
+    finally:
+        engine.close()
 
 
 def test_store_truncated_tail(logged):
