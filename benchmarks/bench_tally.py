@@ -8,8 +8,8 @@ casting), so here the box is filled directly: ballots sealed with the voting kit
 under pseudonyms, written as the kit's batch events in its batch index, then closed by the kit
 (the private key released). What is measured is what a tally does after close: read the batches
 from the log, open every ballot in worker processes, decide which ballot of each pseudonym counts,
-check each ballot's content, hash the counted ballots and run greedy (``plugins.budget_vote.rules``,
-the functions the budget's tally and its audit use)."""
+check each ballot's content, hash the counted ballots, reveal the seed and run greedy
+(``plugins.budget_vote.rules.compute_result``, the function the budget's tally and its audit use)."""
 
 from __future__ import annotations
 
@@ -53,12 +53,17 @@ def fill_box(engine: Engine, kit: VotingKit) -> None:
     kit.close(PROCESS)
 
 
-def tally(kit: VotingKit) -> rules.Outcome:
+# what ``compute_result`` reads of a budget cycle's folded state
+CYCLE = {"costs": COSTS, "budget": 190_000_000, "rule": {"name": "greedy"}, "last_vote_counts": True,
+         "ballot_style": {"kind": "approval", "min_projects": 1, "max_projects": 5}}
+
+
+def tally(kit: VotingKit) -> dict:
+    """What ``plugins.budget_vote.service.tally`` does once the cycle is found: open the box,
+    check the counted ballots, reveal the seed, compute the result."""
     opened = kit.opened(PROCESS)
     counted = rules.CountedBallot.from_opened(opened.counted_contents())
-    rules.ballots_digest(b.digest_items() for b in counted)
-    return rules.compute_winners(rules.WinnerRule.from_dict({"name": "greedy"}), COSTS, 190_000_000,
-                                 [b.weights() for b in counted], sorted(COSTS, key=int))
+    return rules.compute_result(CYCLE, counted, kit.reveal_seed(PROCESS))
 
 
 def run(table) -> None:  # noqa: ANN001 - benchmarks.__main__.Table
@@ -79,7 +84,8 @@ def run(table) -> None:  # noqa: ANN001 - benchmarks.__main__.Table
             rate, spread = (rate + bare_hpke_open_rate()) / 2, (spread + bare_hpke_open_rate_spread(cores)) / 2
         finally:
             engine.close()
-    assert sum(outcome.votes.values()) > BALLOTS and outcome.winners
+    assert outcome["inputs"]["ballots_counted"] == BALLOTS and sum(outcome["votes"].values()) > BALLOTS
+    assert outcome["winners"]
     limit = BALLOTS / spread
     table.add(f"tally bench: {BALLOTS:,} sealed ballots written as batches and closed", fill_seconds, "s",
               "preparation (sealing in one process), not a figure of civic's casting")
