@@ -9,6 +9,7 @@ pattern). ``core.messages`` delivers the rows and reads them back."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -95,10 +96,13 @@ class SQLiteOutboxRecorder(SQLiteApplicationRecorder):
             positions = super()._insert_events(c, stored_events, **kwargs)
         newest = _newest_versions(kwargs)
         for originator_id in newest:  # read inside the saving transaction, after its inserts
-            c.execute(f"SELECT MAX(originator_version) FROM {self.events_table_name} "  # noqa: S608 - the recorder's own table
-                      "WHERE originator_id = ?", (_stored_id(originator_id),))
+            c.execute(self._newest_version_query, (_stored_id(originator_id),))
             newest[originator_id] = c.fetchone()[0]
         return positions
+
+    @cached_property
+    def _newest_version_query(self) -> str:  # written once, not on every save
+        return f"SELECT MAX(originator_version) FROM {self.events_table_name} WHERE originator_id = ?"  # noqa: S608 - the recorder's own table
 
     def _insert_together(self, c: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
         """Several events in one statement, their log positions in the order given. The

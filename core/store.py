@@ -97,12 +97,15 @@ def _topics(kinds: Iterable[str | type]) -> tuple[str, ...]:
     return tuple(k if isinstance(k, str) else get_topic(k) for k in kinds)
 
 
-def _in_batches(select: Callable[[int], Sequence[R]], start: int, position: Callable[[R], int]) -> Iterator[Sequence[R]]:
-    """``select(first)`` from ``start`` on, ``READ_BATCH`` at a time, until a batch comes back short."""
+def _in_batches(select: Callable[[int], Sequence[R]], start: int, position: Callable[[R], int],
+                size: int | None = None) -> Iterator[Sequence[R]]:
+    """``select(first)`` from ``start`` on, ``size`` (``READ_BATCH``) at a time, until a batch
+    comes back short."""
+    size = READ_BATCH if size is None else size
     while True:
         batch = select(start)
         yield batch
-        if len(batch) < READ_BATCH:
+        if len(batch) < size:
             return
         start = position(batch[-1]) + 1
 
@@ -264,12 +267,18 @@ class EventStore(Application):
                                  start, lambda record: record.position):
             yield from batch
 
-    def plain_row_batch(self, start: int, limit: int) -> list[PlainRow]:
-        """At most ``limit`` events from position ``start`` on, their state decrypted but not
-        decoded: for a reader that decodes them in other processes (``decode_state``)."""
+    def plain_rows(self, size: int) -> Iterator[list[PlainRow]]:
+        """The whole log in batches of ``size`` events, their state decrypted but not decoded:
+        for a reader that decodes them in other processes (``decode_state``)."""
         plain = self._plain_state
-        return [(position, originator_id, version, topic, plain(state))
-                for position, originator_id, version, topic, state in self.recorder.select_log_rows(start, limit)]
+
+        def batch(first: int) -> list[PlainRow]:
+            return [(position, originator_id, version, topic, plain(state))
+                    for position, originator_id, version, topic, state in self.recorder.select_log_rows(first, size)]
+
+        for rows in _in_batches(batch, 1, lambda row: row[0], size):
+            if rows:
+                yield rows
 
     def record_batch(self, start: int, limit: int, *, stop: int | None = None,
                      topics: Iterable[str | type] = ()) -> list[LogRecord]:

@@ -120,12 +120,12 @@ class Ledger:
         grew = False
         while True:
             rows = self.table.rows_from(len(tree))
-            for r in rows:
-                if int(r["leaf_index"]) != len(tree):
-                    raise RuntimeError(f"The ledger's leaf table has a gap before leaf {r['leaf_index']}; rebuild the ledger")
-                tree.append(bytes(r["hash"]))
-                self._positions.append(int(r["position"]))
-                if not r["is_checkpoint"]:
+            for index, position, leaf_hash, is_checkpoint in rows:
+                if index != len(tree):
+                    raise RuntimeError(f"The ledger's leaf table has a gap before leaf {index}; rebuild the ledger")
+                tree.append(bytes(leaf_hash))
+                self._positions.append(position)
+                if not is_checkpoint:
                     self._last_content_index = len(tree) - 1
             grew = grew or bool(rows)
             if len(rows) < FOLLOW_BATCH:

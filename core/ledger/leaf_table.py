@@ -40,26 +40,23 @@ class LeafTable:
         )
         self._ready = True
 
-    def rows_from(self, index: int, limit: int = FOLLOW_BATCH) -> list[dict[str, Any]]:
-        """Up to ``limit`` leaf rows from leaf ``index`` on, in order."""
+    def rows_from(self, index: int, limit: int = FOLLOW_BATCH) -> list[tuple[int, int, bytes, int]]:
+        """Up to ``limit`` leaf rows ``(leaf_index, position, hash, is_checkpoint)`` from leaf
+        ``index`` on, in order (tuples: a reload or a verify reads one per event of the log)."""
         self.ensure()
         with self.side.transaction(commit=False) as cur:
             return cur.execute(
                 f"SELECT leaf_index, position, hash, is_checkpoint FROM {LEAVES}"
                 " WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
                 (index, limit),
-            ).fetchall()
+            ).fetchall_tuples()
 
     def stored_leaves(self) -> Iterator[StoredLeaf]:
         """The leaves as the follower recorded them, in order (none if it never ran)."""
-        self.ensure()
         start = 0
         while True:
-            with self.side.transaction(commit=False) as cur:
-                rows = cur.execute(f"SELECT leaf_index, position, hash FROM {LEAVES}"  # noqa: S608 - our own table
-                                   " WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
-                                   (start, FOLLOW_BATCH)).fetchall_tuples()
-            for index, position, leaf_hash in rows:
+            rows = self.rows_from(start)
+            for index, position, leaf_hash, _ in rows:
                 yield StoredLeaf(index, position, bytes(leaf_hash))
             if len(rows) < FOLLOW_BATCH:
                 return

@@ -533,21 +533,10 @@ ROWS_PER_TASK = 2000
 
 
 def _hash_rows(rows: Sequence[PlainRow]) -> list[Hashed]:
-    """Each of ``rows`` (``EventStore.plain_row_batch``) decoded, made public and hashed."""
+    """Each of ``rows`` (``EventStore.plain_rows``) decoded, made public and hashed."""
     return [_hashed(public_record(LogRecord(position, originator_id, version, topic, decode_state(state))),
                     None, None, None)
             for position, originator_id, version, topic, state in rows]
-
-
-def _row_tasks(engine: Engine) -> Iterator[list[PlainRow]]:
-    start = 1
-    while True:
-        rows = engine.store.plain_row_batch(start, ROWS_PER_TASK)
-        if rows:
-            yield rows
-        if len(rows) < ROWS_PER_TASK:
-            return
-        start = rows[-1][0] + 1
 
 
 def _hashed_records(engine: Engine, workers: int) -> Iterator[Hashed]:
@@ -556,7 +545,7 @@ def _hashed_records(engine: Engine, workers: int) -> Iterator[Hashed]:
         for record in engine.records():
             yield _hashed(public_record(record), None, None, None)
         return
-    for hashed in _in_workers(_hash_rows, ((rows,) for rows in _row_tasks(engine)), workers):
+    for hashed in _in_workers(_hash_rows, ((rows,) for rows in engine.store.plain_rows(ROWS_PER_TASK)), workers):
         yield from hashed
 
 
